@@ -1,0 +1,415 @@
+// Package config turns a stack's configuration into one typed, validated Environment.
+//
+// Every key lives in the project's namespace ("lke-platform:<key>"); Pulumi.yaml declares each one with its type
+// and default, and a stack file sets only what differs. Parse reports every problem at once, each naming the key,
+// the value and what is allowed, so a bad stack fails its preview before any resource is registered.
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/platform-eng/lke-platform/quota"
+)
+
+// Namespace is the Pulumi project name, which prefixes every key of this program's config.
+const Namespace = "lke-platform"
+
+// The environments the platform knows. Each stack is exactly one of them.
+const (
+	Development = "development"
+	Staging     = "staging"
+	Production  = "production"
+	System      = "system"
+)
+
+// Environments lists every environment in promotion order.
+var Environments = []string{Development, Staging, Production, System}
+
+// Mode says where a stack's Kubernetes API comes from.
+type Mode string
+
+const (
+	// Create makes (or, with importClusterId, adopts) an LKE cluster with the linode provider.
+	Create Mode = "create"
+	// Attach uses an existing cluster through a kubeconfig; no Linode API call is made.
+	Attach Mode = "attach"
+)
+
+// Environment is the whole validated configuration of one stack.
+type Environment struct {
+	Name    string
+	Region  string
+	Cluster Cluster
+	GPUPool *GPUPool // nil unless the stack asks for one (system only)
+	// Namespaces are the full names of the environment's workload namespaces ("<env>-<short name>").
+	Namespaces          []string
+	Sizing              quota.Sizing
+	IngressNamespace    string // where the ingress controller runs; namespaces admit traffic from it
+	MonitoringNamespace string // where Prometheus runs; namespaces admit its scrapes
+	Tags                []string
+}
+
+// Cluster describes the LKE cluster (create mode) or the kubeconfig to reach an existing one (attach mode).
+type Cluster struct {
+	Mode              Mode
+	Label             string
+	KubernetesVersion string
+	HighAvailability  bool
+	BaselinePool      NodePool
+	// ImportID adopts an existing LKE cluster (the inventory's 531921, 531922) instead of creating one.
+	ImportID string
+	// Attach mode: a kubeconfig file, or its content from secret config, and optionally a context in it.
+	KubeconfigPath string
+	Kubeconfig     string // secret: only ever handed to Pulumi wrapped with pulumi.ToSecret
+	KubeContext    string
+}
+
+// NodePool is an autoscaled LKE node pool.
+type NodePool struct {
+	Type  string `json:"type"`
+	Count int    `json:"count"`
+	Min   int    `json:"min"`
+	Max   int    `json:"max"`
+}
+
+// GPUPool is the GPU node pool for vLLM workloads.
+type GPUPool struct {
+	Type  string
+	Count int
+}
+
+// Protected reports whether the stack's resources must be protected from deletion.
+func (e *Environment) Protected() bool { return e.Name == Production }
+
+// Labels are the labels every object of the environment carries.
+func (e *Environment) Labels() map[string]string {
+	return map[string]string{
+		"app.kubernetes.io/managed-by": "pulumi",
+		"app.kubernetes.io/part-of":    "lke-platform",
+		"platform.lke/environment":     e.Name,
+	}
+}
+
+// Values reads one config key; ok is false when the key is not set at all.
+type Values func(key string) (value string, ok bool)
+
+// Parse validates the raw values of every key in Keys and builds the Environment. baseDir resolves relative
+// kubeconfig paths (the program runs in the project directory).
+func Parse(get Values, baseDir string) (*Environment, error) {
+	p := parser{get: get}
+	env := &Environment{}
+
+	env.Name = p.oneOf("environment", Environments)
+
+	defaultRegion := p.oneOf("defaultRegion", Regions)
+	overrides := map[string]string{}
+	p.object("regionOverrides", &overrides, false)
+	for _, name := range sortedKeys(overrides) {
+		key := "regionOverrides." + name
+		if !slices.Contains(Environments, name) {
+			p.fail(key, name, "an environment: "+strings.Join(Environments, ", "))
+		}
+		if !slices.Contains(Regions, overrides[name]) {
+			p.fail(key, overrides[name], "a Linode region: "+strings.Join(Regions, ", "))
+		}
+	}
+	env.Region = defaultRegion
+	if r, ok := overrides[env.Name]; ok {
+		env.Region = r
+	}
+
+	c := &env.Cluster
+	c.Mode = Mode(p.oneOf("clusterMode", []string{string(Create), string(Attach)}))
+	c.Label = "platform-" + env.Name
+	c.KubernetesVersion = p.str("kubernetesVersion")
+	if c.KubernetesVersion != "" && !kubernetesVersion.MatchString(c.KubernetesVersion) {
+		p.fail("kubernetesVersion", c.KubernetesVersion, "an LKE minor version 1.31 or later, such as 1.33")
+	}
+	c.HighAvailability = p.boolean("highAvailability")
+	if env.Name == Production && !c.HighAvailability {
+		p.fail("highAvailability", "false", "true on production: its control plane must be highly available")
+	}
+	p.object("baselinePool", &c.BaselinePool, true)
+	p.pool("baselinePool", c.BaselinePool, BaselineNodeTypes)
+
+	if id, ok := get("importClusterId"); ok && id != "" {
+		if n, err := strconv.Atoi(id); err != nil || n <= 0 {
+			p.fail("importClusterId", id, "the numeric ID of an existing LKE cluster, such as 531921")
+		} else if c.Mode == Attach {
+			p.fail("importClusterId", id, "only with clusterMode create (attach mode never touches the Linode API)")
+		}
+		c.ImportID = id
+	}
+
+	c.KubeContext, _ = get("kubeContext")
+	if c.Mode == Attach {
+		p.kubeconfig(c, baseDir)
+	}
+
+	var gpu struct {
+		Enabled bool   `json:"enabled"`
+		Type    string `json:"type"`
+		Count   int    `json:"count"`
+	}
+	p.object("gpuPool", &gpu, false)
+	if gpu.Enabled {
+		env.GPUPool = &GPUPool{Type: gpu.Type, Count: gpu.Count}
+		switch {
+		case env.Name != "" && env.Name != System:
+			p.fail("gpuPool.enabled", "true", "only on the system environment (this stack is "+env.Name+")")
+		case c.Mode == Attach && c.ImportID == "":
+			p.fail("gpuPool.enabled", "true", "only where the program knows the LKE cluster: clusterMode create")
+		}
+		if !slices.Contains(GPUNodeTypes, gpu.Type) {
+			p.fail("gpuPool.type", gpu.Type, "a GPU node type: "+strings.Join(GPUNodeTypes, ", "))
+		}
+		if gpu.Count < 1 || gpu.Count > 10 {
+			p.fail("gpuPool.count", strconv.Itoa(gpu.Count), "1..10 nodes")
+		}
+	}
+
+	var shortNames []string
+	p.object("namespaces", &shortNames, true)
+	if len(shortNames) == 0 {
+		p.fail("namespaces", "[]", "at least one namespace name")
+	}
+	for i, n := range shortNames {
+		full := env.Name + "-" + n
+		if !dnsLabel.MatchString(n) || len(full) > 63 {
+			p.fail(fmt.Sprintf("namespaces[%d]", i), n, "a DNS label (lower-case letters, digits, '-') that keeps '<env>-<name>' within 63 characters")
+		}
+		if slices.Contains(env.Namespaces, full) {
+			p.fail(fmt.Sprintf("namespaces[%d]", i), n, "a name not already listed")
+		}
+		env.Namespaces = append(env.Namespaces, full)
+	}
+
+	env.Sizing = p.sizing()
+	env.IngressNamespace = p.dnsLabel("ingressNamespace")
+	env.MonitoringNamespace = p.dnsLabel("monitoringNamespace")
+	p.object("tags", &env.Tags, false)
+	for i, t := range env.Tags {
+		if !tag.MatchString(t) {
+			p.fail(fmt.Sprintf("tags[%d]", i), t, "3..50 characters of letters, digits, '-', '_', ':' or '.'")
+		}
+	}
+
+	if len(p.errs) > 0 {
+		return nil, &Error{Problems: p.errs}
+	}
+	return env, nil
+}
+
+// Unknown returns the keys of this program's namespace that are set but not known to it (typos, mostly).
+// all is every config key the stack sets, qualified ("lke-platform:clusterMode").
+func Unknown(all []string) []string {
+	var unknown []string
+	for _, k := range all {
+		name, ok := strings.CutPrefix(k, Namespace+":")
+		if ok && !slices.Contains(Keys, name) {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	return unknown
+}
+
+// Keys are every key this program reads, as declared in Pulumi.yaml.
+var Keys = []string{
+	"environment", "defaultRegion", "regionOverrides", "clusterMode", "kubernetesVersion", "highAvailability",
+	"baselinePool", "gpuPool", "importClusterId", "kubeconfigPath", "kubeconfig", "kubeContext", "namespaces",
+	"servicesPerNamespace", "serviceProfile", "quotaHeadroomPercent", "ingressNamespace", "monitoringNamespace", "tags",
+}
+
+// Problem is one invalid value: which key, what it was, and what is allowed instead.
+type Problem struct {
+	Key     string
+	Value   string
+	Allowed string
+}
+
+func (p Problem) String() string {
+	if p.Value == "" {
+		return fmt.Sprintf("%s:%s is not set; want %s", Namespace, p.Key, p.Allowed)
+	}
+	return fmt.Sprintf("%s:%s = %q is not allowed; want %s", Namespace, p.Key, p.Value, p.Allowed)
+}
+
+// Error lists every problem of a stack's configuration.
+type Error struct{ Problems []Problem }
+
+func (e *Error) Error() string {
+	lines := make([]string, 0, len(e.Problems)+1)
+	lines = append(lines, fmt.Sprintf("invalid stack configuration (%d problems; fix them with `pulumi config set`):", len(e.Problems)))
+	for _, p := range e.Problems {
+		lines = append(lines, "  - "+p.String())
+	}
+	return strings.Join(lines, "\n")
+}
+
+var (
+	kubernetesVersion = regexp.MustCompile(`^1\.(3[1-9]|[4-9][0-9])$`)
+	dnsLabel          = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	tag               = regexp.MustCompile(`^[A-Za-z0-9_.:-]{3,50}$`)
+)
+
+type parser struct {
+	get  Values
+	errs []Problem
+}
+
+func (p *parser) fail(key, value, allowed string) {
+	p.errs = append(p.errs, Problem{Key: key, Value: value, Allowed: allowed})
+}
+
+func (p *parser) str(key string) string {
+	v, ok := p.get(key)
+	if !ok || v == "" {
+		p.fail(key, "", "a value (Pulumi.yaml declares its default)")
+	}
+	return v
+}
+
+func (p *parser) oneOf(key string, allowed []string) string {
+	v := p.str(key)
+	if v != "" && !slices.Contains(allowed, v) {
+		p.fail(key, v, "one of "+strings.Join(allowed, ", "))
+	}
+	return v
+}
+
+func (p *parser) dnsLabel(key string) string {
+	v := p.str(key)
+	if v != "" && !dnsLabel.MatchString(v) {
+		p.fail(key, v, "a namespace name (a DNS label)")
+	}
+	return v
+}
+
+func (p *parser) boolean(key string) bool {
+	v := p.str(key)
+	b, err := strconv.ParseBool(v)
+	if v != "" && err != nil {
+		p.fail(key, v, "true or false")
+	}
+	return b
+}
+
+func (p *parser) integer(key string, lo, hi int) int {
+	v := p.str(key)
+	n, err := strconv.Atoi(v)
+	if v != "" && (err != nil || n < lo || n > hi) {
+		p.fail(key, v, fmt.Sprintf("an integer in %d..%d", lo, hi))
+	}
+	return n
+}
+
+// object decodes a JSON-valued key strictly: an unknown field inside it is a problem too, not silently dropped.
+func (p *parser) object(key string, into any, required bool) {
+	v, ok := p.get(key)
+	if !ok || v == "" {
+		if required {
+			p.fail(key, "", "a value (Pulumi.yaml declares its default)")
+		}
+		return
+	}
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil {
+		p.fail(key, v, "JSON of the shape Pulumi.yaml documents ("+err.Error()+")")
+	}
+}
+
+func (p *parser) pool(key string, pool NodePool, types []string) {
+	if !slices.Contains(types, pool.Type) {
+		p.fail(key+".type", pool.Type, "one of "+strings.Join(types, ", "))
+	}
+	if pool.Min < 1 || pool.Min > 100 {
+		p.fail(key+".min", strconv.Itoa(pool.Min), "1..100 (the LKE autoscaler's bounds)")
+	}
+	if pool.Max < 1 || pool.Max > 100 {
+		p.fail(key+".max", strconv.Itoa(pool.Max), "1..100 (the LKE autoscaler's bounds)")
+	}
+	if pool.Min > pool.Max {
+		p.fail(key+".min", strconv.Itoa(pool.Min), fmt.Sprintf("at most %s.max (%d)", key, pool.Max))
+	}
+	if pool.Count < pool.Min || pool.Count > pool.Max {
+		p.fail(key+".count", strconv.Itoa(pool.Count), fmt.Sprintf("within the autoscaler bounds %d..%d", pool.Min, pool.Max))
+	}
+}
+
+func (p *parser) kubeconfig(c *Cluster, baseDir string) {
+	path, hasPath := p.get("kubeconfigPath")
+	content, hasContent := p.get("kubeconfig")
+	hasPath, hasContent = hasPath && path != "", hasContent && content != ""
+	switch {
+	case hasPath && hasContent:
+		p.fail("kubeconfigPath", path, "either kubeconfigPath or the secret kubeconfig, not both")
+	case !hasPath && !hasContent:
+		p.fail("kubeconfigPath", "", "a kubeconfig file in attach mode (or the kubeconfig itself: `pulumi config set --secret kubeconfig < FILE`)")
+	case hasPath:
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(baseDir, path)
+		}
+		if st, err := os.Stat(path); err != nil || st.IsDir() {
+			p.fail("kubeconfigPath", path, "a readable kubeconfig file (start the local control plane with scripts/cluster up)")
+		}
+		c.KubeconfigPath = path
+	default:
+		c.Kubeconfig = content
+	}
+}
+
+func (p *parser) sizing() quota.Sizing {
+	before := len(p.errs)
+	s := quota.Sizing{
+		Services:        p.integer("servicesPerNamespace", 1, 500),
+		HeadroomPercent: p.integer("quotaHeadroomPercent", 0, 100),
+	}
+	var prof struct {
+		CPURequest    string `json:"cpuRequest"`
+		CPULimit      string `json:"cpuLimit"`
+		MemoryRequest string `json:"memoryRequest"`
+		MemoryLimit   string `json:"memoryLimit"`
+		MinReplicas   int    `json:"minReplicas"`
+		MaxReplicas   int    `json:"maxReplicas"`
+	}
+	p.object("serviceProfile", &prof, true)
+	q := func(field, v string) resource.Quantity {
+		parsed, err := resource.ParseQuantity(v)
+		if err != nil {
+			p.fail("serviceProfile."+field, v, "a Kubernetes quantity such as 250m or 256Mi")
+		}
+		return parsed
+	}
+	s.Profile = quota.Profile{
+		CPURequest: q("cpuRequest", prof.CPURequest), CPULimit: q("cpuLimit", prof.CPULimit),
+		MemoryRequest: q("memoryRequest", prof.MemoryRequest), MemoryLimit: q("memoryLimit", prof.MemoryLimit),
+		MinReplicas: prof.MinReplicas, MaxReplicas: prof.MaxReplicas,
+	}
+	if len(p.errs) == before {
+		if err := s.Validate(); err != nil {
+			p.fail("serviceProfile", fmt.Sprintf("%+v", prof), err.Error())
+		}
+	}
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

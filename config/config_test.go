@@ -1,0 +1,205 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// stack returns the real values of a committed stack, with overrides applied (an empty override unsets a key).
+func stack(t *testing.T, name string, overrides map[string]string) Values {
+	t.Helper()
+	values, err := StackValues("..", name)
+	require.NoError(t, err)
+	for k, v := range overrides {
+		values[k] = v
+		if v == "" {
+			delete(values, k)
+		}
+	}
+	return func(key string) (string, bool) { v, ok := values[key]; return v, ok }
+}
+
+func TestEveryCommittedStackIsValid(t *testing.T) {
+	for _, name := range Environments {
+		t.Run(name, func(t *testing.T) {
+			env, err := Parse(stack(t, name, nil), "..")
+			require.NoError(t, err)
+			assert.Equal(t, name, env.Name)
+			assert.Equal(t, "fr-par", env.Region)
+			assert.Equal(t, Create, env.Cluster.Mode)
+			assert.Equal(t, "platform-"+name, env.Cluster.Label)
+			assert.Equal(t, "g6-standard-8", env.Cluster.BaselinePool.Type)
+			assert.Equal(t, 10, env.Cluster.BaselinePool.Max)
+			assert.Equal(t, []string{name + "-apps"}, env.Namespaces)
+			assert.Equal(t, 30, env.Sizing.Services)
+			assert.Equal(t, name == Production, env.Protected())
+			assert.Equal(t, name == Production, env.Cluster.HighAvailability)
+			assert.Equal(t, name == System, env.GPUPool != nil)
+		})
+	}
+}
+
+func TestSpecValuesPerStack(t *testing.T) {
+	dev, err := Parse(stack(t, Development, nil), "..")
+	require.NoError(t, err)
+	assert.Equal(t, "531921", dev.Cluster.ImportID)
+	assert.Equal(t, NodePool{Type: "g6-standard-8", Count: 3, Min: 3, Max: 10}, dev.Cluster.BaselinePool)
+
+	prod, err := Parse(stack(t, Production, nil), "..")
+	require.NoError(t, err)
+	assert.Equal(t, "531922", prod.Cluster.ImportID)
+	assert.Equal(t, NodePool{Type: "g6-standard-8", Count: 6, Min: 6, Max: 10}, prod.Cluster.BaselinePool)
+
+	sys, err := Parse(stack(t, System, nil), "..")
+	require.NoError(t, err)
+	assert.Equal(t, &GPUPool{Type: "g1-gpu-rtx6000-1", Count: 2}, sys.GPUPool)
+}
+
+func TestRegionOverride(t *testing.T) {
+	env, err := Parse(stack(t, Staging, map[string]string{"regionOverrides": `{"staging":"nl-ams","production":"de-fra-2"}`}), "..")
+	require.NoError(t, err)
+	assert.Equal(t, "nl-ams", env.Region)
+	env, err = Parse(stack(t, Development, map[string]string{"regionOverrides": `{"staging":"nl-ams"}`}), "..")
+	require.NoError(t, err)
+	assert.Equal(t, "fr-par", env.Region)
+}
+
+func TestAttachMode(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\n"), 0o600))
+	env, err := Parse(stack(t, Development, map[string]string{
+		"clusterMode": "attach", "importClusterId": "", "kubeconfigPath": kubeconfig, "kubeContext": "kwok-local",
+	}), "..")
+	require.NoError(t, err)
+	assert.Equal(t, Attach, env.Cluster.Mode)
+	assert.Equal(t, kubeconfig, env.Cluster.KubeconfigPath)
+	assert.Equal(t, "kwok-local", env.Cluster.KubeContext)
+
+	env, err = Parse(stack(t, Staging, map[string]string{"clusterMode": "attach", "kubeconfig": "apiVersion: v1"}), "..")
+	require.NoError(t, err)
+	assert.Equal(t, "apiVersion: v1", env.Cluster.Kubeconfig)
+}
+
+func TestInvalidConfigNamesKeyValueAndWhatIsAllowed(t *testing.T) {
+	cases := []struct {
+		name      string
+		stack     string
+		overrides map[string]string
+		want      string
+	}{
+		{"unknown environment", Development, map[string]string{"environment": "qa"},
+			`lke-platform:environment = "qa" is not allowed; want one of development, staging, production, system`},
+		{"missing environment", Development, map[string]string{"environment": ""},
+			`lke-platform:environment is not set`},
+		{"unknown region", Development, map[string]string{"defaultRegion": "mars-1"},
+			`lke-platform:defaultRegion = "mars-1" is not allowed; want one of`},
+		{"override for unknown environment", Development, map[string]string{"regionOverrides": `{"qa":"fr-par"}`},
+			`lke-platform:regionOverrides.qa = "qa" is not allowed; want an environment`},
+		{"override to unknown region", Development, map[string]string{"regionOverrides": `{"development":"mars-1"}`},
+			`lke-platform:regionOverrides.development = "mars-1" is not allowed; want a Linode region`},
+		{"unknown mode", Development, map[string]string{"clusterMode": "borrow"},
+			`lke-platform:clusterMode = "borrow" is not allowed; want one of create, attach`},
+		{"old kubernetes", Development, map[string]string{"kubernetesVersion": "1.29"},
+			`lke-platform:kubernetesVersion = "1.29" is not allowed; want an LKE minor version 1.31 or later`},
+		{"unknown node type", Development, map[string]string{"baselinePool": `{"type":"g6-huge-1","count":3,"min":3,"max":6}`},
+			`lke-platform:baselinePool.type = "g6-huge-1" is not allowed; want one of g6-standard-2`},
+		{"gpu type as baseline", Development, map[string]string{"baselinePool": `{"type":"g1-gpu-rtx6000-1","count":3,"min":3,"max":6}`},
+			`lke-platform:baselinePool.type = "g1-gpu-rtx6000-1" is not allowed`},
+		{"min above max", Development, map[string]string{"baselinePool": `{"type":"g6-standard-8","count":5,"min":7,"max":5}`},
+			`lke-platform:baselinePool.min = "7" is not allowed; want at most baselinePool.max (5)`},
+		{"max above 100", Development, map[string]string{"baselinePool": `{"type":"g6-standard-8","count":3,"min":3,"max":101}`},
+			`lke-platform:baselinePool.max = "101" is not allowed; want 1..100`},
+		{"min below 1", Development, map[string]string{"baselinePool": `{"type":"g6-standard-8","count":1,"min":0,"max":3}`},
+			`lke-platform:baselinePool.min = "0" is not allowed; want 1..100`},
+		{"count outside bounds", Development, map[string]string{"baselinePool": `{"type":"g6-standard-8","count":11,"min":3,"max":10}`},
+			`lke-platform:baselinePool.count = "11" is not allowed; want within the autoscaler bounds 3..10`},
+		{"typo inside an object", Development, map[string]string{"baselinePool": `{"type":"g6-standard-8","count":3,"min":3,"maks":6}`},
+			`lke-platform:baselinePool = "{\"type\":\"g6-standard-8\",\"count\":3,\"min\":3,\"maks\":6}" is not allowed; want JSON of the shape Pulumi.yaml documents (json: unknown field "maks")`},
+		{"gpu outside system", Staging, map[string]string{"gpuPool": `{"enabled":true,"type":"g1-gpu-rtx6000-1","count":2}`},
+			`lke-platform:gpuPool.enabled = "true" is not allowed; want only on the system environment (this stack is staging)`},
+		{"gpu pool of a cpu type", System, map[string]string{"gpuPool": `{"enabled":true,"type":"g6-standard-8","count":2}`},
+			`lke-platform:gpuPool.type = "g6-standard-8" is not allowed; want a GPU node type`},
+		{"gpu count", System, map[string]string{"gpuPool": `{"enabled":true,"type":"g1-gpu-rtx6000-1","count":0}`},
+			`lke-platform:gpuPool.count = "0" is not allowed; want 1..10 nodes`},
+		{"gpu pool in attach mode", System, map[string]string{"clusterMode": "attach", "kubeconfig": "x"},
+			`lke-platform:gpuPool.enabled = "true" is not allowed; want only where the program knows the LKE cluster`},
+		{"production without HA", Production, map[string]string{"highAvailability": "false"},
+			`lke-platform:highAvailability = "false" is not allowed; want true on production`},
+		{"not a boolean", Development, map[string]string{"highAvailability": "yes please"},
+			`lke-platform:highAvailability = "yes please" is not allowed; want true or false`},
+		{"bad import id", Development, map[string]string{"importClusterId": "lke531921"},
+			`lke-platform:importClusterId = "lke531921" is not allowed; want the numeric ID`},
+		{"import in attach mode", Development, map[string]string{"clusterMode": "attach", "kubeconfig": "x"},
+			`lke-platform:importClusterId = "531921" is not allowed; want only with clusterMode create`},
+		{"attach without kubeconfig", Staging, map[string]string{"clusterMode": "attach"},
+			`lke-platform:kubeconfigPath is not set; want a kubeconfig file in attach mode`},
+		{"attach with a missing file", Staging, map[string]string{"clusterMode": "attach", "kubeconfigPath": "/nonexistent/kubeconfig"},
+			`lke-platform:kubeconfigPath = "/nonexistent/kubeconfig" is not allowed; want a readable kubeconfig file`},
+		{"attach with both", Staging, map[string]string{"clusterMode": "attach", "kubeconfigPath": "/etc/hostname", "kubeconfig": "x"},
+			`want either kubeconfigPath or the secret kubeconfig, not both`},
+		{"no namespaces", Development, map[string]string{"namespaces": `[]`},
+			`lke-platform:namespaces = "[]" is not allowed; want at least one namespace name`},
+		{"bad namespace", Development, map[string]string{"namespaces": `["Apps_1"]`},
+			`lke-platform:namespaces[0] = "Apps_1" is not allowed; want a DNS label`},
+		{"duplicate namespace", Development, map[string]string{"namespaces": `["apps","apps"]`},
+			`lke-platform:namespaces[1] = "apps" is not allowed; want a name not already listed`},
+		{"services out of range", Development, map[string]string{"servicesPerNamespace": "0"},
+			`lke-platform:servicesPerNamespace = "0" is not allowed; want an integer in 1..500`},
+		{"headroom not a number", Development, map[string]string{"quotaHeadroomPercent": "lots"},
+			`lke-platform:quotaHeadroomPercent = "lots" is not allowed; want an integer in 0..100`},
+		{"bad quantity", Development, map[string]string{"serviceProfile": `{"cpuRequest":"a lot","cpuLimit":"1","memoryRequest":"1Gi","memoryLimit":"1Gi","minReplicas":1,"maxReplicas":2}`},
+			`lke-platform:serviceProfile.cpuRequest = "a lot" is not allowed; want a Kubernetes quantity`},
+		{"limit below request", Development, map[string]string{"serviceProfile": `{"cpuRequest":"1","cpuLimit":"500m","memoryRequest":"1Gi","memoryLimit":"1Gi","minReplicas":1,"maxReplicas":2}`},
+			`want CPU limit 500m is below the request 1`},
+		{"bad ingress namespace", Development, map[string]string{"ingressNamespace": "Ingress NGINX"},
+			`lke-platform:ingressNamespace = "Ingress NGINX" is not allowed; want a namespace name`},
+		{"bad tag", Development, map[string]string{"tags": `["ok-tag","x"]`},
+			`lke-platform:tags[1] = "x" is not allowed`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env, err := Parse(stack(t, c.stack, c.overrides), "..")
+			require.Error(t, err)
+			assert.Nil(t, env)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
+}
+
+func TestEveryProblemIsReportedAtOnce(t *testing.T) {
+	_, err := Parse(stack(t, Development, map[string]string{"environment": "qa", "defaultRegion": "mars-1", "clusterMode": "x"}), "..")
+	var cfgErr *Error
+	require.ErrorAs(t, err, &cfgErr)
+	assert.Len(t, cfgErr.Problems, 3)
+	assert.Contains(t, err.Error(), "invalid stack configuration (3 problems")
+}
+
+func TestUnknownKeys(t *testing.T) {
+	assert.Equal(t, []string{"lke-platform:baselinePol", "lke-platform:region"},
+		Unknown([]string{"lke-platform:environment", "lke-platform:region", "linode:url", "lke-platform:baselinePol"}))
+	assert.Empty(t, Unknown([]string{"lke-platform:environment", "kubernetes:context"}))
+}
+
+func TestKeysMatchPulumiYAML(t *testing.T) {
+	values, err := StackValues("..", Development)
+	require.NoError(t, err)
+	for _, k := range Keys {
+		if k == "environment" {
+			continue // required: no default, set by every stack
+		}
+		assert.Contains(t, values, k, "Pulumi.yaml declares no default for %s", k)
+	}
+	for k := range values {
+		assert.Contains(t, Keys, k, "Pulumi.yaml declares %s, which the program does not read", k)
+	}
+}
+
+func TestSecretsNeverPrinted(t *testing.T) {
+	_, err := Parse(stack(t, Staging, map[string]string{"clusterMode": "attach", "kubeconfig": "SECRET-TOKEN", "kubeconfigPath": "/x"}), "..")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "SECRET-TOKEN")
+}

@@ -1,0 +1,71 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// StackValues reads Pulumi.yaml's defaults and Pulumi.<stack>.yaml's values from dir, merged as the CLI merges
+// them (a stack value replaces the default whole), and returns them unqualified and encoded as the CLI hands
+// them to a program: strings as they are, objects and arrays as JSON. Tests use it to run the real stack files.
+func StackValues(dir, stack string) (map[string]string, error) {
+	var project struct {
+		Config map[string]struct {
+			Default any `yaml:"default"`
+		} `yaml:"config"`
+	}
+	if err := readYAML(filepath.Join(dir, "Pulumi.yaml"), &project); err != nil {
+		return nil, err
+	}
+	var stackFile struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := readYAML(filepath.Join(dir, "Pulumi."+stack+".yaml"), &stackFile); err != nil {
+		return nil, err
+	}
+	values := map[string]string{}
+	for key, decl := range project.Config {
+		if decl.Default != nil {
+			values[key] = encode(decl.Default)
+		}
+	}
+	for key, v := range stackFile.Config {
+		name, ok := strings.CutPrefix(key, Namespace+":")
+		if !ok {
+			continue // another package's config, such as linode:url
+		}
+		values[name] = encode(v)
+	}
+	return values, nil
+}
+
+func readYAML(path string, into any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := yaml.Unmarshal(b, into); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+func encode(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case bool:
+		return strconv.FormatBool(t)
+	case int:
+		return strconv.Itoa(t)
+	default:
+		b, _ := json.Marshal(t)
+		return string(b)
+	}
+}

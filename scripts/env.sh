@@ -1,0 +1,21 @@
+# Sourced by every script: where the toolchain lives and how Pulumi runs offline on local state.
+# Override LKE_PLATFORM_CACHE to move the build cache (default: the user's cache directory).
+# shellcheck shell=bash
+LKE_PLATFORM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export LKE_PLATFORM_ROOT
+# shellcheck source=../tools/versions.env
+source "$LKE_PLATFORM_ROOT/tools/versions.env"
+export LKE_PLATFORM_CACHE=${LKE_PLATFORM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lke-platform}
+# Git-ignored folders of this clone: tool links, local state, the local control plane.
+export LKE_PLATFORM_TOOLS=$LKE_PLATFORM_ROOT/.tools
+export LKE_PLATFORM_STATE=$LKE_PLATFORM_ROOT/.state
+export PATH=$LKE_PLATFORM_TOOLS/bin:$PATH
+
+export PULUMI_HOME=${PULUMI_HOME:-$LKE_PLATFORM_CACHE/pulumi-home}
+export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$LKE_PLATFORM_STATE/backend}
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# Local state is encrypted with a random passphrase kept beside it, never a constant in the repository.
+if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+  export PULUMI_CONFIG_PASSPHRASE_FILE=$LKE_PLATFORM_STATE/passphrase
+fi
