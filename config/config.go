@@ -167,8 +167,8 @@ func Parse(get Values, baseDir string) (*Environment, error) {
 		switch {
 		case env.Name != "" && env.Name != System:
 			p.fail("gpuPool.enabled", "true", "only on the system environment (this stack is "+env.Name+")")
-		case c.Mode == Attach && c.ImportID == "":
-			p.fail("gpuPool.enabled", "true", "only where the program knows the LKE cluster: clusterMode create")
+		case c.Mode == Attach:
+			p.fail("gpuPool.enabled", "true", "only with clusterMode create (the pool is added to the LKE cluster the program manages)")
 		}
 		if !slices.Contains(GPUNodeTypes, gpu.Type) {
 			p.fail("gpuPool.type", gpu.Type, "a GPU node type: "+strings.Join(GPUNodeTypes, ", "))

@@ -126,7 +126,7 @@ func TestInvalidConfigNamesKeyValueAndWhatIsAllowed(t *testing.T) {
 		{"gpu count", System, map[string]string{"gpuPool": `{"enabled":true,"type":"g1-gpu-rtx6000-1","count":0}`},
 			`lke-platform:gpuPool.count = "0" is not allowed; want 1..10 nodes`},
 		{"gpu pool in attach mode", System, map[string]string{"clusterMode": "attach", "kubeconfig": "x"},
-			`lke-platform:gpuPool.enabled = "true" is not allowed; want only where the program knows the LKE cluster`},
+			`lke-platform:gpuPool.enabled = "true" is not allowed; want only with clusterMode create`},
 		{"production without HA", Production, map[string]string{"highAvailability": "false"},
 			`lke-platform:highAvailability = "false" is not allowed; want true on production`},
 		{"not a boolean", Development, map[string]string{"highAvailability": "yes please"},

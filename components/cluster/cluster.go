@@ -1,0 +1,139 @@
+// Package cluster provides the Cluster component: the environment's Kubernetes API, either an LKE cluster the
+// program creates (or adopts) with the linode provider, or an existing cluster it attaches to by kubeconfig.
+// Either way it yields the kubernetes Provider every other component deploys through.
+package cluster
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-linode/sdk/v4/go/linode"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/platform-eng/lke-platform/config"
+)
+
+// BaselinePoolLabel marks the nodes of the baseline pool, so workloads can target or avoid it.
+const BaselinePoolLabel = "platform.lke/pool"
+
+// Args configures the Cluster: the validated cluster section of the environment plus its identity.
+type Args struct {
+	Environment string
+	Region      string
+	Tags        []string
+	Cluster     config.Cluster
+}
+
+// Cluster is the environment's Kubernetes API.
+type Cluster struct {
+	pulumi.ResourceState
+
+	// Provider deploys into this cluster; pass it to every Kubernetes component.
+	Provider *kubernetes.Provider
+	// ClusterID is the LKE cluster's numeric ID (create mode only; unknown in attach mode).
+	ClusterID pulumi.IntOutput
+	// Kubeconfig is the cluster's kubeconfig (secret) in create mode, or the attach-mode kubeconfig source.
+	Kubeconfig pulumi.StringOutput
+	// Mode is how the cluster was reached: "create" or "attach".
+	Mode pulumi.StringOutput
+}
+
+// New registers the Cluster component.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	c := &Cluster{}
+	if err := ctx.RegisterComponentResource("platform:cluster:Cluster", name, c, opts...); err != nil {
+		return nil, err
+	}
+	var kubeconfig pulumi.StringInput
+	switch args.Cluster.Mode {
+	case config.Create:
+		lke, err := newLKE(ctx, name, args, c)
+		if err != nil {
+			return nil, err
+		}
+		c.ClusterID = lke.ID().ApplyT(func(id pulumi.ID) (int, error) { return strconv.Atoi(string(id)) }).(pulumi.IntOutput)
+		// LKE hands the kubeconfig out base64-encoded; the provider wants the YAML. It holds client credentials.
+		kubeconfig = pulumi.ToSecret(lke.Kubeconfig.ApplyT(decodeKubeconfig)).(pulumi.StringOutput)
+	case config.Attach:
+		c.ClusterID = pulumi.Int(0).ToIntOutput()
+		if args.Cluster.KubeconfigPath != "" {
+			// A path keeps key material out of state: the provider reads the file itself.
+			kubeconfig = pulumi.String(args.Cluster.KubeconfigPath)
+		} else {
+			kubeconfig = pulumi.ToSecret(pulumi.String(args.Cluster.Kubeconfig)).(pulumi.StringOutput)
+		}
+	default:
+		return nil, fmt.Errorf("cluster %s: unknown mode %q", name, args.Cluster.Mode)
+	}
+	c.Kubeconfig = kubeconfig.ToStringOutput()
+	c.Mode = pulumi.String(string(args.Cluster.Mode)).ToStringOutput()
+
+	providerArgs := &kubernetes.ProviderArgs{
+		Kubeconfig: kubeconfig,
+		// The provider is replaced (and with it every object) only if this identity changes, never because a
+		// kubeconfig was rotated or the local control plane came back on another port.
+		ClusterIdentifier: pulumi.String(args.Cluster.Label),
+	}
+	if args.Cluster.KubeContext != "" {
+		providerArgs.Context = pulumi.String(args.Cluster.KubeContext)
+	}
+	provider, err := kubernetes.NewProvider(ctx, name, providerArgs, pulumi.Parent(c))
+	if err != nil {
+		return nil, err
+	}
+	c.Provider = provider
+
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"clusterId":  c.ClusterID,
+		"kubeconfig": c.Kubeconfig,
+		"mode":       c.Mode,
+	})
+}
+
+func newLKE(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource) (*linode.LkeCluster, error) {
+	cl := args.Cluster
+	pool := cl.BaselinePool
+	opts := []pulumi.ResourceOption{
+		pulumi.Parent(parent),
+		pulumi.AdditionalSecretOutputs([]string{"kubeconfig"}),
+		// The autoscaler moves the node count between min and max; that is not drift.
+		pulumi.IgnoreChanges([]string{"pools[0].count"}),
+	}
+	if cl.ImportID != "" {
+		// Adopt the inventory's existing cluster: the first up imports it instead of creating a new one.
+		opts = append(opts, pulumi.Import(pulumi.ID(cl.ImportID)))
+	}
+	return linode.NewLkeCluster(ctx, name, &linode.LkeClusterArgs{
+		Label:      pulumi.String(cl.Label),
+		Region:     pulumi.String(args.Region),
+		K8sVersion: pulumi.String(cl.KubernetesVersion),
+		Tags:       pulumi.ToStringArray(Tags(args.Environment, args.Tags)),
+		ControlPlane: &linode.LkeClusterControlPlaneArgs{
+			HighAvailability: pulumi.Bool(cl.HighAvailability),
+		},
+		Pools: linode.LkeClusterPoolArray{&linode.LkeClusterPoolArgs{
+			Type:   pulumi.String(pool.Type),
+			Count:  pulumi.Int(pool.Count),
+			Labels: pulumi.StringMap{BaselinePoolLabel: pulumi.String("baseline")},
+			Autoscaler: &linode.LkeClusterPoolAutoscalerArgs{
+				Min: pulumi.Int(pool.Min),
+				Max: pulumi.Int(pool.Max),
+			},
+		}},
+	}, opts...)
+}
+
+// Tags are the Linode tags of an environment's cluster and node pools.
+func Tags(environment string, extra []string) []string {
+	return append([]string{"platform:lke", "environment:" + environment, "managed-by:pulumi"}, extra...)
+}
+
+func decodeKubeconfig(encoded string) (string, error) {
+	b, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		return "", fmt.Errorf("decoding the LKE kubeconfig (expected base64): %w", err)
+	}
+	return string(b), nil
+}

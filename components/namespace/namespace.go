@@ -1,0 +1,181 @@
+// Package namespace provides the Namespace component: one environment namespace with its ResourceQuota and
+// LimitRange (sized by the quota package) and NetworkPolicies that deny all traffic by default and allow only
+// DNS, the ingress controller and the monitoring scrape.
+package namespace
+
+import (
+	"strconv"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/platform-eng/lke-platform/quota"
+)
+
+// Names of the objects each namespace gets; the policy pack and the docs refer to them.
+const (
+	QuotaName             = "environment-quota"
+	LimitRangeName        = "container-limits"
+	DefaultDenyPolicy     = "default-deny-all"
+	AllowDNSPolicy        = "allow-dns-egress"
+	AllowIngressPolicy    = "allow-from-ingress-controller"
+	AllowMonitoringPolicy = "allow-monitoring-scrape"
+)
+
+// Selectors of the peers the allow rules name.
+const (
+	namespaceNameLabel = "kubernetes.io/metadata.name" // set by the API server on every namespace
+	dnsNamespace       = "kube-system"
+	dnsPodLabel        = "k8s-app"
+	dnsPodValue        = "kube-dns"
+	prometheusPodLabel = "app.kubernetes.io/name"
+	prometheusPodValue = "prometheus"
+)
+
+// Args configures one environment namespace.
+type Args struct {
+	Name                string            // full name, "<env>-<short name>"
+	Labels              map[string]string // the environment's common labels
+	Sizing              quota.Sizing
+	IngressNamespace    string
+	MonitoringNamespace string
+}
+
+// Namespace is one environment namespace and the guard rails that come with it.
+type Namespace struct {
+	pulumi.ResourceState
+
+	Name pulumi.StringOutput
+}
+
+// New registers the Namespace component.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Namespace, error) {
+	n := &Namespace{}
+	if err := ctx.RegisterComponentResource("platform:namespace:Namespace", name, n, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(n)
+	labels := pulumi.ToStringMap(args.Labels)
+
+	nsLabels := pulumi.StringMap{
+		// Pod Security Admission: refuse privileged pods outright, warn about anything short of restricted.
+		"pod-security.kubernetes.io/enforce": pulumi.String("baseline"),
+		"pod-security.kubernetes.io/warn":    pulumi.String("restricted"),
+		"pod-security.kubernetes.io/audit":   pulumi.String("restricted"),
+	}
+	for k, v := range labels {
+		nsLabels[k] = v
+	}
+	ns, err := corev1.NewNamespace(ctx, args.Name, &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(args.Name), Labels: nsLabels},
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	n.Name = ns.Metadata.Name().Elem()
+	meta := func(objectName string) *metav1.ObjectMetaArgs {
+		return &metav1.ObjectMetaArgs{Name: pulumi.String(objectName), Namespace: n.Name, Labels: labels}
+	}
+
+	q := quota.Compute(args.Sizing)
+	if _, err := corev1.NewResourceQuota(ctx, args.Name+"-quota", &corev1.ResourceQuotaArgs{
+		Metadata: meta(QuotaName),
+		Spec:     &corev1.ResourceQuotaSpecArgs{Hard: pulumi.ToStringMap(Hard(q))},
+	}, child); err != nil {
+		return nil, err
+	}
+
+	l := quota.LimitRange(args.Sizing)
+	if _, err := corev1.NewLimitRange(ctx, args.Name+"-limits", &corev1.LimitRangeArgs{
+		Metadata: meta(LimitRangeName),
+		Spec: &corev1.LimitRangeSpecArgs{Limits: corev1.LimitRangeItemArray{&corev1.LimitRangeItemArgs{
+			Type:           pulumi.String("Container"),
+			DefaultRequest: pulumi.StringMap{"cpu": pulumi.String(l.DefaultRequestCPU.String()), "memory": pulumi.String(l.DefaultRequestMemory.String())},
+			Default:        pulumi.StringMap{"cpu": pulumi.String(l.DefaultLimitCPU.String()), "memory": pulumi.String(l.DefaultLimitMemory.String())},
+			Max:            pulumi.StringMap{"cpu": pulumi.String(l.MaxCPU.String()), "memory": pulumi.String(l.MaxMemory.String())},
+		}}},
+	}, child); err != nil {
+		return nil, err
+	}
+
+	for _, p := range policies(args) {
+		if _, err := networkingv1.NewNetworkPolicy(ctx, args.Name+"-"+p.name, &networkingv1.NetworkPolicyArgs{
+			Metadata: meta(p.name),
+			Spec:     p.spec,
+		}, child); err != nil {
+			return nil, err
+		}
+	}
+
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{"name": n.Name})
+}
+
+// Hard is the ResourceQuota's hard limits. LoadBalancer and NodePort Services are refused outright: traffic
+// enters through the ingress controller only.
+func Hard(q quota.Quota) map[string]string {
+	return map[string]string{
+		"pods":                   strconv.Itoa(q.Pods),
+		"services":               strconv.Itoa(q.Services),
+		"services.loadbalancers": "0",
+		"services.nodeports":     "0",
+		"requests.cpu":           q.RequestsCPU.String(),
+		"requests.memory":        q.RequestsMemory.String(),
+		"limits.cpu":             q.LimitsCPU.String(),
+		"limits.memory":          q.LimitsMemory.String(),
+	}
+}
+
+type policy struct {
+	name string
+	spec *networkingv1.NetworkPolicySpecArgs
+}
+
+// policies are the namespace's NetworkPolicies. Policies are additive: the first denies everything, each of the
+// others opens exactly one path.
+func policies(args *Args) []policy {
+	allPods := &metav1.LabelSelectorArgs{}
+	namespaceNamed := func(name string) *metav1.LabelSelectorArgs {
+		return &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{namespaceNameLabel: pulumi.String(name)}}
+	}
+	port := func(protocol string) *networkingv1.NetworkPolicyPortArgs {
+		return &networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String(protocol), Port: pulumi.Int(53)}
+	}
+	return []policy{
+		{DefaultDenyPolicy, &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: allPods,
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
+		}},
+		{AllowDNSPolicy, &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: allPods,
+			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
+			Egress: networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
+				To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
+					NamespaceSelector: namespaceNamed(dnsNamespace),
+					PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{dnsPodLabel: pulumi.String(dnsPodValue)}},
+				}},
+				Ports: networkingv1.NetworkPolicyPortArray{port("UDP"), port("TCP")},
+			}},
+		}},
+		{AllowIngressPolicy, &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: allPods,
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+			Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
+				From: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
+					NamespaceSelector: namespaceNamed(args.IngressNamespace),
+				}},
+			}},
+		}},
+		{AllowMonitoringPolicy, &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: allPods,
+			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+			Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
+				From: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
+					NamespaceSelector: namespaceNamed(args.MonitoringNamespace),
+					PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{prometheusPodLabel: pulumi.String(prometheusPodValue)}},
+				}},
+			}},
+		}},
+	}
+}

@@ -1,0 +1,106 @@
+package namespace
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/platform-eng/lke-platform/internal/mocks"
+	"github.com/platform-eng/lke-platform/quota"
+)
+
+func testArgs() *Args {
+	return &Args{
+		Name:   "staging-apps",
+		Labels: map[string]string{"platform.lke/environment": "staging"},
+		Sizing: quota.Sizing{Services: 30, HeadroomPercent: 20, Profile: quota.Profile{
+			CPURequest: resource.MustParse("100m"), CPULimit: resource.MustParse("500m"),
+			MemoryRequest: resource.MustParse("128Mi"), MemoryLimit: resource.MustParse("256Mi"),
+			MinReplicas: 1, MaxReplicas: 3,
+		}},
+		IngressNamespace: "ingress-nginx", MonitoringNamespace: "monitoring",
+	}
+}
+
+func run(t *testing.T) *mocks.Recorder {
+	rec, err := mocks.Run(t, "staging", nil, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "staging-apps", testArgs())
+		return err
+	})
+	require.NoError(t, err)
+	return rec
+}
+
+func TestNamespaceComesWithItsGuardRails(t *testing.T) {
+	rec := run(t)
+	ns := rec.One(t, "kubernetes:core/v1:Namespace", "staging-apps").Inputs.Mappable()
+	assert.Equal(t, map[string]any{
+		"name": "staging-apps",
+		"labels": map[string]any{
+			"platform.lke/environment":           "staging",
+			"pod-security.kubernetes.io/enforce": "baseline",
+			"pod-security.kubernetes.io/warn":    "restricted",
+			"pod-security.kubernetes.io/audit":   "restricted",
+		},
+	}, ns["metadata"])
+
+	q := rec.One(t, "kubernetes:core/v1:ResourceQuota", "staging-apps-quota").Inputs.Mappable()
+	assert.Equal(t, map[string]any{"hard": map[string]any{
+		"pods": "108", "services": "30", "services.loadbalancers": "0", "services.nodeports": "0",
+		"requests.cpu": "10800m", "requests.memory": "13824Mi", "limits.cpu": "54", "limits.memory": "27Gi",
+	}}, q["spec"])
+	assert.Equal(t, QuotaName, q["metadata"].(map[string]any)["name"])
+	assert.Equal(t, "staging-apps", q["metadata"].(map[string]any)["namespace"])
+
+	lr := rec.One(t, "kubernetes:core/v1:LimitRange", "staging-apps-limits").Inputs.Mappable()
+	assert.Equal(t, map[string]any{"limits": []any{map[string]any{
+		"type":           "Container",
+		"defaultRequest": map[string]any{"cpu": "100m", "memory": "128Mi"},
+		"default":        map[string]any{"cpu": "500m", "memory": "256Mi"},
+		"max":            map[string]any{"cpu": "1500m", "memory": "768Mi"},
+	}}}, lr["spec"])
+}
+
+func TestNetworkPoliciesDenyByDefaultAndOpenOnlyThreePaths(t *testing.T) {
+	rec := run(t)
+	policies := rec.OfType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+	require.Len(t, policies, 4)
+	spec := func(name string) map[string]any {
+		return rec.One(t, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "staging-apps-"+name).Inputs.Mappable()["spec"].(map[string]any)
+	}
+	nsSel := func(name string) map[string]any {
+		return map[string]any{"matchLabels": map[string]any{"kubernetes.io/metadata.name": name}}
+	}
+	assert.Equal(t, map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Ingress", "Egress"}}, spec(DefaultDenyPolicy))
+	assert.Equal(t, map[string]any{
+		"podSelector": map[string]any{}, "policyTypes": []any{"Egress"},
+		"egress": []any{map[string]any{
+			"to":    []any{map[string]any{"namespaceSelector": nsSel("kube-system"), "podSelector": map[string]any{"matchLabels": map[string]any{"k8s-app": "kube-dns"}}}},
+			"ports": []any{map[string]any{"protocol": "UDP", "port": 53.0}, map[string]any{"protocol": "TCP", "port": 53.0}},
+		}},
+	}, spec(AllowDNSPolicy))
+	assert.Equal(t, map[string]any{
+		"podSelector": map[string]any{}, "policyTypes": []any{"Ingress"},
+		"ingress": []any{map[string]any{"from": []any{map[string]any{"namespaceSelector": nsSel("ingress-nginx")}}}},
+	}, spec(AllowIngressPolicy))
+	assert.Equal(t, map[string]any{
+		"podSelector": map[string]any{}, "policyTypes": []any{"Ingress"},
+		"ingress": []any{map[string]any{"from": []any{map[string]any{
+			"namespaceSelector": nsSel("monitoring"),
+			"podSelector":       map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "prometheus"}},
+		}}}},
+	}, spec(AllowMonitoringPolicy))
+}
+
+func TestChildrenAreParentedToTheComponent(t *testing.T) {
+	rec := run(t)
+	for _, r := range rec.Resources() {
+		if r.Type == "platform:namespace:Namespace" {
+			continue
+		}
+		assert.Contains(t, r.Parent, "platform:namespace:Namespace::staging-apps", r.Name)
+	}
+}
