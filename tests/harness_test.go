@@ -1,0 +1,158 @@
+//go:build integration
+
+// Integration tests: the real pulumi CLI, the real kubernetes provider and a real Kubernetes API server on
+// loopback (scripts/cluster). Run them with scripts/test, which builds or reuses the toolchain first.
+package tests
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/pkg/v3/testing/integration"
+	"github.com/stretchr/testify/require"
+)
+
+// repoRoot is the clone this test file lives in.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// kubeconfig is the local control plane's, started by TestMain.
+var kubeconfig string
+
+func TestMain(m *testing.M) {
+	for _, tool := range []string{"pulumi", "pulumi-language-go", "pulumi-resource-kubernetes", "kubectl", "kwokctl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			fmt.Fprintf(os.Stderr, "%s is not on PATH: run the integration tests through scripts/test (it builds the toolchain)\n", tool)
+			os.Exit(1)
+		}
+	}
+	const cluster = "lke-platform-test"
+	out, err := exec.Command(filepath.Join(repoRoot(), "scripts", "cluster"), "up", cluster).Output()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "starting the local control plane: %v\n", err)
+		os.Exit(1)
+	}
+	kubeconfig = strings.TrimSpace(string(out))
+	code := m.Run()
+	if os.Getenv("LKE_PLATFORM_KEEP_CLUSTER") == "" {
+		_ = exec.Command(filepath.Join(repoRoot(), "scripts", "cluster"), "down", cluster).Run()
+	}
+	os.Exit(code)
+}
+
+// programDir copies the program (tracked sources, not the clone's tool links, state or build outputs) to a
+// temporary folder, so ProgramTest's own copy stays small.
+func programDir(t *testing.T) string {
+	t.Helper()
+	dst := t.TempDir()
+	skip := map[string]bool{".git": true, ".tools": true, ".state": true, "generated": true, "tools": true}
+	root := repoRoot()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() && skip[rel] || strings.HasPrefix(d.Name(), "Pulumi.local-") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	require.NoError(t, err)
+	return dst
+}
+
+// baseOptions are the ProgramTest options every test shares: local file state, the built kubernetes plugin,
+// no network, and the program attached to the local control plane as environment env.
+func baseOptions(t *testing.T, env string) *integration.ProgramTestOptions {
+	t.Helper()
+	plugin, err := exec.LookPath("pulumi-resource-kubernetes")
+	require.NoError(t, err)
+	plugin, err = filepath.EvalSymlinks(plugin)
+	require.NoError(t, err)
+
+	// ProgramTest copies Go programs under $GOPATH/src; keep the module cache where it is.
+	modcache := goEnv(t, "GOMODCACHE")
+	t.Setenv("GOMODCACHE", modcache)
+	t.Setenv("GOPATH", t.TempDir())
+	t.Setenv("GOFLAGS", "-mod=mod")
+
+	state := t.TempDir()
+	return &integration.ProgramTestOptions{
+		Dir:       programDir(t),
+		StackName: "it-" + env,
+		CloudURL:  "file://" + state,
+		Config: map[string]string{
+			"environment":    env,
+			"clusterMode":    "attach",
+			"kubeconfigPath": kubeconfig,
+		},
+		LocalProviders: []integration.LocalDependency{{Package: "kubernetes", Path: filepath.Dir(plugin)}},
+		Env: []string{
+			"PULUMI_SKIP_UPDATE_CHECK=true",
+			"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true",
+			"PULUMI_CONFIG_PASSPHRASE=integration-test-only",
+			"GOPATH=" + os.Getenv("GOPATH"),
+			"GOMODCACHE=" + modcache,
+		},
+		SkipExportImport:                true,
+		RequireEmptyPreviewAfterRefresh: true,
+		Verbose:                         testing.Verbose(),
+	}
+}
+
+func goEnv(t *testing.T, key string) string {
+	out, err := exec.Command("go", "env", key).Output()
+	require.NoError(t, err)
+	return strings.TrimSpace(string(out))
+}
+
+// kubectl runs kubectl against the local control plane and returns its standard output.
+func kubectl(t *testing.T, args ...string) ([]byte, error) {
+	t.Helper()
+	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return out, fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return out, nil
+}
+
+// get reads one object back from the API server into its Kubernetes API type.
+func get[T any](t *testing.T, kind, namespace, name string) T {
+	t.Helper()
+	args := []string{"get", kind, name, "-o", "json"}
+	if namespace != "" {
+		args = append(args, "-n", namespace)
+	}
+	out, err := kubectl(t, args...)
+	require.NoError(t, err)
+	var obj T
+	require.NoError(t, json.Unmarshal(out, &obj))
+	return obj
+}

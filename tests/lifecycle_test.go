@@ -1,0 +1,148 @@
+//go:build integration
+
+package tests
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/pkg/v3/testing/integration"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/platform-eng/lke-platform/components/namespace"
+)
+
+// TestEnvironmentLifecycle deploys an environment onto the local control plane with the real CLI and provider,
+// reads every object back from the API server and compares it with what the platform promises, then checks
+// that a second preview and up, and a refresh, find no changes, and that destroy leaves nothing behind.
+func TestEnvironmentLifecycle(t *testing.T) {
+	for _, env := range []string{"development", "production"} {
+		t.Run(env, func(t *testing.T) {
+			ns := env + "-apps"
+			opts := baseOptions(t, env)
+			opts.ExtraRuntimeValidation = func(t *testing.T, stack integration.RuntimeValidationStackInfo) {
+				assert.Equal(t, env, stack.Outputs["environment"])
+				assert.Equal(t, "attach", stack.Outputs["clusterMode"])
+				assert.Equal(t, []any{ns}, stack.Outputs["namespaces"])
+				checkNamespace(t, env, ns)
+				if env == "production" {
+					for _, res := range stack.Deployment.Resources {
+						if res.Type != "pulumi:pulumi:Stack" {
+							assert.True(t, res.Protect, "production resource %s is not protected", res.URN)
+						}
+					}
+				}
+			}
+			pt := integration.ProgramTestManualLifeCycle(t, opts)
+			require.NoError(t, pt.TestLifeCyclePrepare(), "prepare")
+			t.Cleanup(pt.TestCleanUp)
+			require.NoError(t, pt.TestLifeCycleInitialize(), "init")
+			t.Cleanup(func() {
+				if env == "production" {
+					// Production is protected for real: destroy refuses until someone unprotects on purpose.
+					require.Error(t, pt.RunPulumiCommand("destroy", "--yes", "--skip-preview"), "destroy of protected production")
+					_, err := kubectl(t, "get", "namespace", ns)
+					require.NoError(t, err, "a refused destroy must leave production in place")
+					require.NoError(t, pt.RunPulumiCommand("state", "unprotect", "--all", "--yes"))
+				}
+				require.NoError(t, pt.TestLifeCycleDestroy(), "destroy")
+				_, err := kubectl(t, "get", "namespace", ns)
+				require.Error(t, err, "namespace %s is still there after destroy", ns)
+				assert.Contains(t, err.Error(), "NotFound")
+			})
+			require.NoError(t, pt.TestPreviewUpdateAndEdits(), "preview, up, empty preview and up, refresh")
+		})
+	}
+}
+
+func checkNamespace(t *testing.T, env, ns string) {
+	n := get[corev1.Namespace](t, "namespace", "", ns)
+	for k, v := range map[string]string{
+		"platform.lke/environment":           env,
+		"app.kubernetes.io/managed-by":       "pulumi",
+		"pod-security.kubernetes.io/enforce": "baseline",
+		"pod-security.kubernetes.io/warn":    "restricted",
+	} {
+		assert.Equal(t, v, n.Labels[k], "namespace label %s", k)
+	}
+
+	q := get[corev1.ResourceQuota](t, "resourcequota", ns, namespace.QuotaName)
+	// The spec's 30 services, each at its HPA maximum of 3 replicas, plus 20% surge headroom.
+	want := corev1.ResourceList{
+		"pods": resource.MustParse("108"), "services": resource.MustParse("30"),
+		"services.loadbalancers": resource.MustParse("0"), "services.nodeports": resource.MustParse("0"),
+		"requests.cpu": resource.MustParse("10800m"), "requests.memory": resource.MustParse("13824Mi"),
+		"limits.cpu": resource.MustParse("54"), "limits.memory": resource.MustParse("27Gi"),
+	}
+	assertResources(t, want, q.Spec.Hard, "quota spec")
+
+	lr := get[corev1.LimitRange](t, "limitrange", ns, namespace.LimitRangeName)
+	require.Len(t, lr.Spec.Limits, 1)
+	l := lr.Spec.Limits[0]
+	assert.Equal(t, corev1.LimitTypeContainer, l.Type)
+	assertResources(t, corev1.ResourceList{"cpu": resource.MustParse("100m"), "memory": resource.MustParse("128Mi")}, l.DefaultRequest, "default request")
+	assertResources(t, corev1.ResourceList{"cpu": resource.MustParse("500m"), "memory": resource.MustParse("256Mi")}, l.Default, "default limit")
+	assertResources(t, corev1.ResourceList{"cpu": resource.MustParse("1500m"), "memory": resource.MustParse("768Mi")}, l.Max, "max")
+
+	udp, tcp := corev1.ProtocolUDP, corev1.ProtocolTCP
+	dns := intstr.FromInt32(53)
+	byName := func(name string) *metav1.LabelSelector {
+		return &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": name}}
+	}
+	wantPolicies := map[string]networkingv1.NetworkPolicySpec{
+		namespace.DefaultDenyPolicy: {
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
+		},
+		namespace.AllowDNSPolicy: {
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
+			Egress: []networkingv1.NetworkPolicyEgressRule{{
+				To: []networkingv1.NetworkPolicyPeer{{
+					NamespaceSelector: byName("kube-system"),
+					PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"k8s-app": "kube-dns"}},
+				}},
+				Ports: []networkingv1.NetworkPolicyPort{{Protocol: &udp, Port: &dns}, {Protocol: &tcp, Port: &dns}},
+			}},
+		},
+		namespace.AllowIngressPolicy: {
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress:     []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: byName("ingress-nginx")}}}},
+		},
+		namespace.AllowMonitoringPolicy: {
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+			Ingress: []networkingv1.NetworkPolicyIngressRule{{From: []networkingv1.NetworkPolicyPeer{{
+				NamespaceSelector: byName("monitoring"),
+				PodSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{"app.kubernetes.io/name": "prometheus"}},
+			}}}},
+		},
+	}
+	list := get[networkingv1.NetworkPolicyList](t, "networkpolicy", ns, "")
+	got := map[string]networkingv1.NetworkPolicySpec{}
+	for _, p := range list.Items {
+		got[p.Name] = p.Spec
+	}
+	assert.Equal(t, wantPolicies, got, "the namespace's network policies, read back from the API server")
+}
+
+// assertResources compares resource lists by quantity, so "1.5" and "1500m" are equal.
+func assertResources(t *testing.T, want, got corev1.ResourceList, what string) {
+	t.Helper()
+	var diffs []string
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok || g.Cmp(w) != 0 {
+			diffs = append(diffs, string(k)+": want "+w.String()+", got "+g.String())
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			diffs = append(diffs, "unexpected "+string(k))
+		}
+	}
+	assert.Empty(t, diffs, "%s: %s", what, strings.Join(diffs, "; "))
+}
