@@ -1,4 +1,4 @@
-package main
+package platform
 
 import (
 	"testing"
@@ -11,18 +11,9 @@ import (
 	"github.com/platform-eng/lke-platform/internal/mocks"
 )
 
-// program is main's program: Load, then Platform.
-func program(ctx *pulumi.Context) error {
-	env, err := config.Load(ctx)
-	if err != nil {
-		return err
-	}
-	return Platform(ctx, env)
-}
-
 // stackConfig is a committed stack's config as the CLI hands it to the program (qualified keys).
 func stackConfig(t *testing.T, stack string, overrides map[string]string) map[string]string {
-	values, err := config.StackValues(".", stack)
+	values, err := config.StackValues("..", stack)
 	require.NoError(t, err)
 	cfg := map[string]string{}
 	for k, v := range values {
@@ -37,7 +28,7 @@ func stackConfig(t *testing.T, stack string, overrides map[string]string) map[st
 func TestEveryStackComposesThePlatform(t *testing.T) {
 	for _, stack := range config.Environments {
 		t.Run(stack, func(t *testing.T) {
-			rec, err := mocks.Run(t, stack, stackConfig(t, stack, nil), program)
+			rec, err := mocks.Run(t, stack, stackConfig(t, stack, nil), Program)
 			require.NoError(t, err)
 
 			counts := map[string]int{}
@@ -74,7 +65,7 @@ func TestEveryStackComposesThePlatform(t *testing.T) {
 func TestAttachModeRegistersNoLinodeResource(t *testing.T) {
 	rec, err := mocks.Run(t, "local-development", stackConfig(t, config.Development, map[string]string{
 		"clusterMode": "attach", "importClusterId": "", "kubeconfig": "apiVersion: v1\nkind: Config\n",
-	}), program)
+	}), Program)
 	require.NoError(t, err)
 	for _, r := range rec.Resources() {
 		assert.NotContains(t, r.Type, "linode:", "attach mode must not touch the Linode API")
@@ -85,7 +76,7 @@ func TestAttachModeRegistersNoLinodeResource(t *testing.T) {
 func TestBadConfigRegistersNothing(t *testing.T) {
 	rec, err := mocks.Run(t, "staging", stackConfig(t, config.Staging, map[string]string{
 		"baselinePool": `{"type":"g6-standard-8","count":3,"min":8,"max":4}`,
-	}), program)
+	}), Program)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `lke-platform:baselinePool.min = "8" is not allowed; want at most baselinePool.max (4)`)
 	assert.Empty(t, rec.Resources(), "validation happens before any resource is registered")
@@ -93,7 +84,7 @@ func TestBadConfigRegistersNothing(t *testing.T) {
 
 func TestUnknownKeyIsRefused(t *testing.T) {
 	t.Setenv(pulumi.EnvConfig, `{"lke-platform:environment":"staging","lke-platform:baselinPool":"{}"}`)
-	rec, err := mocks.Run(t, "staging", stackConfig(t, config.Staging, nil), program)
+	rec, err := mocks.Run(t, "staging", stackConfig(t, config.Staging, nil), Program)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "unknown configuration keys lke-platform:baselinPool")
 	assert.Empty(t, rec.Resources())

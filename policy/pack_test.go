@@ -1,0 +1,47 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+func levelName(l policyx.EnforcementLevel) string {
+	return map[policyx.EnforcementLevel]string{
+		policyx.EnforcementLevelAdvisory: "advisory", policyx.EnforcementLevelMandatory: "mandatory",
+		policyx.EnforcementLevelDisabled: "disabled", policyx.EnforcementLevelRemediate: "remediate",
+	}[l]
+}
+
+func TestPackIsWellFormed(t *testing.T) {
+	pack, err := NewPack(stackFor(production, false), realWorld)
+	require.NoError(t, err)
+	assert.Equal(t, "lke-platform", pack.Name())
+
+	seen := map[string]bool{}
+	for _, p := range pack.Policies() {
+		assert.False(t, seen[p.Name()], "duplicate policy %s", p.Name())
+		seen[p.Name()] = true
+		assert.NotEmpty(t, p.Description(), p.Name())
+		assert.NotEqual(t, "disabled", levelName(p.EnforcementLevel()), p.Name())
+
+		schema := p.ConfigSchema()
+		if schema == nil {
+			continue
+		}
+		// policyx sends the schema to the engine as a protobuf Struct; a Go type structpb cannot carry (such as
+		// []string) would fail GetAnalyzerInfo and with it every run.
+		m := map[string]any{}
+		for k, v := range schema.Properties {
+			m[k] = v
+			assert.NotEmpty(t, v["description"], "%s.%s", p.Name(), k)
+			assert.Contains(t, v, "default", "%s.%s", p.Name(), k)
+		}
+		_, err := structpb.NewStruct(m)
+		assert.NoError(t, err, p.Name())
+	}
+	assert.Len(t, seen, 13)
+}

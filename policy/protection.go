@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+)
+
+const (
+	stackRootType  = "pulumi:pulumi:Stack"
+	lkeClusterType = "linode:index/lkeCluster:LkeCluster"
+)
+
+var (
+	protectedEnvironments = environmentsSetting("Environments whose every resource must be protected.", production)
+	unprotectedTypes      = stringsSetting{
+		Key: "exemptTypes", Default: []string{stackRootType},
+		Description: "Type tokens that need not be protected. The stack's root resource cannot be protected; " +
+			"the engine's default providers are always exempt (a program cannot set their options).",
+	}
+)
+
+// isDefaultProvider reports whether r is a provider the engine created on its own ("default_4_39_0").
+func isDefaultProvider(r policyx.AnalyzerResource) bool {
+	return strings.HasPrefix(r.Type, "pulumi:providers:") && strings.HasPrefix(r.Name, "default")
+}
+
+// protectionPolicy: a protected resource is only deleted after an explicit `pulumi state unprotect`, so a bad
+// diff or a mistaken destroy cannot take production's cluster or its state bucket with it. The engine passes
+// each resource's options to the analyzer, so this is checked before the resource is touched.
+func protectionPolicy(stack Stack) policyx.ResourceValidationPolicy {
+	return policyx.NewResourceValidationPolicy("production-resources-protected", policyx.ResourceValidationPolicyArgs{
+		Description:      "On production, the LKE cluster and every other resource is protected against deletion.",
+		EnforcementLevel: policyx.EnforcementLevelMandatory,
+		ConfigSchema:     configSchema(protectedEnvironments, unprotectedTypes),
+		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
+			r := args.Resource
+			if r.Options.Protect || isDefaultProvider(r) {
+				return nil
+			}
+			envs, err := protectedEnvironments.from(args.Config)
+			if err != nil {
+				return fmt.Errorf("production-resources-protected: %w", err)
+			}
+			exempt, err := unprotectedTypes.from(args.Config)
+			if err != nil {
+				return fmt.Errorf("production-resources-protected: %w", err)
+			}
+			if !stack.in(envs) || slices.Contains(exempt, r.Type) {
+				return nil
+			}
+			what := "is not protected"
+			if r.Type == lkeClusterType {
+				what = "is the " + stack.Environment + " LKE cluster and is not protected: deleting or replacing it would take every workload with it"
+			}
+			violation(args.Manager, "", describe(r), what,
+				fmt.Sprintf("register it with pulumi.Protect(true), or under a parent that has it (main.go protects "+
+					"every component when the environment is %s)", stack.Environment))
+			return nil
+		},
+	})
+}

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func protected(r policyx.AnalyzerResource, on bool) policyx.AnalyzerResource {
+	r.Options.Protect = on
+	return r
+}
+
+func TestProtectionPolicy(t *testing.T) {
+	prod := protectionPolicy(stackFor(production, false))
+	lke := res(lkeClusterType, "production", map[string]any{"label": "platform-production"})
+	ns := res(namespaceType, "production-apps", map[string]any{"metadata": meta("production-apps", "")})
+
+	assert.Empty(t, checkResource(t, prod, protected(lke, true), nil))
+	assert.Empty(t, checkResource(t, prod, protected(ns, true), nil))
+	assert.Empty(t, checkResource(t, prod, res(stackRootType, "lke-platform-production", nil), nil), "the root cannot be protected")
+	assert.Empty(t, checkResource(t, prod, res("pulumi:providers:linode", "default_4_39_0", nil), nil), "engine default provider")
+	assert.Empty(t, checkResource(t, protectionPolicy(stackFor("staging", false)), lke, nil), "only production")
+	assert.Empty(t, checkResource(t, prod, ns, map[string]any{"exemptTypes": []any{namespaceType}}), "configured exemption")
+
+	got := checkResource(t, prod, lke, nil)
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0], `linode:index/lkeCluster:LkeCluster "production": is the production LKE cluster and is not protected`)
+	assert.Contains(t, got[0], "Fix: register it with pulumi.Protect(true)")
+
+	got = checkResource(t, prod, ns, nil)
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0], `kubernetes:core/v1:Namespace "production-apps": is not protected. Fix:`)
+	assert.Len(t, checkResource(t, prod, res("pulumi:providers:kubernetes", "production", nil), nil), 1, "the program's own provider")
+	assert.Len(t, checkResource(t, protectionPolicy(stackFor("staging", false)), ns, map[string]any{"environments": []any{"staging"}}), 1)
+}
