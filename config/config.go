@@ -103,10 +103,17 @@ func (e *Environment) Labels() map[string]string {
 // Values reads one config key; ok is false when the key is not set at all.
 type Values func(key string) (value string, ok bool)
 
+// Source is a stack's configuration: its values, and which of them are encrypted secrets.
+type Source struct {
+	Get      Values
+	IsSecret func(key string) bool
+}
+
 // Parse validates the raw values of every key in Keys and builds the Environment. baseDir resolves relative
 // kubeconfig paths (the program runs in the project directory).
-func Parse(get Values, baseDir string) (*Environment, error) {
-	p := parser{get: get}
+func Parse(src Source, baseDir string) (*Environment, error) {
+	get := src.Get
+	p := parser{get: get, isSecret: src.IsSecret}
 	env := &Environment{}
 
 	env.Name = p.oneOf("environment", Environments)
@@ -264,8 +271,9 @@ var (
 )
 
 type parser struct {
-	get  Values
-	errs []Problem
+	get      Values
+	isSecret func(key string) bool
+	errs     []Problem
 }
 
 func (p *parser) fail(key, value, allowed string) {
@@ -365,6 +373,9 @@ func (p *parser) kubeconfig(c *Cluster, baseDir string) {
 			p.fail("kubeconfigPath", path, "a readable kubeconfig file (start the local control plane with scripts/cluster up)")
 		}
 		c.KubeconfigPath = path
+	case !p.isSecret("kubeconfig"):
+		// The value itself is never printed: it holds credentials.
+		p.fail("kubeconfig", "(plain text, not shown)", "the kubeconfig as an encrypted secret: pulumi config set --secret kubeconfig < FILE")
 	default:
 		c.Kubeconfig = content
 	}

@@ -10,7 +10,8 @@ import (
 )
 
 // stack returns the real values of a committed stack, with overrides applied (an empty override unsets a key).
-func stack(t *testing.T, name string, overrides map[string]string) Values {
+// The kubeconfig key counts as set with --secret, as it must be.
+func stack(t *testing.T, name string, overrides map[string]string) Source {
 	t.Helper()
 	values, err := StackValues("..", name)
 	require.NoError(t, err)
@@ -20,7 +21,10 @@ func stack(t *testing.T, name string, overrides map[string]string) Values {
 			delete(values, k)
 		}
 	}
-	return func(key string) (string, bool) { v, ok := values[key]; return v, ok }
+	return Source{
+		Get:      func(key string) (string, bool) { v, ok := values[key]; return v, ok },
+		IsSecret: func(key string) bool { return key == "kubeconfig" },
+	}
 }
 
 func TestEveryCommittedStackIsValid(t *testing.T) {
@@ -188,14 +192,23 @@ func TestKeysMatchPulumiYAML(t *testing.T) {
 	values, err := StackValues("..", Development)
 	require.NoError(t, err)
 	for _, k := range Keys {
-		if k == "environment" {
-			continue // required: no default, set by every stack
+		if k == "environment" || k == "kubeconfig" {
+			continue // environment is required; kubeconfig is an optional secret (see Pulumi.yaml)
 		}
 		assert.Contains(t, values, k, "Pulumi.yaml declares no default for %s", k)
 	}
 	for k := range values {
 		assert.Contains(t, Keys, k, "Pulumi.yaml declares %s, which the program does not read", k)
 	}
+}
+
+func TestKubeconfigMustBeASecret(t *testing.T) {
+	src := stack(t, Staging, map[string]string{"clusterMode": "attach", "kubeconfig": "SECRET-TOKEN"})
+	src.IsSecret = func(string) bool { return false }
+	_, err := Parse(src, "..")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `lke-platform:kubeconfig = "(plain text, not shown)" is not allowed; want the kubeconfig as an encrypted secret`)
+	assert.NotContains(t, err.Error(), "SECRET-TOKEN")
 }
 
 func TestSecretsNeverPrinted(t *testing.T) {

@@ -20,7 +20,10 @@ func Load(ctx *pulumi.Context) (*Environment, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(func(key string) (string, bool) { return ctx.GetConfig(Namespace + ":" + key) }, dir)
+	return Parse(Source{
+		Get:      func(key string) (string, bool) { return ctx.GetConfig(Namespace + ":" + key) },
+		IsSecret: func(key string) bool { return ctx.IsConfigSecret(Namespace + ":" + key) },
+	}, dir)
 }
 
 // stackKeys lists every key the stack sets. The language host hands the program its whole config as JSON in

@@ -63,9 +63,9 @@ func TestEveryStackComposesThePlatform(t *testing.T) {
 }
 
 func TestAttachModeRegistersNoLinodeResource(t *testing.T) {
-	rec, err := mocks.Run(t, "local-development", stackConfig(t, config.Development, map[string]string{
+	rec, err := mocks.RunWithSecrets(t, "local-development", stackConfig(t, config.Development, map[string]string{
 		"clusterMode": "attach", "importClusterId": "", "kubeconfig": "apiVersion: v1\nkind: Config\n",
-	}), Program)
+	}), []string{"lke-platform:kubeconfig"}, Program)
 	require.NoError(t, err)
 	for _, r := range rec.Resources() {
 		assert.NotContains(t, r.Type, "linode:", "attach mode must not touch the Linode API")

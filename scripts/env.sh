@@ -10,6 +10,8 @@ export LKE_PLATFORM_CACHE=${LKE_PLATFORM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/
 export LKE_PLATFORM_TOOLS=$LKE_PLATFORM_ROOT/.tools
 export LKE_PLATFORM_STATE=$LKE_PLATFORM_ROOT/.state
 export PATH=$LKE_PLATFORM_TOOLS/bin:$PATH
+# The kubernetes plugin's folder, for tests that hand it to ProgramTest as a local provider.
+export LKE_PLATFORM_KUBERNETES_PLUGIN_DIR=$LKE_PLATFORM_CACHE/kubernetes-provider/$KUBERNETES_PROVIDER_VERSION
 
 export PULUMI_HOME=${PULUMI_HOME:-$LKE_PLATFORM_CACHE/pulumi-home}
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$LKE_PLATFORM_STATE/backend}

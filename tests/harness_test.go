@@ -26,16 +26,34 @@ func repoRoot() string {
 	return filepath.Dir(filepath.Dir(file))
 }
 
-// kubeconfig is the local control plane's, started by TestMain.
-var kubeconfig string
+// kubeconfig is the local control plane's, started by TestMain; policyPack is the compiled policy pack.
+var kubeconfig, policyPack string
 
 func TestMain(m *testing.M) {
-	for _, tool := range []string{"pulumi", "pulumi-language-go", "pulumi-resource-kubernetes", "kubectl", "kwokctl"} {
+	for _, tool := range []string{"pulumi", "kubectl", "kwokctl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			fmt.Fprintf(os.Stderr, "%s is not on PATH: run the integration tests through scripts/test (it builds the toolchain)\n", tool)
 			os.Exit(1)
 		}
 	}
+	if os.Getenv("LKE_PLATFORM_KUBERNETES_PLUGIN_DIR") == "" {
+		fmt.Fprintln(os.Stderr, "LKE_PLATFORM_KUBERNETES_PLUGIN_DIR is not set: run the integration tests through scripts/test")
+		os.Exit(1)
+	}
+	packDir, err := os.MkdirTemp("", "lke-platform-policy")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(packDir)
+	policyPack = filepath.Join(packDir, "lke-platform-policy")
+	build := exec.Command("go", "build", "-o", policyPack, "./policy")
+	build.Dir, build.Stderr = repoRoot(), os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the policy pack: %v\n", err)
+		os.Exit(1)
+	}
+
 	const cluster = "lke-platform-test"
 	out, err := exec.Command(filepath.Join(repoRoot(), "scripts", "cluster"), "up", cluster).Output()
 	if err != nil {
@@ -89,11 +107,6 @@ func programDir(t *testing.T) string {
 // no network, and the program attached to the local control plane as environment env.
 func baseOptions(t *testing.T, env string) *integration.ProgramTestOptions {
 	t.Helper()
-	plugin, err := exec.LookPath("pulumi-resource-kubernetes")
-	require.NoError(t, err)
-	plugin, err = filepath.EvalSymlinks(plugin)
-	require.NoError(t, err)
-
 	// ProgramTest copies Go programs under $GOPATH/src; keep the module cache where it is.
 	modcache := goEnv(t, "GOMODCACHE")
 	t.Setenv("GOMODCACHE", modcache)
@@ -110,7 +123,7 @@ func baseOptions(t *testing.T, env string) *integration.ProgramTestOptions {
 			"clusterMode":    "attach",
 			"kubeconfigPath": kubeconfig,
 		},
-		LocalProviders: []integration.LocalDependency{{Package: "kubernetes", Path: filepath.Dir(plugin)}},
+		LocalProviders: []integration.LocalDependency{{Package: "kubernetes", Path: os.Getenv("LKE_PLATFORM_KUBERNETES_PLUGIN_DIR")}},
 		Env: []string{
 			"PULUMI_SKIP_UPDATE_CHECK=true",
 			"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true",
@@ -118,6 +131,9 @@ func baseOptions(t *testing.T, env string) *integration.ProgramTestOptions {
 			"GOPATH=" + os.Getenv("GOPATH"),
 			"GOMODCACHE=" + modcache,
 		},
+		// Every preview and update runs the policy pack, as CI and the README's main command do.
+		PreviewCommandlineFlags:         []string{"--policy-pack", policyPack},
+		UpdateCommandlineFlags:          []string{"--policy-pack", policyPack},
 		SkipExportImport:                true,
 		RequireEmptyPreviewAfterRefresh: true,
 		Verbose:                         testing.Verbose(),

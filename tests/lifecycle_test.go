@@ -3,8 +3,10 @@
 package tests
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/pkg/v3/testing/integration"
 	"github.com/stretchr/testify/assert"
@@ -26,6 +28,10 @@ func TestEnvironmentLifecycle(t *testing.T) {
 		t.Run(env, func(t *testing.T) {
 			ns := env + "-apps"
 			opts := baseOptions(t, env)
+			if env == "production" {
+				// The policy pack refuses production updates without an approval record (docs/policy.md).
+				opts.Env = append(opts.Env, "PLATFORM_APPROVAL_RECORD="+approvalRecord(time.Hour))
+			}
 			opts.ExtraRuntimeValidation = func(t *testing.T, stack integration.RuntimeValidationStackInfo) {
 				assert.Equal(t, env, stack.Outputs["environment"])
 				assert.Equal(t, "attach", stack.Outputs["clusterMode"])
@@ -59,6 +65,12 @@ func TestEnvironmentLifecycle(t *testing.T) {
 			require.NoError(t, pt.TestPreviewUpdateAndEdits(), "preview, up, empty preview and up, refresh")
 		})
 	}
+}
+
+// approvalRecord is a valid production approval record that expires after ttl.
+func approvalRecord(ttl time.Duration) string {
+	return fmt.Sprintf(`{"change":"PR#1","author":"alice","approvers":["bob","carol"],"expires":%q}`,
+		time.Now().Add(ttl).UTC().Format(time.RFC3339))
 }
 
 func checkNamespace(t *testing.T, env, ns string) {

@@ -106,12 +106,19 @@ func (r *Recorder) One(t *testing.T, token, name string) Resource {
 	return found[0]
 }
 
-// Run runs program under mocks for the given stack and project, with the given config, and returns the recorder.
+// Run runs program under mocks for the given stack, with the given config, and returns the recorder.
 func Run(t *testing.T, stack string, cfg map[string]string, program pulumi.RunFunc) (*Recorder, error) {
+	t.Helper()
+	return RunWithSecrets(t, stack, cfg, nil, program)
+}
+
+// RunWithSecrets is Run where the config keys in secretKeys count as set with --secret.
+func RunWithSecrets(t *testing.T, stack string, cfg map[string]string, secretKeys []string, program pulumi.RunFunc) (*Recorder, error) {
 	t.Helper()
 	rec := &Recorder{}
 	err := pulumi.RunErr(program, pulumi.WithMocks("lke-platform", stack, rec), func(info *pulumi.RunInfo) {
 		info.Config = cfg
+		info.ConfigSecretKeys = secretKeys
 	})
 	return rec, err
 }

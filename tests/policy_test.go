@@ -1,0 +1,157 @@
+//go:build integration
+
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// cli runs the real pulumi CLI in a copy of the project, on its own local state.
+type cli struct {
+	t   *testing.T
+	dir string
+	env []string
+}
+
+func newCLI(t *testing.T, subdir string) *cli {
+	state := t.TempDir()
+	return &cli{t: t, dir: filepath.Join(programDir(t), subdir), env: append(os.Environ(),
+		"PULUMI_BACKEND_URL=file://"+state,
+		"PULUMI_CONFIG_PASSPHRASE=integration-test-only",
+		"PULUMI_CONFIG_PASSPHRASE_FILE=",
+	)}
+}
+
+// run runs pulumi with args and returns its combined output.
+func (c *cli) run(extraEnv []string, args ...string) (string, error) {
+	c.t.Helper()
+	cmd := exec.Command("pulumi", append(args, "--non-interactive")...)
+	cmd.Dir, cmd.Env = c.dir, append(append([]string(nil), c.env...), extraEnv...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func (c *cli) must(args ...string) string {
+	c.t.Helper()
+	out, err := c.run(nil, args...)
+	require.NoError(c.t, err, out)
+	return out
+}
+
+// stack makes a stack with the given config (key=value, in the project's namespace).
+func (c *cli) stack(name string, config ...string) {
+	c.t.Helper()
+	c.must("stack", "init", name)
+	for _, kv := range config {
+		k, v, _ := strings.Cut(kv, "=")
+		c.must("config", "set", "-s", name, k, v)
+	}
+}
+
+// TestPolicyPackRefusesEachViolation previews, with the real CLI and the compiled pack, a program that makes
+// one non-compliant object per case, and checks the pack refuses it with the policy's message. The compliant
+// case passes, and the advisory policy warns without failing.
+func TestPolicyPackRefusesEachViolation(t *testing.T) {
+	c := newCLI(t, "tests/policyviolations")
+	cases := []struct {
+		name, stack, protect string
+		policy, message      string
+		advisory             bool
+	}{
+		{"compliant", "violation-compliant", "false", "", "", false},
+		{"namespace-without-guardrails", "violation-bare", "false", "namespace-quota-and-limits", `"violations-bare"`, false},
+		{"namespace-without-guardrails", "violation-bare-deny", "false", "namespace-default-deny", `"violations-bare"`, false},
+		{"quota-too-large", "violation-quota", "false", "quota-within-bounds", "pods", false},
+		{"container-without-limits", "violation-limits", "false", "container-requests-and-limits", `"web"`, false},
+		{"ingress-from-everywhere", "violation-ingress", "false", "no-ingress-from-everywhere", `"open"`, false},
+		{"loadbalancer", "violation-lb", "false", "no-loadbalancer-outside-ingress", "LoadBalancer", false},
+		{"latest-image", "violation-image", "false", "images-pinned", "registry.example/web:latest", false},
+		{"privileged", "violation-privileged", "false", "no-privileged-outside-system", "privileged", false},
+		{"service-account-token", "violation-token", "false", "access-credentials-expire", `"forever-token"`, false},
+		{"compliant", "production", "false", "production-resources-protected", "protect", false},
+		{"compliant", "production-protected", "true", "", "", false},
+		{"gpu-toleration-without-request", "violation-gpu", "false", "gpu-tolerations-request-gpus", "nvidia.com/gpu", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.stack, func(t *testing.T) {
+			c.t = t
+			c.stack(tc.stack, "case="+tc.name, "kubeconfigPath="+kubeconfig, "protect="+tc.protect)
+			out, err := c.run(nil, "preview", "-s", tc.stack, "--policy-pack", policyPack)
+			if tc.policy == "" || tc.advisory {
+				require.NoError(t, err, "a compliant program must pass the pack:\n%s", out)
+			} else {
+				require.Error(t, err, "the pack let a violation of %s through:\n%s", tc.policy, out)
+				assert.Contains(t, out, "mandatory", out)
+			}
+			if tc.policy != "" {
+				assert.Contains(t, out, "["+tc.policy+"]", out)
+				assert.Contains(t, out, tc.message, out)
+				assert.Contains(t, out, "Fix:", "every message says how to fix it")
+			}
+			if tc.advisory {
+				assert.Contains(t, out, "advisory", out)
+			}
+		})
+	}
+}
+
+// TestProductionUpdateNeedsApproval runs `pulumi up` of the real program as production, attached to the local
+// control plane: refused without an approval record (and nothing is created), refused with an insufficient
+// one, accepted with a valid one. A preview is never blocked.
+func TestProductionUpdateNeedsApproval(t *testing.T) {
+	c := newCLI(t, "")
+	const stack = "approval-production"
+	c.stack(stack, "environment=production", "clusterMode=attach", "kubeconfigPath="+kubeconfig)
+	up := func(record string) (string, error) {
+		return c.run([]string{"PLATFORM_APPROVAL_RECORD=" + record}, "up", "-s", stack, "--yes", "--policy-pack", policyPack)
+	}
+
+	out, err := c.run(nil, "preview", "-s", stack, "--policy-pack", policyPack)
+	require.NoError(t, err, "previews are never blocked by approvals:\n%s", out)
+
+	out, err = up("")
+	require.Error(t, err, out)
+	assert.Contains(t, out, "[production-change-approved]", out)
+	assert.Contains(t, out, "PLATFORM_APPROVAL_RECORD", out)
+	_, getErr := kubectl(t, "get", "namespace", "production-apps")
+	require.Error(t, getErr, "a refused update must not create anything")
+
+	selfApproved := `{"change":"PR#7","author":"alice","approvers":["alice","bob"],"expires":"` +
+		time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `"}`
+	out, err = up(selfApproved)
+	require.Error(t, err, out)
+	assert.Contains(t, out, `approver "alice" is the change's author`, out)
+
+	out, err = up(approvalRecord(time.Hour))
+	require.NoError(t, err, out)
+	_, getErr = kubectl(t, "get", "namespace", "production-apps")
+	require.NoError(t, getErr)
+
+	c.must("state", "unprotect", "-s", stack, "--all", "--yes")
+	c.must("destroy", "-s", stack, "--yes")
+}
+
+// TestEveryEnvironmentPassesThePack previews each of the four environments, attached to the local control
+// plane, with the pack: as configured, every one of them is compliant.
+func TestEveryEnvironmentPassesThePack(t *testing.T) {
+	c := newCLI(t, "")
+	for _, env := range []string{"development", "staging", "production", "system"} {
+		t.Run(env, func(t *testing.T) {
+			c.t = t
+			stack := "pack-" + env
+			c.stack(stack, "environment="+env, "clusterMode=attach", "kubeconfigPath="+kubeconfig)
+			out, err := c.run(nil, "preview", "-s", stack, "--policy-pack", policyPack)
+			require.NoError(t, err, out)
+			assert.Contains(t, out, "lke-platform", out)
+			assert.NotContains(t, out, "mandatory", out)
+		})
+	}
+}
