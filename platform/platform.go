@@ -1,11 +1,12 @@
 // Package platform is the program every stack runs: it loads and validates the stack's configuration, then
-// composes the components (the cluster, created, adopted or attached; the GPU pool where configured; the
-// environment's namespaces with their guard rails) and exports the stack's outputs.
+// composes the components (the cluster, created, adopted or attached; the GPU pool where configured; admission
+// policies; the environment's namespaces with their guard rails) and exports the stack's outputs.
 package platform
 
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/platform-eng/lke-platform/components/admission"
 	"github.com/platform-eng/lke-platform/components/cluster"
 	"github.com/platform-eng/lke-platform/components/gpupool"
 	"github.com/platform-eng/lke-platform/components/namespace"
@@ -39,6 +40,14 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		}, protect); err != nil {
 			return err
 		}
+	}
+
+	// The pack's in-cluster rules as ValidatingAdmissionPolicies: what bypasses Pulumi is refused too.
+	if _, err := admission.New(ctx, env.Name, &admission.Args{
+		Environment: env.Name, IngressNamespace: env.IngressNamespace, Labels: env.Labels(),
+		SystemNamespaces: []string{"kube-system", env.IngressNamespace, env.MonitoringNamespace},
+	}, protect, pulumi.Provider(k8s.Provider)); err != nil {
+		return err
 	}
 
 	var namespaces pulumi.StringArray

@@ -37,14 +37,17 @@ func TestEveryStackComposesThePlatform(t *testing.T) {
 				assert.Equal(t, stack == config.Production, r.Protect, "%s %s: protect only on production", r.Type, r.Name)
 			}
 			want := map[string]int{
-				"platform:cluster:Cluster":                      1,
-				"linode:index/lkeCluster:LkeCluster":            1,
-				"pulumi:providers:kubernetes":                   1,
-				"platform:namespace:Namespace":                  1,
-				"kubernetes:core/v1:Namespace":                  1,
-				"kubernetes:core/v1:ResourceQuota":              1,
-				"kubernetes:core/v1:LimitRange":                 1,
-				"kubernetes:networking.k8s.io/v1:NetworkPolicy": 4,
+				"platform:cluster:Cluster":                                                    1,
+				"linode:index/lkeCluster:LkeCluster":                                          1,
+				"pulumi:providers:kubernetes":                                                 1,
+				"platform:namespace:Namespace":                                                1,
+				"platform:admission:Policies":                                                 1,
+				"kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy":        5,
+				"kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": 5,
+				"kubernetes:core/v1:Namespace":                                                1,
+				"kubernetes:core/v1:ResourceQuota":                                            1,
+				"kubernetes:core/v1:LimitRange":                                               1,
+				"kubernetes:networking.k8s.io/v1:NetworkPolicy":                               4,
 			}
 			if stack == config.System {
 				want["platform:gpupool:GPUPool"] = 1

@@ -1,0 +1,391 @@
+// Package admission provides the Policies component: native Kubernetes ValidatingAdmissionPolicies
+// (admissionregistration.k8s.io/v1) with their bindings, which enforce inside the cluster the policy pack's rules on
+// workloads, NetworkPolicies and Services. The pack refuses what the program would create; these refuse what
+// anyone else creates in the environment's namespaces, a `kubectl apply` that bypasses Pulumi included.
+//
+// Each rule is one policy (the CEL below) and one binding (validationActions: [Deny]) scoped by a namespaceSelector
+// to the namespaces labelled with the environment, minus the system namespaces. Policies and bindings are
+// cluster-scoped, so their names carry the environment: several environments can share one control plane.
+package admission
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	admissionv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/admissionregistration/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Rules, named as the policy pack's policies they mirror (docs/policy.md). The policy and the binding of a rule are
+// both named Name(environment, rule).
+const (
+	ContainerResources    = "container-requests-and-limits"
+	IngressFromEverywhere = "no-ingress-from-everywhere"
+	LoadBalancers         = "no-loadbalancer-outside-ingress"
+	ImagesPinned          = "images-pinned"
+	Privileged            = "no-privileged-outside-system"
+)
+
+// Rules lists every rule, in the order the component registers them.
+var Rules = []string{ContainerResources, IngressFromEverywhere, LoadBalancers, ImagesPinned, Privileged}
+
+// Labels the bindings select namespaces by.
+const (
+	// EnvironmentLabel is the label the platform puts on every object of an environment, its namespaces included
+	// (config.Environment.Labels).
+	EnvironmentLabel = "platform.lke/environment"
+	// namespaceNameLabel is set by the API server on every namespace.
+	namespaceNameLabel = "kubernetes.io/metadata.name"
+)
+
+// Name is the name of a rule's ValidatingAdmissionPolicy and of its binding in an environment.
+func Name(environment, rule string) string { return "platform-" + environment + "-" + rule }
+
+// Args configures the environment's admission policies.
+type Args struct {
+	Environment      string            // the environment's name; its namespaces carry EnvironmentLabel=Environment
+	IngressNamespace string            // where the ingress controller runs: the one namespace that may expose traffic
+	SystemNamespaces []string          // never bound, whatever their labels (kube-system, ingress, monitoring)
+	Labels           map[string]string // the environment's common labels, put on the policies and bindings
+}
+
+// Policies is the environment's set of ValidatingAdmissionPolicies and bindings.
+type Policies struct {
+	pulumi.ResourceState
+
+	// Names are the names of the policies (each binding has its policy's name).
+	Names pulumi.StringArrayOutput
+}
+
+// dnsLabel is a namespace name (RFC 1123 label). Values put into CEL string literals are checked against it, so
+// they cannot break out of the literal.
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+func (a *Args) validate() error {
+	var problems []string
+	check := func(what, value string) {
+		if len(value) > 63 || !dnsLabel.MatchString(value) {
+			problems = append(problems, fmt.Sprintf("%s %q is not a valid namespace name (RFC 1123 label)", what, value))
+		}
+	}
+	if a.Environment == "" {
+		problems = append(problems, "Environment is empty")
+	} else {
+		check("Environment", a.Environment)
+	}
+	check("IngressNamespace", a.IngressNamespace)
+	if len(a.SystemNamespaces) == 0 {
+		problems = append(problems, "SystemNamespaces is empty (kube-system at least)")
+	}
+	for _, ns := range a.SystemNamespaces {
+		check("SystemNamespaces entry", ns)
+	}
+	// The environment's own namespaces are "<environment>-<name>" (docs/decisions.md, 10): exempting one of them
+	// would switch the rules off where the workloads run.
+	exempt := func(what, ns string) {
+		if a.Environment != "" && strings.HasPrefix(ns, a.Environment+"-") {
+			problems = append(problems, fmt.Sprintf("%s %q is one of the environment's own namespaces and cannot be exempt", what, ns))
+		}
+	}
+	exempt("IngressNamespace", a.IngressNamespace)
+	for _, ns := range a.SystemNamespaces {
+		exempt("SystemNamespaces entry", ns)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("admission: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// New registers the Policies component: for each rule a ValidatingAdmissionPolicy and its binding.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Policies, error) {
+	if err := args.validate(); err != nil {
+		return nil, err
+	}
+	p := &Policies{}
+	if err := ctx.RegisterComponentResource("platform:admission:Policies", name, p, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(p)
+	labels := pulumi.ToStringMap(args.Labels)
+
+	var names pulumi.StringArray
+	for _, r := range rules(args) {
+		objectName := Name(args.Environment, r.name)
+		policy, err := admissionv1.NewValidatingAdmissionPolicy(ctx, objectName, &admissionv1.ValidatingAdmissionPolicyArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(objectName), Labels: labels},
+			Spec:     policySpec(r),
+		}, child)
+		if err != nil {
+			return nil, err
+		}
+		policyName := policy.Metadata.Name().Elem()
+		if _, err := admissionv1.NewValidatingAdmissionPolicyBinding(ctx, objectName, &admissionv1.ValidatingAdmissionPolicyBindingArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(objectName), Labels: labels},
+			Spec: &admissionv1.ValidatingAdmissionPolicyBindingSpecArgs{
+				PolicyName:        policyName,
+				ValidationActions: pulumi.StringArray{pulumi.String("Deny")},
+				MatchResources:    &admissionv1.MatchResourcesArgs{NamespaceSelector: namespaceSelector(args)},
+			},
+		}, child); err != nil {
+			return nil, err
+		}
+		names = append(names, policyName)
+	}
+	p.Names = names.ToStringArrayOutput()
+	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{"names": p.Names})
+}
+
+// namespaceSelector scopes a binding to the environment's namespaces: those labelled EnvironmentLabel=<environment>
+// (which the platform's Namespace component sets), never a system namespace even if someone labels it.
+// Namespaces of other environments on the same control plane carry another value and are left to their own
+// environment's bindings.
+func namespaceSelector(args *Args) *metav1.LabelSelectorArgs {
+	return &metav1.LabelSelectorArgs{MatchExpressions: metav1.LabelSelectorRequirementArray{
+		&metav1.LabelSelectorRequirementArgs{
+			Key: pulumi.String(EnvironmentLabel), Operator: pulumi.String("In"),
+			Values: pulumi.StringArray{pulumi.String(args.Environment)},
+		},
+		&metav1.LabelSelectorRequirementArgs{
+			Key: pulumi.String(namespaceNameLabel), Operator: pulumi.String("NotIn"),
+			Values: pulumi.ToStringArray(args.SystemNamespaces),
+		},
+	}}
+}
+
+func policySpec(r rule) *admissionv1.ValidatingAdmissionPolicySpecArgs {
+	var resourceRules admissionv1.NamedRuleWithOperationsArray
+	for _, g := range r.resources {
+		resourceRules = append(resourceRules, &admissionv1.NamedRuleWithOperationsArgs{
+			ApiGroups:   pulumi.StringArray{pulumi.String(g.group)},
+			ApiVersions: pulumi.StringArray{pulumi.String(g.version)},
+			Resources:   pulumi.ToStringArray(g.resources),
+			Operations:  pulumi.StringArray{pulumi.String("CREATE"), pulumi.String("UPDATE")},
+		})
+	}
+	var variables admissionv1.VariableArray
+	for _, v := range r.variables {
+		variables = append(variables, &admissionv1.VariableArgs{Name: pulumi.String(v.name), Expression: pulumi.String(v.expression)})
+	}
+	var validations admissionv1.ValidationArray
+	for _, v := range r.validations {
+		validations = append(validations, &admissionv1.ValidationArgs{
+			Expression:        pulumi.String(v.expression),
+			Message:           pulumi.String(v.message(r.fix)),
+			MessageExpression: pulumi.String(v.messageExpression(r.fix)),
+		})
+	}
+	return &admissionv1.ValidatingAdmissionPolicySpecArgs{
+		// A policy that cannot be evaluated refuses: an expression error must not open the door.
+		FailurePolicy:    pulumi.String("Fail"),
+		MatchConstraints: &admissionv1.MatchResourcesArgs{ResourceRules: resourceRules},
+		MatchConditions: admissionv1.MatchConditionArray{&admissionv1.MatchConditionArgs{
+			Name: pulumi.String("not-being-deleted"), Expression: pulumi.String(notBeingDeleted),
+		}},
+		Variables:   variables,
+		Validations: validations,
+	}
+}
+
+// rule is one policy: what it matches, the CEL variables its validations use, and what to do about a refusal.
+type rule struct {
+	name        string
+	resources   []resources
+	variables   []variable
+	validations []validation
+	fix         string // plain text: what to do instead; ends every message after "Fix: "
+}
+
+type resources struct {
+	group, version string
+	resources      []string
+}
+
+type variable struct{ name, expression string }
+
+// validation is one CEL check. The refusal reads "<subject>: <problem>. Fix: <fix>".
+type validation struct {
+	expression string // CEL, true when the object is admitted
+	problem    string // CEL string expression: what is wrong with this object, for messageExpression
+	summary    string // plain text: the same, without the object's details, for the static message
+}
+
+// message is the static fallback, used if messageExpression cannot be evaluated.
+func (v validation) message(fix string) string {
+	return "The object " + v.summary + ". Fix: " + fix + "."
+}
+
+// messageExpression names the object (the subject variable), what is wrong and the fix.
+func (v validation) messageExpression(fix string) string {
+	return "variables.subject + ': ' + " + v.problem + " + " + celString(". Fix: "+fix+".")
+}
+
+// celString is s as a single-quoted CEL string literal.
+func celString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`).Replace(s) + "'"
+}
+
+// celList is a CEL list literal of strings.
+func celList(values []string) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = celString(v)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
+// What the rules match.
+var (
+	// workloads: Pods and everything with a pod template (CronJobs through their jobTemplate).
+	workloads = []resources{
+		{"", "v1", []string{"pods", "replicationcontrollers"}},
+		{"apps", "v1", []string{"deployments", "statefulsets", "daemonsets", "replicasets"}},
+		{"batch", "v1", []string{"jobs", "cronjobs"}},
+	}
+	networkPolicies = []resources{{"networking.k8s.io", "v1", []string{"networkpolicies"}}}
+	services        = []resources{{"", "v1", []string{"services"}}}
+)
+
+// The CEL. Each policy's variables are evaluated lazily, in order, and are visible to its validations and
+// message expressions (not to its match conditions).
+const (
+	// notBeingDeleted (match condition): an object already being deleted is not checked, so that removing a
+	// finalizer from an object admitted before the policy existed can never be refused.
+	notBeingDeleted = `!has(object.metadata.deletionTimestamp)`
+
+	// subject (variable) names the object in messages, as `Deployment "web" in namespace "staging-apps"`. By the
+	// time validating admission runs, a generateName has been expanded into metadata.name.
+	subject = `request.kind.kind + ' "' + (has(object.metadata.name) ? object.metadata.name : object.metadata.generateName) + '" in namespace "' + request.namespace + '"'`
+
+	// podSpec (variable) is the pod spec of a workload: a Pod's spec, a CronJob's jobTemplate's pod template, or
+	// the pod template of the others. dyn(): the branches are different kinds, checked at run time.
+	podSpec = `request.kind.kind == 'Pod' ? dyn(object).spec : ` +
+		`request.kind.kind == 'CronJob' ? dyn(object).spec.jobTemplate.spec.template.spec : ` +
+		`dyn(object).spec.template.spec`
+
+	// containers (variable) are the pod spec's containers and init containers.
+	containers = `variables.podSpec.containers + (has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : [])`
+
+	// missingResources (variable): the names of the containers that do not set all four of requests.cpu,
+	// requests.memory, limits.cpu and limits.memory.
+	missingResources = `variables.containers.filter(c, !(has(c.resources) && has(c.resources.requests) && has(c.resources.limits) && ` +
+		`has(c.resources.requests.cpu) && has(c.resources.requests.memory) && ` +
+		`has(c.resources.limits.cpu) && has(c.resources.limits.memory))).map(c, c.name)`
+
+	// unpinnedImages (variable): `container "web" image "nginx:latest"` for each container whose image is pinned
+	// neither by a sha256 digest nor by a tag other than latest. No tag means latest. A tag is what follows the
+	// last ':' when no '/' follows it (an earlier colon belongs to a registry port).
+	unpinnedImages = `variables.containers.filter(c, !has(c.image) || !(` +
+		`c.image.matches('@sha256:[a-f0-9]{64}$') || ` +
+		`(!c.image.contains('@') && c.image.matches(':[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$') && ` +
+		`c.image.substring(c.image.lastIndexOf(':') + 1).lowerAscii() != 'latest')` +
+		`)).map(c, 'container "' + c.name + '" image "' + (has(c.image) ? c.image : '') + '"')`
+
+	// hostNamespaces (variable): which of hostNetwork, hostPID and hostIPC the pod spec turns on.
+	hostNamespaces = `['hostNetwork', 'hostPID', 'hostIPC'].filter(f, f in variables.podSpec && variables.podSpec[f] == true)`
+
+	// privilegedContainers (variable): the names of the containers with securityContext.privileged: true.
+	privilegedContainers = `variables.containers.filter(c, has(c.securityContext) && has(c.securityContext.privileged) && ` +
+		`c.securityContext.privileged == true).map(c, c.name)`
+
+	// rulesWithoutFrom (variable): how many ingress rules have no `from`, or an empty one; such a rule admits
+	// traffic from every source.
+	rulesWithoutFrom = `has(object.spec.ingress) ? size(object.spec.ingress.filter(r, !has(r.from) || size(r.from) == 0)) : 0`
+
+	// rulesFromAnyAddress (variable): how many ingress rules admit an ipBlock of the whole IPv4 or IPv6 address
+	// space with no exceptions, which is "from everywhere" spelled differently.
+	rulesFromAnyAddress = `has(object.spec.ingress) ? size(object.spec.ingress.filter(r, has(r.from) && r.from.exists(p, ` +
+		`has(p.ipBlock) && p.ipBlock.cidr in ['0.0.0.0/0', '::/0'] && (!has(p.ipBlock.except) || size(p.ipBlock.except) == 0)))) : 0`
+
+	// inIngressNamespace is true in the ingress controller's namespace, the one place traffic may enter from
+	// anywhere (the ingressNamespace variable is the Args' IngressNamespace).
+	inIngressNamespace = `request.namespace == variables.ingressNamespace`
+)
+
+// rules are the environment's policies. Values from the Args enter the CEL only as variables holding literals
+// (ingressNamespace, systemNamespaces), checked to be namespace names first.
+func rules(args *Args) []rule {
+	workloadVariables := func(extra ...variable) []variable {
+		return append([]variable{{"subject", subject}, {"podSpec", podSpec}, {"containers", containers}}, extra...)
+	}
+	ingressNamespace := variable{"ingressNamespace", celString(args.IngressNamespace)}
+	return []rule{
+		{
+			name:      ContainerResources,
+			resources: workloads,
+			variables: workloadVariables(variable{"missingResources", missingResources}),
+			validations: []validation{{
+				expression: `size(variables.missingResources) == 0`,
+				problem:    `'container(s) ' + variables.missingResources.map(n, '"' + n + '"').join(', ') + ' do not set cpu and memory requests and limits'`,
+				summary:    "has a container that does not set cpu and memory requests and limits",
+			}},
+			fix: "set resources.requests and resources.limits, each with cpu and memory, on every container and initContainer " +
+				"(within the namespace's LimitRange \"container-limits\")",
+		},
+		{
+			name:      IngressFromEverywhere,
+			resources: networkPolicies,
+			variables: []variable{{"subject", subject}, ingressNamespace,
+				{"rulesWithoutFrom", rulesWithoutFrom}, {"rulesFromAnyAddress", rulesFromAnyAddress}},
+			validations: []validation{
+				{
+					expression: inIngressNamespace + ` || variables.rulesWithoutFrom == 0`,
+					problem:    `'has ' + string(variables.rulesWithoutFrom) + ' ingress rule(s) without from, which admit traffic from every source'`,
+					summary:    "has an ingress rule without from, which admits traffic from every source",
+				},
+				{
+					expression: inIngressNamespace + ` || variables.rulesFromAnyAddress == 0`,
+					problem:    `'has ' + string(variables.rulesFromAnyAddress) + ' ingress rule(s) admitting ipBlock 0.0.0.0/0 or ::/0, every address'`,
+					summary:    "has an ingress rule admitting ipBlock 0.0.0.0/0 or ::/0, every address",
+				},
+			},
+			fix: fmt.Sprintf("name the peers in from (for web traffic, the ingress controller's namespace %q through a "+
+				"namespaceSelector on %s); only %q may admit traffic from everywhere", args.IngressNamespace, namespaceNameLabel, args.IngressNamespace),
+		},
+		{
+			name:      LoadBalancers,
+			resources: services,
+			variables: []variable{{"subject", subject}, ingressNamespace},
+			validations: []validation{{
+				expression: inIngressNamespace + ` || !has(object.spec.type) || object.spec.type != 'LoadBalancer'`,
+				problem:    `'is of type LoadBalancer, which would expose it on a public NodeBalancer'`,
+				summary:    "is a Service of type LoadBalancer, which would expose it on a public NodeBalancer",
+			}},
+			fix: fmt.Sprintf("make it a ClusterIP Service and route to it with an Ingress through the controller in %q", args.IngressNamespace),
+		},
+		{
+			name:      ImagesPinned,
+			resources: workloads,
+			variables: workloadVariables(variable{"unpinnedImages", unpinnedImages}),
+			validations: []validation{{
+				expression: `size(variables.unpinnedImages) == 0`,
+				problem:    `'image(s) not pinned (no tag means :latest, and :latest moves between builds): ' + variables.unpinnedImages.join(', ')`,
+				summary:    "has an image that is not pinned (no tag means :latest, and :latest moves between builds)",
+			}},
+			fix: "pin the image to a release tag (registry/app:1.4.2) or a digest (registry/app@sha256:...)",
+		},
+		{
+			name:      Privileged,
+			resources: workloads,
+			variables: workloadVariables(
+				variable{"systemNamespaces", celList(args.SystemNamespaces)},
+				variable{"hostNamespaces", hostNamespaces},
+				variable{"privilegedContainers", privilegedContainers},
+			),
+			validations: []validation{{
+				// The bindings never select a system namespace; the exemption is repeated here so that the
+				// policy says what it means on its own.
+				expression: `request.namespace in variables.systemNamespaces || ` +
+					`(size(variables.hostNamespaces) == 0 && size(variables.privilegedContainers) == 0)`,
+				problem: `'runs with node privileges outside the system namespaces (' + variables.systemNamespaces.join(', ') + '): ' + ` +
+					`(variables.hostNamespaces.map(f, 'sets ' + f + ': true') + ` +
+					`variables.privilegedContainers.map(n, 'container "' + n + '" is privileged')).join('; ')`,
+				summary: "runs with node privileges (a privileged container, hostNetwork, hostPID or hostIPC) outside the system namespaces",
+			}},
+			fix: "drop securityContext.privileged and hostNetwork, hostPID and hostIPC; grant the specific capability the " +
+				"container needs instead, or run the component in a system namespace if it is part of the platform",
+		},
+	}
+}
