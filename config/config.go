@@ -143,7 +143,8 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 		p.fail("kubernetesVersion", c.KubernetesVersion, "an LKE minor version 1.31 or later, such as 1.33")
 	}
 	c.HighAvailability = p.boolean("highAvailability")
-	if env.Name == Production && !c.HighAvailability {
+	// HA is a property of the LKE cluster the program creates; an attached cluster's control plane is not ours.
+	if env.Name == Production && c.Mode == Create && !c.HighAvailability {
 		p.fail("highAvailability", "false", "true on production: its control plane must be highly available")
 	}
 	p.object("baselinePool", &c.BaselinePool, true)

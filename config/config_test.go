@@ -86,6 +86,12 @@ func TestAttachMode(t *testing.T) {
 	env, err = Parse(stack(t, Staging, map[string]string{"clusterMode": "attach", "kubeconfig": "apiVersion: v1"}), "..")
 	require.NoError(t, err)
 	assert.Equal(t, "apiVersion: v1", env.Cluster.Kubeconfig)
+
+	// An attached cluster's control plane is not the program's: production's HA requirement does not apply.
+	_, err = Parse(stack(t, Production, map[string]string{
+		"clusterMode": "attach", "importClusterId": "", "highAvailability": "false", "kubeconfigPath": kubeconfig,
+	}), "..")
+	require.NoError(t, err)
 }
 
 func TestInvalidConfigNamesKeyValueAndWhatIsAllowed(t *testing.T) {

@@ -57,7 +57,7 @@ func protectionPolicy(stack Stack) policyx.ResourceValidationPolicy {
 				what = "is the " + stack.Environment + " LKE cluster and is not protected: deleting or replacing it would take every workload with it"
 			}
 			violation(args.Manager, "", describe(r), what,
-				fmt.Sprintf("register it with pulumi.Protect(true), or under a parent that has it (main.go protects "+
+				fmt.Sprintf("register it with pulumi.Protect(true), or under a parent that has it (platform.Compose protects "+
 					"every component when the environment is %s)", stack.Environment))
 			return nil
 		},

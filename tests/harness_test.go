@@ -127,14 +127,19 @@ func baseOptions(t *testing.T, env string) *integration.ProgramTestOptions {
 		Env: []string{
 			"PULUMI_SKIP_UPDATE_CHECK=true",
 			"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true",
+			// The test's own state: never the clone's (scripts/env.sh points PULUMI_BACKEND_URL there).
+			"PULUMI_BACKEND_URL=file://" + state,
 			"PULUMI_CONFIG_PASSPHRASE=integration-test-only",
+			"PULUMI_CONFIG_PASSPHRASE_FILE=",
 			"GOPATH=" + os.Getenv("GOPATH"),
 			"GOMODCACHE=" + modcache,
 		},
 		// Every preview and update runs the policy pack, as CI and the README's main command do.
-		PreviewCommandlineFlags:         []string{"--policy-pack", policyPack},
-		UpdateCommandlineFlags:          []string{"--policy-pack", policyPack},
-		SkipExportImport:                true,
+		PreviewCommandlineFlags: []string{"--policy-pack", policyPack},
+		UpdateCommandlineFlags:  []string{"--policy-pack", policyPack},
+		SkipExportImport:        true,
+		// The tests share one control plane and set GOPATH for ProgramTest: one at a time.
+		NoParallel:                      true,
 		RequireEmptyPreviewAfterRefresh: true,
 		Verbose:                         testing.Verbose(),
 	}
@@ -159,10 +164,14 @@ func kubectl(t *testing.T, args ...string) ([]byte, error) {
 	return out, nil
 }
 
-// get reads one object back from the API server into its Kubernetes API type.
+// get reads one object (or, with an empty name, the list of them) back from the API server into its
+// Kubernetes API type.
 func get[T any](t *testing.T, kind, namespace, name string) T {
 	t.Helper()
-	args := []string{"get", kind, name, "-o", "json"}
+	args := []string{"get", kind, "-o", "json"}
+	if name != "" {
+		args = append(args, name)
+	}
 	if namespace != "" {
 		args = append(args, "-n", namespace)
 	}
