@@ -69,3 +69,17 @@ func encode(v any) string {
 		return string(b)
 	}
 }
+
+// StackConfig is StackValues with every key qualified by the project's namespace, as the CLI hands a stack's
+// config to the program (pulumi.RunInfo.Config).
+func StackConfig(dir, stack string) (map[string]string, error) {
+	values, err := StackValues(dir, stack)
+	if err != nil {
+		return nil, err
+	}
+	cfg := make(map[string]string, len(values))
+	for k, v := range values {
+		cfg[Namespace+":"+k] = v
+	}
+	return cfg, nil
+}

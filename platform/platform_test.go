@@ -13,12 +13,8 @@ import (
 
 // stackConfig is a committed stack's config as the CLI hands it to the program (qualified keys).
 func stackConfig(t *testing.T, stack string, overrides map[string]string) map[string]string {
-	values, err := config.StackValues("..", stack)
+	cfg, err := config.StackConfig("..", stack)
 	require.NoError(t, err)
-	cfg := map[string]string{}
-	for k, v := range values {
-		cfg[config.Namespace+":"+k] = v
-	}
 	for k, v := range overrides {
 		cfg[config.Namespace+":"+k] = v
 	}

@@ -20,12 +20,8 @@ import (
 // registered runs the program for a committed stack under mocks and returns its resources as the pack sees them.
 func registered(t *testing.T, stack string) []policyx.AnalyzerResource {
 	t.Helper()
-	values, err := config.StackValues("..", stack)
+	cfg, err := config.StackConfig("..", stack)
 	require.NoError(t, err)
-	cfg := map[string]string{}
-	for k, v := range values {
-		cfg[config.Namespace+":"+k] = v
-	}
 	rec, err := mocks.Run(t, stack, cfg, platform.Program)
 	require.NoError(t, err)
 
