@@ -158,24 +158,23 @@ func policies(args *Args) []policy {
 				Ports: networkingv1.NetworkPolicyPortArray{port("UDP"), port("TCP")},
 			}},
 		}},
-		{AllowIngressPolicy, &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: allPods,
-			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
-			Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
-				From: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
-					NamespaceSelector: namespaceNamed(args.IngressNamespace),
-				}},
-			}},
-		}},
-		{AllowMonitoringPolicy, &networkingv1.NetworkPolicySpecArgs{
-			PodSelector: allPods,
-			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
-			Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
-				From: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
-					NamespaceSelector: namespaceNamed(args.MonitoringNamespace),
-					PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{prometheusPodLabel: pulumi.String(prometheusPodValue)}},
-				}},
-			}},
+		{AllowIngressPolicy, allowIngressFrom(&networkingv1.NetworkPolicyPeerArgs{
+			NamespaceSelector: namespaceNamed(args.IngressNamespace),
+		})},
+		{AllowMonitoringPolicy, allowIngressFrom(&networkingv1.NetworkPolicyPeerArgs{
+			NamespaceSelector: namespaceNamed(args.MonitoringNamespace),
+			PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{prometheusPodLabel: pulumi.String(prometheusPodValue)}},
+		})},
+	}
+}
+
+// allowIngressFrom is a policy that admits ingress to every pod of the namespace from one peer only.
+func allowIngressFrom(peer *networkingv1.NetworkPolicyPeerArgs) *networkingv1.NetworkPolicySpecArgs {
+	return &networkingv1.NetworkPolicySpecArgs{
+		PodSelector: &metav1.LabelSelectorArgs{},
+		PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+		Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
+			From: networkingv1.NetworkPolicyPeerArray{peer},
 		}},
 	}
 }
