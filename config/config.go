@@ -8,6 +8,8 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -43,7 +45,17 @@ const (
 	Create Mode = "create"
 	// Attach uses an existing cluster through a kubeconfig; no Linode API call is made.
 	Attach Mode = "attach"
+	// Render writes every Kubernetes object as YAML under generated/<env>/ for GitOps promotion; no cluster is
+	// touched at all.
+	Render Mode = "render"
 )
+
+// Modes lists every cluster mode.
+var Modes = []string{string(Create), string(Attach), string(Render)}
+
+// SampleServiceBundle is the secret bundle the sample service mounts: every stack must define it, so the
+// service proves the secret path end to end.
+const SampleServiceBundle = "sample-service"
 
 // Environment is the whole validated configuration of one stack.
 type Environment struct {
@@ -57,7 +69,34 @@ type Environment struct {
 	IngressNamespace    string // where the ingress controller runs; namespaces admit traffic from it
 	MonitoringNamespace string // where Prometheus runs; namespaces admit its scrapes
 	Tags                []string
+
+	Domain             string // DNS zone served by Linode DNS; hosts are "<name>.<env>.<domain>"
+	ACMEEmail          string // Let's Encrypt account address
+	Tracing            bool   // Tempo on this stack
+	GitOps             GitOps
+	Secrets            Secrets
+	SampleServiceImage string
 }
+
+// GitOps is the repository Argo CD is registered with.
+type GitOps struct {
+	RepoURL  string
+	Revision string
+}
+
+// Secrets are the stack's secret values and the certificate they are sealed with. The values are plaintext in
+// memory only: components seal them before anything reaches a resource, state or a rendered file.
+type Secrets struct {
+	SealingCertificatePath string
+	SealingCertificate     []byte // PEM of the Sealed Secrets controller's certificate (public)
+	SlackWebhookURL        string
+	DNSToken               string
+	// Bundles are named sets of secret values, sealed into the environment's first namespace.
+	Bundles map[string]map[string]string
+}
+
+// Host is the public host name of a service of the environment.
+func (e *Environment) Host(name string) string { return name + "." + e.Name + "." + e.Domain }
 
 // Cluster describes the LKE cluster (create mode) or the kubeconfig to reach an existing one (attach mode).
 type Cluster struct {
@@ -72,6 +111,8 @@ type Cluster struct {
 	KubeconfigPath string
 	Kubeconfig     string // secret: only ever handed to Pulumi wrapped with pulumi.ToSecret
 	KubeContext    string
+	// Render mode: the folder the YAML goes to, "<project>/generated/<env>".
+	RenderDirectory string
 }
 
 // NodePool is an autoscaled LKE node pool.
@@ -136,7 +177,7 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 	}
 
 	c := &env.Cluster
-	c.Mode = Mode(p.oneOf("clusterMode", []string{string(Create), string(Attach)}))
+	c.Mode = Mode(p.oneOf("clusterMode", Modes))
 	c.Label = "platform-" + env.Name
 	c.KubernetesVersion = p.str("kubernetesVersion")
 	if c.KubernetesVersion != "" && !kubernetesVersion.MatchString(c.KubernetesVersion) {
@@ -156,12 +197,21 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 		} else if c.Mode == Attach {
 			p.fail("importClusterId", id, "only with clusterMode create (attach mode never touches the Linode API)")
 		}
+		if c.Mode == Render {
+			id = "" // reported above; render mode has no cluster to adopt
+		}
 		c.ImportID = id
 	}
 
 	c.KubeContext, _ = get("kubeContext")
-	if c.Mode == Attach {
+	switch c.Mode {
+	case Attach:
 		p.kubeconfig(c, baseDir)
+	case Render:
+		c.RenderDirectory = filepath.Join(baseDir, "generated", env.Name)
+		if id, _ := get("importClusterId"); id != "" {
+			p.fail("importClusterId", id, "only with clusterMode create (render mode touches no cluster)")
+		}
 	}
 
 	var gpu struct {
@@ -175,7 +225,7 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 		switch {
 		case env.Name != "" && env.Name != System:
 			p.fail("gpuPool.enabled", "true", "only on the system environment (this stack is "+env.Name+")")
-		case c.Mode == Attach:
+		case c.Mode != Create:
 			p.fail("gpuPool.enabled", "true", "only with clusterMode create (the pool is added to the LKE cluster the program manages)")
 		}
 		if !slices.Contains(GPUNodeTypes, gpu.Type) {
@@ -212,10 +262,93 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 		}
 	}
 
+	env.Domain = p.str("domain")
+	if env.Domain != "" && !dnsName.MatchString(env.Domain) {
+		p.fail("domain", env.Domain, "a DNS zone served by Linode DNS, such as platform.example.com")
+	}
+	env.ACMEEmail = p.str("acmeEmail")
+	if a, err := mail.ParseAddress(env.ACMEEmail); env.ACMEEmail != "" && (err != nil || a.Address != env.ACMEEmail) {
+		p.fail("acmeEmail", env.ACMEEmail, "a plain e-mail address for the Let's Encrypt account, such as platform-infra@example.com")
+	}
+	env.Tracing = p.boolean("tracing")
+	env.GitOps.RepoURL = p.str("gitopsRepoUrl")
+	if u, err := url.Parse(env.GitOps.RepoURL); env.GitOps.RepoURL != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+		p.fail("gitopsRepoUrl", env.GitOps.RepoURL, "the https URL of the Git repository Argo CD is registered with")
+	}
+	env.GitOps.Revision = p.str("gitopsRevision")
+	env.SampleServiceImage = p.str("sampleServiceImage")
+	if img := env.SampleServiceImage; img != "" && (!pinnedImage.MatchString(img) || strings.HasSuffix(strings.ToLower(img), ":latest")) {
+		p.fail("sampleServiceImage", img, "an image pinned by a tag other than latest or by a digest, such as ghcr.io/platform-eng/sample-service:0.1.0")
+	}
+	env.Secrets = p.secrets(baseDir)
+
 	if len(p.errs) > 0 {
 		return nil, &Error{Problems: p.errs}
 	}
 	return env, nil
+}
+
+// secrets reads the secret keys. None is declared in Pulumi.yaml (Pulumi treats a declared secret without a
+// default as required, and a default cannot be a secret), so the program checks that each one is encrypted. A
+// secret's value is never part of a problem: only "(plain text, not shown)" or its absence.
+func (p *parser) secrets(baseDir string) Secrets {
+	var s Secrets
+	s.SealingCertificatePath = p.str("sealedSecretsCertificate")
+	if path := s.SealingCertificatePath; path != "" {
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(baseDir, path)
+		}
+		pem, err := os.ReadFile(path)
+		if err != nil {
+			p.fail("sealedSecretsCertificate", s.SealingCertificatePath, "a readable PEM file: the Sealed Secrets controller's certificate (kubeseal --fetch-cert > FILE)")
+		}
+		s.SealingCertificate = pem
+	}
+
+	secret := func(key, what string) string {
+		v, ok := p.get(key)
+		switch {
+		case !ok || v == "":
+			p.fail(key, "", what+", set as a secret: pulumi config set --secret "+key+" VALUE")
+			return ""
+		case !p.isSecret(key):
+			p.fail(key, "(plain text, not shown)", what+" as an encrypted secret: pulumi config set --secret "+key+" VALUE")
+			return ""
+		}
+		return v
+	}
+	s.SlackWebhookURL = secret("slackWebhookUrl", "the Slack incoming-webhook URL Alertmanager posts to")
+	if u, err := url.Parse(s.SlackWebhookURL); s.SlackWebhookURL != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+		p.fail("slackWebhookUrl", "(secret, not shown)", "an https URL (the Slack incoming webhook)")
+	}
+	s.DNSToken = secret("dnsApiToken", "a Linode API token with Domains read/write, for external-dns")
+
+	raw := secret("secretBundles", `the secret bundles as a JSON object {"<bundle>": {"<key>": "<value>"}} including "`+SampleServiceBundle+`"`)
+	if raw == "" {
+		return s
+	}
+	if err := json.Unmarshal([]byte(raw), &s.Bundles); err != nil {
+		// json's message can quote the input: never show it.
+		p.fail("secretBundles", "(secret, not shown)", `a JSON object {"<bundle>": {"<key>": "<value>"}} of strings`)
+		return s
+	}
+	for _, name := range sortedKeys(s.Bundles) {
+		if !dnsLabel.MatchString(name) {
+			p.fail("secretBundles", name, "bundle names that are DNS labels (they name a Secret)")
+		}
+		if len(s.Bundles[name]) == 0 {
+			p.fail("secretBundles."+name, "{}", "at least one key")
+		}
+		for _, key := range sortedKeys(s.Bundles[name]) {
+			if !secretKey.MatchString(key) {
+				p.fail("secretBundles."+name, key, "keys of letters, digits, '-', '_' and '.' (a Secret's keys)")
+			}
+		}
+	}
+	if _, ok := s.Bundles[SampleServiceBundle]; !ok {
+		p.fail("secretBundles."+SampleServiceBundle, "", "the bundle the sample service mounts (any keys), e.g. pulumi config set --secret --path 'secretBundles."+SampleServiceBundle+".token' VALUE")
+	}
+	return s
 }
 
 // Unknown returns the keys of this program's namespace that are set but not known to it (typos, mostly).
@@ -237,7 +370,12 @@ var Keys = []string{
 	"environment", "defaultRegion", "regionOverrides", "clusterMode", "kubernetesVersion", "highAvailability",
 	"baselinePool", "gpuPool", "importClusterId", "kubeconfigPath", "kubeconfig", "kubeContext", "namespaces",
 	"servicesPerNamespace", "serviceProfile", "quotaHeadroomPercent", "ingressNamespace", "monitoringNamespace", "tags",
+	"domain", "acmeEmail", "tracing", "gitopsRepoUrl", "gitopsRevision", "sampleServiceImage", "sealedSecretsCertificate",
+	"slackWebhookUrl", "dnsApiToken", "secretBundles",
 }
+
+// SecretKeys are the keys that must be set with --secret; Pulumi.yaml does not declare them (see secrets).
+var SecretKeys = []string{"kubeconfig", "slackWebhookUrl", "dnsApiToken", "secretBundles"}
 
 // Problem is one invalid value: which key, what it was, and what is allowed instead.
 type Problem struct {
@@ -269,6 +407,10 @@ var (
 	kubernetesVersion = regexp.MustCompile(`^1\.(3[1-9]|[4-9][0-9])$`)
 	dnsLabel          = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	tag               = regexp.MustCompile(`^[A-Za-z0-9_.:-]{3,50}$`)
+	dnsName           = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	secretKey         = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
+	// An image with a tag that is not "latest", or with a digest (the policy pack's images-pinned says why).
+	pinnedImage = regexp.MustCompile(`^[^\s@]+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$`)
 )
 
 type parser struct {

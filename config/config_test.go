@@ -3,18 +3,25 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// stack returns the real values of a committed stack, with overrides applied (an empty override unsets a key).
-// The kubeconfig key counts as set with --secret, as it must be.
+// stack returns the real values of a committed stack plus the secrets and certificate an operator sets, with
+// overrides applied (an empty override unsets a key). Every key of SecretKeys counts as set with --secret.
 func stack(t *testing.T, name string, overrides map[string]string) Source {
 	t.Helper()
 	values, err := StackValues("..", name)
 	require.NoError(t, err)
+	cert := filepath.Join(t.TempDir(), "sealed-secrets.pem")
+	require.NoError(t, os.WriteFile(cert, []byte("-----BEGIN CERTIFICATE-----\n"), 0o600))
+	values["sealedSecretsCertificate"] = cert
+	values["slackWebhookUrl"] = "https://hooks.slack.com/services/T0/B0/SLACK-SECRET"
+	values["dnsApiToken"] = "DNS-SECRET"
+	values["secretBundles"] = `{"sample-service":{"token":"BUNDLE-SECRET"}}`
 	for k, v := range overrides {
 		values[k] = v
 		if v == "" {
@@ -23,7 +30,7 @@ func stack(t *testing.T, name string, overrides map[string]string) Source {
 	}
 	return Source{
 		Get:      func(key string) (string, bool) { v, ok := values[key]; return v, ok },
-		IsSecret: func(key string) bool { return key == "kubeconfig" },
+		IsSecret: func(key string) bool { return slices.Contains(SecretKeys, key) },
 	}
 }
 
@@ -112,7 +119,35 @@ func TestInvalidConfigNamesKeyValueAndWhatIsAllowed(t *testing.T) {
 		{"override to unknown region", Development, map[string]string{"regionOverrides": `{"development":"mars-1"}`},
 			`lke-platform:regionOverrides.development = "mars-1" is not allowed; want a Linode region`},
 		{"unknown mode", Development, map[string]string{"clusterMode": "borrow"},
-			`lke-platform:clusterMode = "borrow" is not allowed; want one of create, attach`},
+			`lke-platform:clusterMode = "borrow" is not allowed; want one of create, attach, render`},
+		{"import in render mode", Development, map[string]string{"clusterMode": "render"},
+			`lke-platform:importClusterId = "531921" is not allowed; want only with clusterMode create (render mode`},
+		{"bad domain", Staging, map[string]string{"domain": "example"},
+			`lke-platform:domain = "example" is not allowed; want a DNS zone`},
+		{"bad acme email", Staging, map[string]string{"acmeEmail": "Ops <ops@example.com>"},
+			`lke-platform:acmeEmail = "Ops <ops@example.com>" is not allowed; want a plain e-mail address`},
+		{"plain http repository", Staging, map[string]string{"gitopsRepoUrl": "http://git.example.com/x.git"},
+			`lke-platform:gitopsRepoUrl = "http://git.example.com/x.git" is not allowed; want the https URL`},
+		{"floating sample image", Staging, map[string]string{"sampleServiceImage": "ghcr.io/platform-eng/sample-service:latest"},
+			`lke-platform:sampleServiceImage = "ghcr.io/platform-eng/sample-service:latest" is not allowed; want an image pinned`},
+		{"untagged sample image", Staging, map[string]string{"sampleServiceImage": "ghcr.io/platform-eng/sample-service"},
+			`lke-platform:sampleServiceImage = "ghcr.io/platform-eng/sample-service" is not allowed`},
+		{"no certificate", Staging, map[string]string{"sealedSecretsCertificate": ""},
+			`lke-platform:sealedSecretsCertificate is not set`},
+		{"missing certificate file", Staging, map[string]string{"sealedSecretsCertificate": "/nonexistent/cert.pem"},
+			`lke-platform:sealedSecretsCertificate = "/nonexistent/cert.pem" is not allowed; want a readable PEM file`},
+		{"no slack webhook", Staging, map[string]string{"slackWebhookUrl": ""},
+			`lke-platform:slackWebhookUrl is not set; want the Slack incoming-webhook URL Alertmanager posts to, set as a secret: pulumi config set --secret slackWebhookUrl VALUE`},
+		{"slack webhook not https", Staging, map[string]string{"slackWebhookUrl": "http://hooks.example.com/x"},
+			`lke-platform:slackWebhookUrl = "(secret, not shown)" is not allowed; want an https URL`},
+		{"no dns token", Staging, map[string]string{"dnsApiToken": ""},
+			`lke-platform:dnsApiToken is not set; want a Linode API token`},
+		{"bundles not json", Staging, map[string]string{"secretBundles": "token=abc"},
+			`lke-platform:secretBundles = "(secret, not shown)" is not allowed; want a JSON object`},
+		{"bundle without the sample service's", Staging, map[string]string{"secretBundles": `{"other":{"k":"v"}}`},
+			`lke-platform:secretBundles.sample-service is not set; want the bundle the sample service mounts`},
+		{"bad bundle key", Staging, map[string]string{"secretBundles": `{"sample-service":{"a/b":"v"}}`},
+			`lke-platform:secretBundles.sample-service = "a/b" is not allowed; want keys of letters`},
 		{"old kubernetes", Development, map[string]string{"kubernetesVersion": "1.29"},
 			`lke-platform:kubernetesVersion = "1.29" is not allowed; want an LKE minor version 1.31 or later`},
 		{"unknown node type", Development, map[string]string{"baselinePool": `{"type":"g6-huge-1","count":3,"min":3,"max":6}`},
@@ -198,8 +233,8 @@ func TestKeysMatchPulumiYAML(t *testing.T) {
 	values, err := StackValues("..", Development)
 	require.NoError(t, err)
 	for _, k := range Keys {
-		if k == "environment" || k == "kubeconfig" {
-			continue // environment is required; kubeconfig is an optional secret (see Pulumi.yaml)
+		if k == "environment" || slices.Contains(SecretKeys, k) {
+			continue // environment is required; secrets are not declared (see Pulumi.yaml)
 		}
 		assert.Contains(t, values, k, "Pulumi.yaml declares no default for %s", k)
 	}
@@ -215,6 +250,29 @@ func TestKubeconfigMustBeASecret(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `lke-platform:kubeconfig = "(plain text, not shown)" is not allowed; want the kubeconfig as an encrypted secret`)
 	assert.NotContains(t, err.Error(), "SECRET-TOKEN")
+}
+
+func TestEverySecretKeyMustBeEncrypted(t *testing.T) {
+	for _, key := range []string{"slackWebhookUrl", "dnsApiToken", "secretBundles"} {
+		src := stack(t, Staging, nil)
+		src.IsSecret = func(k string) bool { return k != key }
+		_, err := Parse(src, "..")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "lke-platform:"+key+` = "(plain text, not shown)" is not allowed`)
+		assert.Contains(t, err.Error(), "pulumi config set --secret "+key)
+		for _, secret := range []string{"SLACK-SECRET", "DNS-SECRET", "BUNDLE-SECRET"} {
+			assert.NotContains(t, err.Error(), secret)
+		}
+	}
+}
+
+func TestRenderModeWritesUnderGenerated(t *testing.T) {
+	env, err := Parse(stack(t, Staging, map[string]string{"clusterMode": "render"}), "/project")
+	require.NoError(t, err)
+	assert.Equal(t, Render, env.Cluster.Mode)
+	assert.Equal(t, "/project/generated/staging", env.Cluster.RenderDirectory)
+	assert.Equal(t, "sample.staging.lke.example.com", env.Host("sample"))
+	assert.Equal(t, map[string]map[string]string{"sample-service": {"token": "BUNDLE-SECRET"}}, env.Secrets.Bundles)
 }
 
 func TestSecretsNeverPrinted(t *testing.T) {

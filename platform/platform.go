@@ -1,17 +1,29 @@
 // Package platform is the program every stack runs: it loads and validates the stack's configuration, then
-// composes the components (the cluster, created, adopted or attached; the GPU pool where configured; admission
-// policies; the environment's namespaces with their guard rails) and exports the stack's outputs.
+// composes the components and exports the stack's outputs. The cluster (created, adopted, attached or rendered
+// to YAML) comes first, then the namespaces with their guard rails, then the GitOps bootstrap (the add-ons'
+// CRDs and Argo CD), then the platform services: sealed secrets, ingress/TLS/DNS, observability and the sample
+// service, and last the ApplicationSet through which Argo CD reconciles the add-ons' Helm charts.
 package platform
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/platform-eng/lke-platform/components/admission"
 	"github.com/platform-eng/lke-platform/components/cluster"
+	"github.com/platform-eng/lke-platform/components/gitops"
 	"github.com/platform-eng/lke-platform/components/gpupool"
+	"github.com/platform-eng/lke-platform/components/ingress"
 	"github.com/platform-eng/lke-platform/components/namespace"
+	"github.com/platform-eng/lke-platform/components/observability"
+	"github.com/platform-eng/lke-platform/components/sampleservice"
+	"github.com/platform-eng/lke-platform/components/secrets"
 	"github.com/platform-eng/lke-platform/config"
 )
+
+// SampleServiceName names the sample service: its objects, its secret bundle and its host "sample.<env>.<domain>".
+const SampleServiceName = "sample"
 
 // Program is the Pulumi program of every stack.
 func Program(ctx *pulumi.Context) error {
@@ -25,6 +37,11 @@ func Program(ctx *pulumi.Context) error {
 // Compose registers the environment's components and exports its outputs. Production's resources are
 // protected: deleting one takes an explicit `pulumi state unprotect` first.
 func Compose(ctx *pulumi.Context, env *config.Environment) error {
+	// Sealing needs only the certificate: check it before anything is registered.
+	sealer, err := secrets.NewSealer(env.Secrets.SealingCertificate)
+	if err != nil {
+		return fmt.Errorf("%s:sealedSecretsCertificate (%s): %w", config.Namespace, env.Secrets.SealingCertificatePath, err)
+	}
 	protect := pulumi.Protect(env.Protected())
 
 	k8s, err := cluster.New(ctx, env.Name, &cluster.Args{
@@ -41,25 +58,107 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 			return err
 		}
 	}
-
-	// The pack's in-cluster rules as ValidatingAdmissionPolicies: what bypasses Pulumi is refused too.
-	if _, err := admission.New(ctx, env.Name, &admission.Args{
-		Environment: env.Name, IngressNamespace: env.IngressNamespace, Labels: env.Labels(),
-		SystemNamespaces: []string{"kube-system", env.IngressNamespace, env.MonitoringNamespace},
-	}, protect, pulumi.Provider(k8s.Provider)); err != nil {
-		return err
+	inCluster := []pulumi.ResourceOption{protect, pulumi.Provider(k8s.Provider)}
+	with := func(opts ...pulumi.ResourceOption) []pulumi.ResourceOption {
+		return append(append([]pulumi.ResourceOption(nil), inCluster...), opts...)
 	}
 
-	var namespaces pulumi.StringArray
+	// Every namespace arrives with its quota, limits and default-deny policy: the environment's workload
+	// namespaces, and the platform services' own.
+	namespaces := map[string]pulumi.Resource{}
+	var workloadNames pulumi.StringArray
+	systemNamespaces := []string{"kube-system"}
+	for _, args := range platformNamespaces(env) {
+		ns, err := namespace.New(ctx, args.Name, args, inCluster...)
+		if err != nil {
+			return err
+		}
+		namespaces[args.Name] = ns
+		systemNamespaces = append(systemNamespaces, args.Name)
+	}
 	for _, name := range env.Namespaces {
 		ns, err := namespace.New(ctx, name, &namespace.Args{
 			Name: name, Labels: env.Labels(), Sizing: env.Sizing,
 			IngressNamespace: env.IngressNamespace, MonitoringNamespace: env.MonitoringNamespace,
-		}, protect, pulumi.Provider(k8s.Provider))
+		}, inCluster...)
 		if err != nil {
 			return err
 		}
-		namespaces = append(namespaces, ns.Name)
+		namespaces[name] = ns
+		workloadNames = append(workloadNames, ns.Name)
+	}
+
+	// The pack's in-cluster rules as ValidatingAdmissionPolicies: what bypasses Pulumi is refused too. The
+	// platform services' namespaces run upstream controllers and are exempt, as kube-system is.
+	if _, err := admission.New(ctx, env.Name, &admission.Args{
+		Environment: env.Name, IngressNamespace: env.IngressNamespace, Labels: env.Labels(),
+		SystemNamespaces: systemNamespaces,
+	}, inCluster...); err != nil {
+		return err
+	}
+
+	// The add-ons' CRDs and Argo CD itself: every custom object below is created after them.
+	bootstrap, err := gitops.NewBootstrap(ctx, env.Name, &gitops.BootstrapArgs{
+		Environment: env.Name, Namespace: ArgoCDNamespace, Labels: env.Labels(),
+	}, with(pulumi.DependsOn([]pulumi.Resource{namespaces[ArgoCDNamespace]}))...)
+	if err != nil {
+		return err
+	}
+	// A custom object waits for the CRDs and for the namespace it lives in. (DependsOn a component counts only
+	// the children registered so far, so the bootstrap hands out its CRDs explicitly.)
+	after := func(deps ...pulumi.Resource) []pulumi.ResourceOption {
+		return with(bootstrap.AfterCRDs(), pulumi.DependsOn(deps))
+	}
+
+	apps := env.Namespaces[0] // the sample service and the secret bundles live in the first workload namespace
+	bundles := make([]secrets.Bundle, 0, len(env.Secrets.Bundles))
+	for name, data := range env.Secrets.Bundles {
+		bundles = append(bundles, secrets.Bundle{Name: name, Namespace: apps, Data: data})
+	}
+	if _, err := secrets.New(ctx, env.Name, &secrets.Args{
+		Sealer: sealer, Labels: env.Labels(), Bundles: bundles,
+	}, after(namespaces[apps])...); err != nil {
+		return err
+	}
+
+	ing, err := ingress.New(ctx, env.Name, &ingress.Args{
+		Environment: env.Name, Production: env.Name == config.Production, Labels: env.Labels(),
+		IngressNamespace: env.IngressNamespace, CertManagerNamespace: CertManagerNamespace,
+		ExternalDNSNamespace: ExternalDNSNamespace, Domain: env.Domain, ACMEEmail: env.ACMEEmail,
+		Sealer: sealer, DNSToken: env.Secrets.DNSToken,
+	}, after(namespaces[env.IngressNamespace], namespaces[CertManagerNamespace], namespaces[ExternalDNSNamespace])...)
+	if err != nil {
+		return err
+	}
+
+	obs, err := observability.New(ctx, env.Name, &observability.Args{
+		Environment: env.Name, Labels: env.Labels(), Namespace: env.MonitoringNamespace, Tracing: env.Tracing,
+		Sealer: sealer, SlackWebhookURL: env.Secrets.SlackWebhookURL,
+		// Prometheus, Grafana and Promtail look at these namespaces only: the workloads and the platform's own.
+		EnvironmentNamespaces: append(append([]string(nil), env.Namespaces...), env.IngressNamespace, ArgoCDNamespace),
+	}, after(namespaces[env.MonitoringNamespace])...)
+	if err != nil {
+		return err
+	}
+
+	sample, err := sampleservice.New(ctx, env.Name+"-"+SampleServiceName, &sampleservice.Args{
+		Environment: env.Name, Namespace: apps, Labels: env.Labels(), Image: env.SampleServiceImage,
+		Host: env.Host(SampleServiceName), IngressClass: ing.IngressClass, ClusterIssuer: ing.ClusterIssuer,
+		SecretName: config.SampleServiceBundle, Resources: env.Sizing.Profile,
+	}, after(namespaces[apps])...)
+	if err != nil {
+		return err
+	}
+
+	charts := append(append(ing.Charts, obs.Charts...), secrets.ControllerChart(SealedSecretsNamespace))
+	infra, err := gitops.NewInfrastructure(ctx, env.Name, &gitops.InfrastructureArgs{
+		Environment: env.Name, Namespace: ArgoCDNamespace, Labels: env.Labels(),
+		RepoURL: env.GitOps.RepoURL, Revision: env.GitOps.Revision,
+		// Production syncs only when an operator runs `argocd app sync` after the approved promotion.
+		AutoSync: env.Name != config.Production, Charts: charts,
+	}, with(bootstrap.AfterAll())...)
+	if err != nil {
+		return err
 	}
 
 	ctx.Export("environment", pulumi.String(env.Name))
@@ -67,6 +166,9 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 	ctx.Export("clusterMode", k8s.Mode)
 	ctx.Export("clusterId", k8s.ClusterID)
 	ctx.Export("kubeconfig", k8s.Kubeconfig) // secret in create mode; a file path in attach mode
-	ctx.Export("namespaces", namespaces)
+	ctx.Export("namespaces", workloadNames)
+	ctx.Export("sampleServiceUrl", pulumi.Sprintf("https://%s/", sample.Host))
+	ctx.Export("applicationSet", infra.ApplicationSet)
+	ctx.Export("dashboardUid", obs.DashboardUID)
 	return nil
 }

@@ -1,79 +1,130 @@
 package platform
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/platform-eng/lke-platform/components/secrets/secretstest"
 	"github.com/platform-eng/lke-platform/config"
 	"github.com/platform-eng/lke-platform/internal/mocks"
+	"github.com/platform-eng/lke-platform/platform/platformtest"
 )
 
-// stackConfig is a committed stack's config as the CLI hands it to the program (qualified keys).
-func stackConfig(t *testing.T, stack string, overrides map[string]string) map[string]string {
-	cfg, err := config.StackConfig("..", stack)
+const (
+	namespaceComponent = "platform:namespace:Namespace"
+	applicationSet     = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
+	sealedSecret       = "kubernetes:bitnami.com/v1alpha1:SealedSecret"
+	deployment         = "kubernetes:apps/v1:Deployment"
+)
+
+func run(t *testing.T, stack string, overrides map[string]string) *mocks.Recorder {
+	t.Helper()
+	rec, err := platformtest.Run(t, stack, platformtest.Config(t, "..", stack, overrides), Program)
 	require.NoError(t, err)
-	for k, v := range overrides {
-		cfg[config.Namespace+":"+k] = v
-	}
-	return cfg
+	return rec
 }
 
 func TestEveryStackComposesThePlatform(t *testing.T) {
 	for _, stack := range config.Environments {
 		t.Run(stack, func(t *testing.T) {
-			rec, err := mocks.Run(t, stack, stackConfig(t, stack, nil), Program)
-			require.NoError(t, err)
+			rec := run(t, stack, nil)
 
 			counts := map[string]int{}
 			for _, r := range rec.Resources() {
 				counts[r.Type]++
 				assert.Equal(t, stack == config.Production, r.Protect, "%s %s: protect only on production", r.Type, r.Name)
 			}
-			want := map[string]int{
-				"platform:cluster:Cluster":                                                    1,
-				"linode:index/lkeCluster:LkeCluster":                                          1,
-				"pulumi:providers:kubernetes":                                                 1,
-				"platform:namespace:Namespace":                                                1,
-				"platform:admission:Policies":                                                 1,
-				"kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy":        5,
-				"kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding": 5,
-				"kubernetes:core/v1:Namespace":                                                1,
-				"kubernetes:core/v1:ResourceQuota":                                            1,
-				"kubernetes:core/v1:LimitRange":                                               1,
-				"kubernetes:networking.k8s.io/v1:NetworkPolicy":                               4,
+			for token, n := range map[string]int{
+				"platform:cluster:Cluster":                                    1,
+				"linode:index/lkeCluster:LkeCluster":                          1,
+				"pulumi:providers:kubernetes":                                 1,
+				namespaceComponent:                                            6, // argocd, monitoring, ingress-nginx, cert-manager, external-dns, <env>-apps
+				"platform:admission:Policies":                                 1,
+				applicationSet:                                                1,
+				sealedSecret:                                                  3, // the sample service's bundle, the Slack webhook, the DNS token
+				"kubernetes:networking.k8s.io/v1:Ingress":                     1,
+				"kubernetes:cert-manager.io/v1:ClusterIssuer":                 1,
+				"kubernetes:monitoring.coreos.com/v1:ServiceMonitor":          1,
+				"kubernetes:monitoring.coreos.com/v1:PrometheusRule":          2,
+				"kubernetes:autoscaling/v2:HorizontalPodAutoscaler":           1,
+				"kubernetes:policy/v1:PodDisruptionBudget":                    1,
+				"kubernetes:argoproj.io/v1alpha1:AppProject":                  1,
+				"kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 20,
+			} {
+				assert.Equal(t, n, counts[token], "%s", token)
 			}
-			if stack == config.System {
-				want["platform:gpupool:GPUPool"] = 1
-				want["linode:index/lkeNodePool:LkeNodePool"] = 1
-			}
-			assert.Equal(t, want, counts)
+			assert.Equal(t, stack == config.System, counts["linode:index/lkeNodePool:LkeNodePool"] == 1, "GPU pool on system only")
 
-			ns := rec.One(t, "kubernetes:core/v1:Namespace", stack+"-apps")
-			assert.Contains(t, ns.Provider, "pulumi:providers:kubernetes::"+stack, "namespaces deploy through the cluster's provider")
-			if stack == config.System {
-				pool := rec.One(t, "linode:index/lkeNodePool:LkeNodePool", "system-gpu")
-				assert.Equal(t, 531900.0, pool.Inputs["clusterId"].NumberValue(), "the pool joins the stack's cluster")
-			}
+			set := rec.One(t, applicationSet, "platform-"+stack+"-infrastructure")
+			assert.Equal(t, "platform-"+stack+"-infrastructure", set.Inputs["metadata"].ObjectValue()["name"].StringValue())
+			sample := rec.One(t, deployment, stack+"-sample")
+			assert.Equal(t, stack+"-apps", sample.Inputs["metadata"].ObjectValue()["namespace"].StringValue())
+			assert.Contains(t, sample.Provider, "pulumi:providers:kubernetes::"+stack, "workloads deploy through the cluster's provider")
+
+			secretstest.AssertNoPlaintext(t, rec, platformtest.Plaintexts...)
 		})
 	}
 }
 
+// Tempo is optional per environment: development goes without.
+func TestTracingPerStack(t *testing.T) {
+	for _, stack := range config.Environments {
+		elements := applicationSetElements(t, run(t, stack, nil), stack)
+		assert.Equal(t, stack != config.Development, slicesContains(elements, "tempo"), "%s: tempo", stack)
+		for _, want := range []string{"kube-prometheus-stack", "loki", "ingress-nginx", "cert-manager", "external-dns", "sealed-secrets"} {
+			assert.Contains(t, elements, want, "%s", stack)
+		}
+	}
+}
+
+func applicationSetElements(t *testing.T, rec *mocks.Recorder, stack string) []string {
+	t.Helper()
+	set := rec.One(t, applicationSet, "platform-"+stack+"-infrastructure").Inputs.Mappable()
+	var names []string
+	for _, g := range set["spec"].(map[string]any)["generators"].([]any) {
+		for _, e := range g.(map[string]any)["list"].(map[string]any)["elements"].([]any) {
+			names = append(names, e.(map[string]any)["name"].(string))
+		}
+	}
+	return names
+}
+
+func slicesContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
 func TestAttachModeRegistersNoLinodeResource(t *testing.T) {
-	rec, err := mocks.RunWithSecrets(t, "local-development", stackConfig(t, config.Development, map[string]string{
-		"clusterMode": "attach", "importClusterId": "", "kubeconfig": "apiVersion: v1\nkind: Config\n",
-	}), []string{"lke-platform:kubeconfig"}, Program)
-	require.NoError(t, err)
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\n"), 0o600))
+	rec := run(t, config.Development, map[string]string{"clusterMode": "attach", "importClusterId": "", "kubeconfigPath": kubeconfig})
 	for _, r := range rec.Resources() {
 		assert.NotContains(t, r.Type, "linode:", "attach mode must not touch the Linode API")
 	}
-	assert.Len(t, rec.OfType("kubernetes:networking.k8s.io/v1:NetworkPolicy"), 4)
+	assert.Len(t, rec.OfType(namespaceComponent), 6)
+}
+
+func TestRenderModeTouchesNoCluster(t *testing.T) {
+	rec := run(t, config.Staging, map[string]string{"clusterMode": "render"})
+	for _, r := range rec.Resources() {
+		assert.NotContains(t, r.Type, "linode:")
+	}
+	p := rec.One(t, "pulumi:providers:kubernetes", config.Staging)
+	assert.True(t, strings.HasSuffix(p.Inputs["renderYamlToDirectory"].StringValue(), filepath.Join("generated", "staging")))
 }
 
 func TestBadConfigRegistersNothing(t *testing.T) {
-	rec, err := mocks.Run(t, "staging", stackConfig(t, config.Staging, map[string]string{
+	rec, err := platformtest.Run(t, "staging", platformtest.Config(t, "..", config.Staging, map[string]string{
 		"baselinePool": `{"type":"g6-standard-8","count":3,"min":8,"max":4}`,
 	}), Program)
 	require.Error(t, err)
@@ -81,9 +132,20 @@ func TestBadConfigRegistersNothing(t *testing.T) {
 	assert.Empty(t, rec.Resources(), "validation happens before any resource is registered")
 }
 
+func TestBadCertificateRegistersNothing(t *testing.T) {
+	notPEM := filepath.Join(t.TempDir(), "cert.pem")
+	require.NoError(t, os.WriteFile(notPEM, []byte("not a certificate"), 0o644))
+	rec, err := platformtest.Run(t, "staging", platformtest.Config(t, "..", config.Staging, map[string]string{
+		"sealedSecretsCertificate": notPEM,
+	}), Program)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "lke-platform:sealedSecretsCertificate ("+notPEM+")")
+	assert.Empty(t, rec.Resources())
+}
+
 func TestUnknownKeyIsRefused(t *testing.T) {
 	t.Setenv(pulumi.EnvConfig, `{"lke-platform:environment":"staging","lke-platform:baselinPool":"{}"}`)
-	rec, err := mocks.Run(t, "staging", stackConfig(t, config.Staging, nil), Program)
+	rec, err := platformtest.Run(t, "staging", platformtest.Config(t, "..", config.Staging, nil), Program)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "unknown configuration keys lke-platform:baselinPool")
 	assert.Empty(t, rec.Resources())

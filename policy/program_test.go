@@ -13,16 +13,14 @@ import (
 
 	"github.com/platform-eng/lke-platform/components/namespace"
 	"github.com/platform-eng/lke-platform/config"
-	"github.com/platform-eng/lke-platform/internal/mocks"
 	"github.com/platform-eng/lke-platform/platform"
+	"github.com/platform-eng/lke-platform/platform/platformtest"
 )
 
 // registered runs the program for a committed stack under mocks and returns its resources as the pack sees them.
 func registered(t *testing.T, stack string) []policyx.AnalyzerResource {
 	t.Helper()
-	cfg, err := config.StackConfig("..", stack)
-	require.NoError(t, err)
-	rec, err := mocks.Run(t, stack, cfg, platform.Program)
+	rec, err := platformtest.Run(t, stack, platformtest.Config(t, "..", stack, nil), platform.Program)
 	require.NoError(t, err)
 
 	var out []policyx.AnalyzerResource

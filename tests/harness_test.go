@@ -6,7 +6,9 @@ package tests
 
 import (
 	"bytes"
+	"crypto/rsa"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io/fs"
 	"os"
@@ -15,7 +17,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
+	sealedcrypto "github.com/bitnami/sealed-secrets/pkg/crypto"
 	"github.com/pulumi/pulumi/pkg/v3/testing/integration"
 	"github.com/stretchr/testify/require"
 )
@@ -28,6 +32,44 @@ func repoRoot() string {
 
 // kubeconfig is the local control plane's, started by TestMain; policyPack is the compiled policy pack.
 var kubeconfig, policyPack string
+
+// sealingCert is the PEM certificate every test stack seals its secrets with, and sealingKey its private key
+// (the Sealed Secrets controller's, which tests use to prove what was sealed).
+var (
+	sealingCert string
+	sealingKey  *rsa.PrivateKey
+)
+
+// testSecrets are the secret config values of every test stack of the program. Each is easy to search for: a
+// test proves none of them appears in plain text in state, outputs or rendered files.
+var testSecrets = map[string]string{
+	"slackWebhookUrl": "https://hooks.slack.com/services/TPLATFORM/BTEST/plaintextSlackWebhook7Qx",
+	"dnsApiToken":     "plaintextDnsToken4Rw",
+	"secretBundles":   `{"sample-service":{"token":"plaintextBundleToken9Kz"}}`,
+}
+
+// plaintexts are the secret values themselves, as they would appear if one leaked.
+var plaintexts = []string{"plaintextSlackWebhook7Qx", "plaintextDnsToken4Rw", "plaintextBundleToken9Kz"}
+
+// platformConfig is the plain config of a program stack attached to the local control plane as env.
+func platformConfig(env string) map[string]string {
+	return map[string]string{
+		"environment":              env,
+		"clusterMode":              "attach",
+		"kubeconfigPath":           kubeconfig,
+		"sealedSecretsCertificate": sealingCert,
+	}
+}
+
+// newSealingKey makes the test controller's key pair and writes its certificate to dir.
+func newSealingKey(dir string) (string, *rsa.PrivateKey, error) {
+	key, cert, err := sealedcrypto.GeneratePrivateKeyAndCert(2048, 24*time.Hour, "sealed-secret")
+	if err != nil {
+		return "", nil, err
+	}
+	path := filepath.Join(dir, "sealed-secrets.pem")
+	return path, key, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o644)
+}
 
 func TestMain(m *testing.M) {
 	for _, tool := range []string{"pulumi", "kubectl", "kwokctl"} {
@@ -46,6 +88,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	defer os.RemoveAll(packDir)
+	if sealingCert, sealingKey, err = newSealingKey(packDir); err != nil {
+		fmt.Fprintf(os.Stderr, "making the sealing key: %v\n", err)
+		os.Exit(1)
+	}
 	policyPack = filepath.Join(packDir, "lke-platform-policy")
 	build := exec.Command("go", "build", "-o", policyPack, "./policy")
 	build.Dir, build.Stderr = repoRoot(), os.Stderr
@@ -62,6 +108,9 @@ func TestMain(m *testing.M) {
 	}
 	kubeconfig = strings.TrimSpace(string(out))
 	code := m.Run()
+	for _, dir := range renderedDir {
+		os.RemoveAll(dir)
+	}
 	if os.Getenv("LKE_PLATFORM_KEEP_CLUSTER") == "" {
 		_ = exec.Command(filepath.Join(repoRoot(), "scripts", "cluster"), "down", cluster).Run()
 	}
@@ -115,14 +164,11 @@ func baseOptions(t *testing.T, env string) *integration.ProgramTestOptions {
 
 	state := t.TempDir()
 	return &integration.ProgramTestOptions{
-		Dir:       programDir(t),
-		StackName: "it-" + env,
-		CloudURL:  "file://" + state,
-		Config: map[string]string{
-			"environment":    env,
-			"clusterMode":    "attach",
-			"kubeconfigPath": kubeconfig,
-		},
+		Dir:            programDir(t),
+		StackName:      "it-" + env,
+		CloudURL:       "file://" + state,
+		Config:         platformConfig(env),
+		Secrets:        testSecrets,
 		LocalProviders: []integration.LocalDependency{{Package: "kubernetes", Path: os.Getenv("LKE_PLATFORM_KUBERNETES_PLUGIN_DIR")}},
 		Env: []string{
 			"PULUMI_SKIP_UPDATE_CHECK=true",

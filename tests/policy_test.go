@@ -56,6 +56,22 @@ func (c *cli) stack(name string, config ...string) {
 	}
 }
 
+// platformStack makes a stack of the program as environment env, attached to the local control plane, with
+// the test secrets set as secrets (through stdin, as an operator would, never on a command line).
+func (c *cli) platformStack(name, env string) {
+	c.t.Helper()
+	c.must("stack", "init", name)
+	for k, v := range platformConfig(env) {
+		c.must("config", "set", "-s", name, k, v)
+	}
+	for k, v := range testSecrets {
+		cmd := exec.Command("pulumi", "config", "set", "--secret", "-s", name, k, "--non-interactive")
+		cmd.Dir, cmd.Env, cmd.Stdin = c.dir, c.env, strings.NewReader(v)
+		out, err := cmd.CombinedOutput()
+		require.NoError(c.t, err, string(out))
+	}
+}
+
 // TestPolicyPackRefusesEachViolation previews, with the real CLI and the compiled pack, a program that makes
 // one non-compliant object per case, and checks the pack refuses it with the policy's message. The compliant
 // case passes, and the advisory policy warns without failing.
@@ -108,7 +124,7 @@ func TestPolicyPackRefusesEachViolation(t *testing.T) {
 func TestProductionUpdateNeedsApproval(t *testing.T) {
 	c := newCLI(t, "")
 	const stack = "approval-production"
-	c.stack(stack, "environment=production", "clusterMode=attach", "kubeconfigPath="+kubeconfig)
+	c.platformStack(stack, "production")
 	up := func(record string) (string, error) {
 		return c.run([]string{"PLATFORM_APPROVAL_RECORD=" + record}, "up", "-s", stack, "--yes", "--policy-pack", policyPack)
 	}
@@ -146,7 +162,7 @@ func TestEveryEnvironmentPassesThePack(t *testing.T) {
 		t.Run(env, func(t *testing.T) {
 			c.t = t
 			stack := "pack-" + env
-			c.stack(stack, "environment="+env, "clusterMode=attach", "kubeconfigPath="+kubeconfig)
+			c.platformStack(stack, env)
 			out, err := c.run(nil, "preview", "-s", stack, "--policy-pack", policyPack)
 			require.NoError(t, err, out)
 			assert.Contains(t, out, "lke-platform", out)

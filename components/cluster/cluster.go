@@ -1,6 +1,7 @@
 // Package cluster provides the Cluster component: the environment's Kubernetes API, either an LKE cluster the
-// program creates (or adopts) with the linode provider, or an existing cluster it attaches to by kubeconfig.
-// Either way it yields the kubernetes Provider every other component deploys through.
+// program creates (or adopts) with the linode provider, an existing cluster it attaches to by kubeconfig, or, in
+// render mode, a folder the objects are written to as YAML. Either way it yields the kubernetes Provider every
+// other component deploys through.
 package cluster
 
 import (
@@ -36,7 +37,7 @@ type Cluster struct {
 	ClusterID pulumi.IntOutput
 	// Kubeconfig is the cluster's kubeconfig (secret) in create mode, or the attach-mode kubeconfig source.
 	Kubeconfig pulumi.StringOutput
-	// Mode is how the cluster was reached: "create" or "attach".
+	// Mode is how the cluster was reached: "create", "attach" or "render".
 	Mode pulumi.StringOutput
 }
 
@@ -64,6 +65,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		} else {
 			kubeconfig = pulumi.ToSecret(pulumi.String(args.Cluster.Kubeconfig)).(pulumi.StringOutput)
 		}
+	case config.Render:
+		c.ClusterID = pulumi.Int(0).ToIntOutput()
+		kubeconfig = pulumi.String("")
 	default:
 		return nil, fmt.Errorf("cluster %s: unknown mode %q", name, args.Cluster.Mode)
 	}
@@ -78,6 +82,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	if args.Cluster.KubeContext != "" {
 		providerArgs.Context = pulumi.String(args.Cluster.KubeContext)
+	}
+	if args.Cluster.Mode == config.Render {
+		// Objects are written as YAML (CRDs under 0-crd/, the rest under 1-manifest/) and no cluster is contacted.
+		providerArgs = &kubernetes.ProviderArgs{
+			RenderYamlToDirectory: pulumi.String(args.Cluster.RenderDirectory),
+			ClusterIdentifier:     pulumi.String(args.Cluster.Label),
+		}
 	}
 	provider, err := kubernetes.NewProvider(ctx, name, providerArgs, pulumi.Parent(c))
 	if err != nil {

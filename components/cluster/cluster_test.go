@@ -93,3 +93,13 @@ func TestDecodeKubeconfigRejectsGarbage(t *testing.T) {
 	_, err := decodeKubeconfig("not base64!")
 	assert.ErrorContains(t, err, "decoding the LKE kubeconfig (expected base64)")
 }
+
+func TestRenderModeWritesYAMLAndTouchesNoCluster(t *testing.T) {
+	rec, _ := run(t, &Args{Environment: "staging", Cluster: config.Cluster{
+		Mode: config.Render, Label: "platform-staging", RenderDirectory: "/project/generated/staging",
+	}})
+	assert.Empty(t, rec.OfType(lkeType))
+	p := rec.One(t, providerType, "production")
+	assert.Equal(t, "/project/generated/staging", p.Inputs["renderYamlToDirectory"].StringValue())
+	assert.False(t, p.Inputs.HasValue("kubeconfig"), "render mode needs no kubeconfig")
+}

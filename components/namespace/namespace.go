@@ -34,13 +34,27 @@ const (
 	prometheusPodValue = "prometheus"
 )
 
-// Args configures one environment namespace.
+// Args configures one namespace: an environment's workload namespace, or a platform namespace (Argo CD,
+// monitoring, the ingress controller, ...), which gets the same guard rails plus the paths its job needs.
 type Args struct {
-	Name                string            // full name, "<env>-<short name>"
+	Name                string            // full name: "<env>-<short name>", or the platform namespace's own
 	Labels              map[string]string // the environment's common labels
 	Sizing              quota.Sizing
 	IngressNamespace    string
 	MonitoringNamespace string
+	// LoadBalancers is how many LoadBalancer Services the quota admits: 0 except where the ingress controller runs.
+	LoadBalancers int
+	// Allow are extra NetworkPolicies beside the default ones, each opening one more path.
+	Allow []Allow
+	// PodSecurity is the Pod Security level enforced: "baseline" (the default) or, for the monitoring namespace
+	// whose node exporter reads the host, "privileged".
+	PodSecurity string
+}
+
+// Allow is one extra NetworkPolicy of a namespace.
+type Allow struct {
+	Name string
+	Spec *networkingv1.NetworkPolicySpecArgs
 }
 
 // Namespace is one environment namespace and the guard rails that come with it.
@@ -61,7 +75,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 	nsLabels := pulumi.StringMap{
 		// Pod Security Admission: refuse privileged pods outright, warn about anything short of restricted.
-		"pod-security.kubernetes.io/enforce": pulumi.String("baseline"),
+		"pod-security.kubernetes.io/enforce": pulumi.String(podSecurity(args.PodSecurity)),
 		"pod-security.kubernetes.io/warn":    pulumi.String("restricted"),
 		"pod-security.kubernetes.io/audit":   pulumi.String("restricted"),
 	}
@@ -82,7 +96,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	q := quota.Compute(args.Sizing)
 	if _, err := corev1.NewResourceQuota(ctx, args.Name+"-quota", &corev1.ResourceQuotaArgs{
 		Metadata: meta(QuotaName),
-		Spec:     &corev1.ResourceQuotaSpecArgs{Hard: pulumi.ToStringMap(Hard(q))},
+		Spec:     &corev1.ResourceQuotaSpecArgs{Hard: pulumi.ToStringMap(Hard(q, args.LoadBalancers))},
 	}, child); err != nil {
 		return nil, err
 	}
@@ -100,7 +114,11 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 
-	for _, p := range policies(args) {
+	all := policies(args)
+	for _, a := range args.Allow {
+		all = append(all, policy{a.Name, a.Spec})
+	}
+	for _, p := range all {
 		if _, err := networkingv1.NewNetworkPolicy(ctx, args.Name+"-"+p.name, &networkingv1.NetworkPolicyArgs{
 			Metadata: meta(p.name),
 			Spec:     p.spec,
@@ -112,13 +130,21 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{"name": n.Name})
 }
 
-// Hard is the ResourceQuota's hard limits. LoadBalancer and NodePort Services are refused outright: traffic
-// enters through the ingress controller only.
-func Hard(q quota.Quota) map[string]string {
+func podSecurity(level string) string {
+	if level == "" {
+		return "baseline"
+	}
+	return level
+}
+
+// Hard is the ResourceQuota's hard limits. NodePort Services are refused outright and LoadBalancer Services
+// beyond loadBalancers (0 but in the ingress controller's namespace): traffic enters through the ingress
+// controller only.
+func Hard(q quota.Quota, loadBalancers int) map[string]string {
 	return map[string]string{
 		"pods":                   strconv.Itoa(q.Pods),
 		"services":               strconv.Itoa(q.Services),
-		"services.loadbalancers": "0",
+		"services.loadbalancers": strconv.Itoa(loadBalancers),
 		"services.nodeports":     "0",
 		"requests.cpu":           q.RequestsCPU.String(),
 		"requests.memory":        q.RequestsMemory.String(),

@@ -3,6 +3,8 @@ package namespace
 import (
 	"testing"
 
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -103,4 +105,25 @@ func TestChildrenAreParentedToTheComponent(t *testing.T) {
 		}
 		assert.Contains(t, r.Parent, "platform:namespace:Namespace::staging-apps", r.Name)
 	}
+}
+
+// A platform namespace gets the same guard rails plus its own paths, and the ingress controller's namespace the
+// one LoadBalancer Service the platform has.
+func TestPlatformNamespaceAddsItsPathsAndLoadBalancers(t *testing.T) {
+	args := testArgs()
+	args.Name, args.LoadBalancers = "ingress-nginx", 1
+	args.Allow = []Allow{{Name: "allow-public-http", Spec: &networkingv1.NetworkPolicySpecArgs{
+		PodSelector: &metav1.LabelSelectorArgs{},
+		PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+	}}}
+	rec, err := mocks.Run(t, "staging", nil, func(ctx *pulumi.Context) error {
+		_, err := New(ctx, "ingress-nginx", args)
+		return err
+	})
+	require.NoError(t, err)
+	assert.Len(t, rec.OfType("kubernetes:networking.k8s.io/v1:NetworkPolicy"), 5)
+	np := rec.One(t, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "ingress-nginx-allow-public-http").Inputs.Mappable()
+	assert.Equal(t, "allow-public-http", np["metadata"].(map[string]any)["name"])
+	q := rec.One(t, "kubernetes:core/v1:ResourceQuota", "ingress-nginx-quota").Inputs.Mappable()
+	assert.Equal(t, "1", q["spec"].(map[string]any)["hard"].(map[string]any)["services.loadbalancers"])
 }

@@ -1,0 +1,418 @@
+// Package gitops provides the GitOps layer of an environment: the Bootstrap component (the upstream CRDs of
+// every platform add-on and Argo CD's core install) and the Infrastructure component (the environment's
+// AppProject, its repository and the ApplicationSet that turns each Chart into an Argo CD Application).
+//
+// CRDs are cluster-scoped: the platform add-ons are one set per cluster. Every environment sharing a control
+// plane applies the same vendored CRDs under the same names (server-side apply lets them share ownership of
+// identical objects), so CRDs carry no environment label, and they are retained when a stack is destroyed:
+// deleting a CRD deletes every custom object of its kind in every environment.
+package gitops
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	apiextensionsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions/v1"
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/platform-eng/lke-platform/components/admission"
+	"github.com/platform-eng/lke-platform/internal/manifest"
+	"github.com/platform-eng/lke-platform/upstream"
+)
+
+// ArgoCDEgressPolicy is the NetworkPolicy that opens the egress Argo CD needs in its namespace, which the
+// Namespace component closes by default: the API server, Helm and Git repositories over HTTPS, and its own pods.
+const ArgoCDEgressPolicy = "argocd-allow-egress"
+
+// argoCDComponents are the pods of the core install (their app.kubernetes.io/name label).
+var argoCDComponents = []string{
+	"argocd-application-controller", "argocd-applicationset-controller", "argocd-redis", "argocd-repo-server",
+}
+
+// BootstrapArgs configures the bootstrap of one environment.
+type BootstrapArgs struct {
+	Environment string            // the environment's name
+	Namespace   string            // namespace Argo CD runs in, already created
+	Labels      map[string]string // the environment's common labels
+}
+
+// Bootstrap is the vendored CRDs of every add-on and Argo CD's core install.
+type Bootstrap struct {
+	pulumi.ResourceState
+
+	// CRDs are the CustomResourceDefinitions. Depend on them (AfterCRDs) to create custom objects once their
+	// types exist, without waiting for Argo CD itself to become ready.
+	CRDs []pulumi.Resource
+	// Resources are every object the bootstrap registers: the CRDs, Argo CD's install and its egress policy.
+	Resources []pulumi.Resource
+	// CRDNames are the names of the CRDs, in install order.
+	CRDNames []string
+	// Namespace is where Argo CD runs.
+	Namespace pulumi.StringOutput
+}
+
+// AfterCRDs is the resource option that makes a resource wait for every CRD.
+//
+// Prefer it to DependsOn the Bootstrap component: the Go SDK expands a component into the children it knows of
+// when the dependent registers, and children join asynchronously (pulumi/pulumi#7737, #7852), so a dependent
+// can start before some of them, the Argo CD objects (which wait for the CRDs) most of all.
+func (b *Bootstrap) AfterCRDs() pulumi.ResourceOption { return pulumi.DependsOn(b.CRDs) }
+
+// AfterAll is the resource option that makes a resource wait for the whole bootstrap, Argo CD's workloads
+// ready included.
+func (b *Bootstrap) AfterAll() pulumi.ResourceOption { return pulumi.DependsOn(b.Resources) }
+
+// dnsLabel is an RFC 1123 label: a namespace name, and the environment inside object names.
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+func (a *BootstrapArgs) validate() error {
+	var problems []string
+	if !dnsLabel.MatchString(a.Environment) || len(a.Environment) > 63 {
+		problems = append(problems, fmt.Sprintf("Environment %q is not a valid name (RFC 1123 label)", a.Environment))
+	}
+	if !dnsLabel.MatchString(a.Namespace) || len(a.Namespace) > 63 {
+		problems = append(problems, fmt.Sprintf("Namespace %q is not a valid namespace name (RFC 1123 label)", a.Namespace))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("gitops: BootstrapArgs: %s", strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// NewBootstrap registers the Bootstrap component: every vendored CRD, then Argo CD's core install (minus its
+// CRDs, which come from the same vendored files) in args.Namespace.
+func NewBootstrap(ctx *pulumi.Context, name string, args *BootstrapArgs, opts ...pulumi.ResourceOption) (*Bootstrap, error) {
+	if err := args.validate(); err != nil {
+		return nil, err
+	}
+	crds, err := CRDObjects(args.Labels)
+	if err != nil {
+		return nil, err
+	}
+	argocd, err := ArgoCDObjects(args)
+	if err != nil {
+		return nil, err
+	}
+
+	b := &Bootstrap{Namespace: pulumi.String(args.Namespace).ToStringOutput()}
+	if err := ctx.RegisterComponentResource("platform:gitops:Bootstrap", name, b, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(b)
+
+	for _, obj := range crds {
+		crdName := objectName(obj)
+		var crd apiextensionsv1.CustomResourceDefinition
+		// Retained on delete: the CRD is shared by every environment of the cluster (see the package comment).
+		if err := ctx.RegisterResource("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition", crdName,
+			kubernetes.UntypedArgs(obj), &crd, child, pulumi.RetainOnDelete(true)); err != nil {
+			return nil, err
+		}
+		b.CRDs = append(b.CRDs, &crd)
+		b.Resources = append(b.Resources, &crd)
+		b.CRDNames = append(b.CRDNames, crdName)
+	}
+
+	// Argo CD's controllers watch its CRDs from the start: install them first.
+	afterCRDs := pulumi.DependsOn(b.CRDs)
+	for _, obj := range argocd {
+		kind := kinds[typeKey(obj)] // ArgoCDObjects refuses any kind not in the table
+		res := kind.newResource()
+		if err := ctx.RegisterResource(kind.token, objectName(obj), kubernetes.UntypedArgs(obj), res, child, afterCRDs); err != nil {
+			return nil, err
+		}
+		b.Resources = append(b.Resources, res)
+	}
+
+	labels := pulumi.ToStringMap(args.Labels)
+	egress, err := networkingv1.NewNetworkPolicy(ctx, ArgoCDEgressPolicy, &networkingv1.NetworkPolicyArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(ArgoCDEgressPolicy), Namespace: pulumi.String(args.Namespace), Labels: labels},
+		Spec:     argoCDEgress(),
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	b.Resources = append(b.Resources, egress)
+
+	return b, ctx.RegisterResourceOutputs(b, pulumi.Map{
+		"namespace": b.Namespace,
+		"crds":      pulumi.ToStringArray(b.CRDNames),
+	})
+}
+
+// argoCDEgress opens what Argo CD's pods need beyond DNS (which the namespace allows already): each other
+// (controller -> repo-server, redis) and anything on 443/6443 (the API server, behind its Service or not, and
+// the Helm and Git repositories). Ingress is opened by the install's own NetworkPolicies.
+func argoCDEgress() *networkingv1.NetworkPolicySpecArgs {
+	tcp := func(port int) *networkingv1.NetworkPolicyPortArgs {
+		return &networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(port)}
+	}
+	return &networkingv1.NetworkPolicySpecArgs{
+		PodSelector: &metav1.LabelSelectorArgs{MatchExpressions: metav1.LabelSelectorRequirementArray{
+			&metav1.LabelSelectorRequirementArgs{
+				Key: pulumi.String("app.kubernetes.io/name"), Operator: pulumi.String("In"),
+				Values: pulumi.ToStringArray(argoCDComponents),
+			},
+		}},
+		PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
+		Egress: networkingv1.NetworkPolicyEgressRuleArray{
+			&networkingv1.NetworkPolicyEgressRuleArgs{
+				To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{}}},
+			},
+			&networkingv1.NetworkPolicyEgressRuleArgs{
+				Ports: networkingv1.NetworkPolicyPortArray{tcp(443), tcp(6443)},
+			},
+		},
+	}
+}
+
+// kind is how one Kubernetes kind of the core install is registered.
+type kind struct {
+	token       string
+	namespaced  bool
+	newResource func() pulumi.CustomResource
+}
+
+// kinds are the kinds Argo CD's core install holds, by "<apiVersion>/<kind>". An upgrade that brings a new kind
+// fails ArgoCDObjects (and the unit tests) until it is added here.
+var kinds = map[string]kind{
+	"v1/ServiceAccount": {"kubernetes:core/v1:ServiceAccount", true, func() pulumi.CustomResource { return &corev1.ServiceAccount{} }},
+	"v1/ConfigMap":      {"kubernetes:core/v1:ConfigMap", true, func() pulumi.CustomResource { return &corev1.ConfigMap{} }},
+	"v1/Secret":         {"kubernetes:core/v1:Secret", true, func() pulumi.CustomResource { return &corev1.Secret{} }},
+	"v1/Service":        {"kubernetes:core/v1:Service", true, func() pulumi.CustomResource { return &corev1.Service{} }},
+	"apps/v1/Deployment": {"kubernetes:apps/v1:Deployment", true,
+		func() pulumi.CustomResource { return &appsv1.Deployment{} }},
+	"apps/v1/StatefulSet": {"kubernetes:apps/v1:StatefulSet", true,
+		func() pulumi.CustomResource { return &appsv1.StatefulSet{} }},
+	"rbac.authorization.k8s.io/v1/Role": {"kubernetes:rbac.authorization.k8s.io/v1:Role", true,
+		func() pulumi.CustomResource { return &rbacv1.Role{} }},
+	"rbac.authorization.k8s.io/v1/RoleBinding": {"kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", true,
+		func() pulumi.CustomResource { return &rbacv1.RoleBinding{} }},
+	"rbac.authorization.k8s.io/v1/ClusterRole": {"kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", false,
+		func() pulumi.CustomResource { return &rbacv1.ClusterRole{} }},
+	"rbac.authorization.k8s.io/v1/ClusterRoleBinding": {"kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", false,
+		func() pulumi.CustomResource { return &rbacv1.ClusterRoleBinding{} }},
+	"networking.k8s.io/v1/NetworkPolicy": {"kubernetes:networking.k8s.io/v1:NetworkPolicy", true,
+		func() pulumi.CustomResource { return &networkingv1.NetworkPolicy{} }},
+}
+
+const crdKey = "apiextensions.k8s.io/v1/CustomResourceDefinition"
+
+// CRDObjects decodes every vendored CRD, in install order, labelled with the environment's common labels minus
+// the environment label: the CRDs are shared by the environments of the cluster, and two stacks applying
+// different values to one label would conflict.
+func CRDObjects(labels map[string]string) ([]upstream.Object, error) {
+	shared := maps.Clone(labels)
+	delete(shared, admission.EnvironmentLabel)
+	objs, err := vendoredCRDs()
+	if err != nil {
+		return nil, err
+	}
+	for _, obj := range objs {
+		addLabels(obj, shared)
+	}
+	return objs, nil
+}
+
+// Parsing megabytes of YAML takes a second or more; it is done once per process, and callers get copies.
+var (
+	parsedCRDs = sync.OnceValues(func() ([]upstream.Object, error) {
+		var out []upstream.Object
+		for _, f := range upstream.CRDs() {
+			objs, err := upstream.Decode(f.Data)
+			if err != nil {
+				return nil, fmt.Errorf("gitops: vendored %s: %w", f.Name, err)
+			}
+			for _, obj := range objs {
+				if typeKey(obj) != crdKey {
+					return nil, fmt.Errorf("gitops: vendored %s holds a %s, not a CRD", f.Name, typeKey(obj))
+				}
+				out = append(out, obj)
+			}
+		}
+		return out, nil
+	})
+	parsedArgoCD = sync.OnceValues(func() ([]upstream.Object, error) {
+		objs, err := upstream.Decode(upstream.ArgoCDInstall())
+		if err != nil {
+			return nil, fmt.Errorf("gitops: vendored Argo CD install: %w", err)
+		}
+		return objs, nil
+	})
+)
+
+func vendoredCRDs() ([]upstream.Object, error) { return copied(parsedCRDs()) }
+
+func vendoredArgoCD() ([]upstream.Object, error) { return copied(parsedArgoCD()) }
+
+func copied(objs []upstream.Object, err error) ([]upstream.Object, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]upstream.Object, len(objs))
+	for i, o := range objs {
+		out[i] = deepCopy(o).(upstream.Object)
+	}
+	return out, nil
+}
+
+// deepCopy copies decoded YAML: maps, slices and scalars.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			out[k] = deepCopy(val)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, val := range x {
+			out[i] = deepCopy(val)
+		}
+		return out
+	}
+	return v
+}
+
+// ClusterScopedName is the name of a cluster-scoped object of the Argo CD install: it carries the environment,
+// so several environments' Argo CD instances can share one control plane.
+func ClusterScopedName(environment, name string) string {
+	return "platform-" + environment + "-" + name
+}
+
+// ArgoCDObjects is Argo CD's core install as the bootstrap applies it: without its CRDs, every namespaced object
+// in args.Namespace, cluster-scoped objects named by ClusterScopedName (bindings following), every object
+// labelled with args.Labels, and every container given the requests and limits of ArgoCDResources.
+func ArgoCDObjects(args *BootstrapArgs) ([]upstream.Object, error) {
+	objs, err := vendoredArgoCD()
+	if err != nil {
+		return nil, err
+	}
+	var out []upstream.Object
+	for _, obj := range objs {
+		key := typeKey(obj)
+		if key == crdKey {
+			continue // installed from the vendored CRD files
+		}
+		k, ok := kinds[key]
+		if !ok {
+			return nil, fmt.Errorf("gitops: Argo CD install holds a %s %q, which the bootstrap does not know", key, objectName(obj))
+		}
+		meta := obj["metadata"].(map[string]any)
+		if k.namespaced {
+			meta["namespace"] = args.Namespace
+		} else {
+			meta["name"] = ClusterScopedName(args.Environment, objectName(obj))
+		}
+		addLabels(obj, args.Labels)
+		switch obj["kind"] {
+		case "ClusterRoleBinding":
+			bindTo(obj, args)
+		case "Deployment", "StatefulSet":
+			if err := setResources(obj); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, obj)
+	}
+	return out, nil
+}
+
+// bindTo points a ClusterRoleBinding at the renamed ClusterRole and at the service accounts in args.Namespace
+// (upstream hard-codes namespace "argocd").
+func bindTo(obj upstream.Object, args *BootstrapArgs) {
+	if ref, ok := obj["roleRef"].(map[string]any); ok && ref["kind"] == "ClusterRole" {
+		ref["name"] = ClusterScopedName(args.Environment, ref["name"].(string))
+	}
+	subjects, _ := obj["subjects"].([]any)
+	for _, s := range subjects {
+		if subject, ok := s.(map[string]any); ok && subject["kind"] == "ServiceAccount" {
+			subject["namespace"] = args.Namespace
+		}
+	}
+}
+
+// Resources are a container's CPU and memory requests and limits.
+type Resources struct {
+	Requests ResourceList `json:"requests"`
+	Limits   ResourceList `json:"limits"`
+}
+
+// ResourceList is an amount of CPU and memory.
+type ResourceList struct {
+	CPU    string `json:"cpu"`
+	Memory string `json:"memory"`
+}
+
+// ArgoCDResources are the requests and limits of each container of the core install, by container name.
+// Upstream sets none; the policy pack and the namespace quota need them. Limits stay within the LimitRange
+// maximum of the default service profile (1500m, 768Mi), sized for a platform of a few dozen Applications.
+var ArgoCDResources = map[string]Resources{
+	"argocd-application-controller":    {Requests: ResourceList{"250m", "512Mi"}, Limits: ResourceList{"1", "768Mi"}},
+	"argocd-repo-server":               {Requests: ResourceList{"100m", "256Mi"}, Limits: ResourceList{"1", "768Mi"}},
+	"copyutil":                         {Requests: ResourceList{"10m", "32Mi"}, Limits: ResourceList{"100m", "64Mi"}},
+	"argocd-applicationset-controller": {Requests: ResourceList{"50m", "128Mi"}, Limits: ResourceList{"500m", "256Mi"}},
+	"redis":                            {Requests: ResourceList{"50m", "64Mi"}, Limits: ResourceList{"250m", "256Mi"}},
+	"secret-init":                      {Requests: ResourceList{"10m", "32Mi"}, Limits: ResourceList{"100m", "64Mi"}},
+}
+
+// setResources sets ArgoCDResources on every container and init container of a workload.
+func setResources(obj upstream.Object) error {
+	spec, _ := obj["spec"].(map[string]any)
+	template, _ := spec["template"].(map[string]any)
+	podSpec, _ := template["spec"].(map[string]any)
+	for _, group := range []string{"initContainers", "containers"} {
+		containers, _ := podSpec[group].([]any)
+		for _, c := range containers {
+			container := c.(map[string]any)
+			name, _ := container["name"].(string)
+			r, ok := ArgoCDResources[name]
+			if !ok {
+				return fmt.Errorf("gitops: Argo CD %s %q has container %q with no entry in ArgoCDResources", obj["kind"], objectName(obj), name)
+			}
+			container["resources"] = manifest.Untyped(r)
+		}
+	}
+	return nil
+}
+
+// addLabels merges labels into the object's metadata.labels; the environment's labels win over upstream's.
+func addLabels(obj upstream.Object, labels map[string]string) {
+	meta, _ := obj["metadata"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+		obj["metadata"] = meta
+	}
+	existing, _ := meta["labels"].(map[string]any)
+	if existing == nil {
+		existing = map[string]any{}
+	}
+	for k, v := range labels {
+		existing[k] = v
+	}
+	if len(existing) > 0 {
+		meta["labels"] = existing
+	}
+}
+
+func typeKey(obj upstream.Object) string {
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	return apiVersion + "/" + kind
+}
+
+func objectName(obj upstream.Object) string {
+	meta, _ := obj["metadata"].(map[string]any)
+	name, _ := meta["name"].(string)
+	return name
+}

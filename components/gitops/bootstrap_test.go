@@ -1,0 +1,289 @@
+package gitops
+
+import (
+	"maps"
+	"strings"
+	"sync"
+	"testing"
+
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/platform-eng/lke-platform/internal/manifest"
+	"github.com/platform-eng/lke-platform/internal/mocks"
+	"github.com/platform-eng/lke-platform/upstream"
+)
+
+const crdType = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+
+func bootstrapArgs(env string) *BootstrapArgs {
+	return &BootstrapArgs{Environment: env, Namespace: env + "-argocd", Labels: labelsFor(env)}
+}
+
+// The component registers some 8 MB of CRDs, which takes the mocks several seconds: it runs once, for staging,
+// and is shared by the tests. What differs between environments (names, namespace, labels) is asserted on the
+// pure functions it is built from, for all four.
+var (
+	bootstrapOnce sync.Once
+	bootstrapMon  *monitor
+	bootstrapRes  *Bootstrap
+)
+
+const componentEnv = "staging"
+
+func runBootstrap(t *testing.T) (*monitor, *Bootstrap) {
+	t.Helper()
+	bootstrapOnce.Do(func() {
+		bootstrapMon = run(t, componentEnv, func(ctx *pulumi.Context) error {
+			var err error
+			bootstrapRes, err = NewBootstrap(ctx, componentEnv, bootstrapArgs(componentEnv))
+			if err != nil {
+				return err
+			}
+			// A custom object as the lead creates them: once its type exists.
+			_, err = manifest.CustomResource{
+				APIVersion: "cert-manager.io/v1", Kind: "ClusterIssuer",
+				Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("probe")},
+				Spec:     map[string]any{},
+			}.New(ctx, "probe-issuer", bootstrapRes.AfterCRDs())
+			if err != nil {
+				return err
+			}
+			// After the whole bootstrap, as the Infrastructure component is.
+			_, err = manifest.CustomResource{
+				APIVersion: "argoproj.io/v1alpha1", Kind: "AppProject",
+				Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("probe")},
+				Spec:     map[string]any{},
+			}.New(ctx, "probe-project", bootstrapRes.AfterAll())
+			return err
+		})
+	})
+	require.NotNil(t, bootstrapRes, "the bootstrap run failed in an earlier test")
+	return bootstrapMon, bootstrapRes
+}
+
+// vendoredCRDNames are the names of every CRD in the vendored files, in file order.
+func vendoredCRDNames(t *testing.T) []string {
+	var names []string
+	for _, f := range upstream.CRDs() {
+		objs, err := upstream.Decode(f.Data)
+		require.NoError(t, err)
+		for _, o := range objs {
+			names = append(names, o["metadata"].(map[string]any)["name"].(string))
+		}
+	}
+	return names
+}
+
+func TestBootstrapInstallsEveryVendoredCRDByItsName(t *testing.T) {
+	want := vendoredCRDNames(t)
+	require.Len(t, want, 20)
+	m, b := runBootstrap(t)
+	crds := m.OfType(crdType)
+	require.Len(t, crds, len(want))
+	assert.Equal(t, want, b.CRDNames)
+	assert.Len(t, b.CRDs, len(want))
+	for _, r := range crds {
+		md := meta(r)
+		assert.Equal(t, r.Name, md["name"], "the resource is named by the CRD")
+		assert.True(t, m.retained(r), "%s: CRDs are shared by the cluster's environments and retained", r.Name)
+		labels := md["labels"].(map[string]any)
+		assert.Equal(t, "pulumi", labels["app.kubernetes.io/managed-by"], r.Name)
+		assert.Equal(t, "lke-platform", labels["app.kubernetes.io/part-of"], r.Name)
+		assert.NotContains(t, labels, "platform.lke/environment", r.Name)
+		assert.Contains(t, r.Parent, "platform:gitops:Bootstrap::"+componentEnv)
+	}
+	for _, name := range []string{
+		"applications.argoproj.io", "applicationsets.argoproj.io", "appprojects.argoproj.io",
+		"certificates.cert-manager.io", "clusterissuers.cert-manager.io",
+		"prometheusrules.monitoring.coreos.com", "servicemonitors.monitoring.coreos.com",
+		"sealedsecrets.bitnami.com",
+	} {
+		m.One(t, crdType, name)
+	}
+}
+
+// The CRDs of every environment are the same objects, so environments sharing a control plane apply them
+// without conflict.
+func TestCRDObjectsAreTheSameInEveryEnvironment(t *testing.T) {
+	first, err := CRDObjects(labelsFor(environments[0]))
+	require.NoError(t, err)
+	require.Len(t, first, 20)
+	for _, env := range environments[1:] {
+		objs, err := CRDObjects(labelsFor(env))
+		require.NoError(t, err)
+		require.Len(t, objs, len(first))
+		for i := range objs {
+			assert.Equal(t, first[i]["metadata"], objs[i]["metadata"], env)
+		}
+	}
+}
+
+// argoCDObjects are the recorded objects of the Argo CD install: everything but the CRDs, the egress policy,
+// the component and the probe.
+func argoCDObjects(m *monitor) []mocks.Resource {
+	var out []mocks.Resource
+	for _, r := range m.Resources() {
+		switch {
+		case r.Type == crdType, strings.HasPrefix(r.Type, "platform:"), r.Name == ArgoCDEgressPolicy, strings.HasPrefix(r.Name, "probe-"):
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestBootstrapRegistersArgoCDUnderTheComponent(t *testing.T) {
+	m, _ := runBootstrap(t)
+	objs := argoCDObjects(m)
+	require.Len(t, objs, 32, "core-install.yaml minus its 3 CRDs")
+	for _, r := range objs {
+		md := meta(r)
+		assert.Equal(t, r.Name, md["name"], "resources are named by their object")
+		assert.Contains(t, r.Parent, "platform:gitops:Bootstrap::"+componentEnv)
+		if r.Type != "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole" && r.Type != "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding" {
+			assert.Equal(t, componentEnv+"-argocd", md["namespace"], "%s %s", r.Type, r.Name)
+		}
+	}
+	// Upstream's argocd-secret holds nothing; Argo CD fills it at run time.
+	secret := m.One(t, "kubernetes:core/v1:Secret", "argocd-secret").Inputs.Mappable()
+	assert.NotContains(t, secret, "data")
+	assert.NotContains(t, secret, "stringData")
+}
+
+func TestArgoCDAndCustomObjectsComeAfterTheCRDs(t *testing.T) {
+	m, b := runBootstrap(t)
+	probe := m.One(t, "kubernetes:cert-manager.io/v1:ClusterIssuer", "probe-issuer")
+	for _, r := range append(argoCDObjects(m), probe) {
+		var names []string
+		for _, urn := range m.dependsOn(r) {
+			names = append(names, urnName(urn))
+		}
+		assert.ElementsMatch(t, b.CRDNames, names, "%s %s", r.Type, r.Name)
+	}
+}
+
+func TestAfterAllWaitsForEveryObjectOfTheBootstrap(t *testing.T) {
+	m, _ := runBootstrap(t)
+	probe := m.One(t, "kubernetes:argoproj.io/v1alpha1:AppProject", "probe-project")
+	var want []string
+	for _, r := range m.Resources() {
+		if r.Type != "platform:gitops:Bootstrap" && !strings.HasPrefix(r.Name, "probe-") {
+			want = append(want, r.Type+"::"+r.Name)
+		}
+	}
+	var got []string
+	for _, urn := range m.dependsOn(probe) {
+		got = append(got, urn[strings.LastIndex(urn, "$")+1:]) // "<type>::<name>"
+	}
+	assert.ElementsMatch(t, want, got, "the CRDs, the Argo CD install and the egress policy")
+	assert.Len(t, want, 20+32+1)
+}
+
+func TestArgoCDMayReachTheAPIServerAndRepositories(t *testing.T) {
+	m, _ := runBootstrap(t)
+	p := m.One(t, "kubernetes:networking.k8s.io/v1:NetworkPolicy", ArgoCDEgressPolicy).Inputs.Mappable()
+	assert.Equal(t, componentEnv+"-argocd", p["metadata"].(map[string]any)["namespace"])
+	spec := p["spec"].(map[string]any)
+	assert.Equal(t, []any{"Egress"}, spec["policyTypes"])
+	assert.Equal(t, map[string]any{"matchExpressions": []any{map[string]any{
+		"key": "app.kubernetes.io/name", "operator": "In",
+		"values": []any{"argocd-application-controller", "argocd-applicationset-controller", "argocd-redis", "argocd-repo-server"},
+	}}}, spec["podSelector"])
+	assert.Equal(t, []any{
+		map[string]any{"to": []any{map[string]any{"podSelector": map[string]any{}}}},
+		map[string]any{"ports": []any{
+			map[string]any{"protocol": "TCP", "port": 443.0}, map[string]any{"protocol": "TCP", "port": 6443.0},
+		}},
+	}, spec["egress"])
+}
+
+func TestArgoCDObjectsInEveryEnvironment(t *testing.T) {
+	all, err := upstream.Decode(upstream.ArgoCDInstall())
+	require.NoError(t, err)
+	for _, env := range environments {
+		t.Run(env, func(t *testing.T) {
+			args := bootstrapArgs(env)
+			objs, err := ArgoCDObjects(args)
+			require.NoError(t, err)
+			require.Len(t, objs, len(all)-3, "the install minus its CRDs")
+			names := map[string]bool{}
+			for _, o := range objs {
+				key := typeKey(o)
+				k, known := kinds[key]
+				require.True(t, known, key)
+				md := o["metadata"].(map[string]any)
+				name := md["name"].(string)
+				if k.namespaced {
+					assert.Equal(t, env+"-argocd", md["namespace"], "%s %s", key, name)
+				} else {
+					assert.NotContains(t, md, "namespace", name)
+					assert.Equal(t, "platform-"+env+"-argocd-application-controller", name, "cluster-scoped names carry the environment")
+				}
+				assert.False(t, names[key+"/"+name], "%s %s twice", key, name)
+				names[key+"/"+name] = true
+				labels := md["labels"].(map[string]any)
+				for k, v := range labelsFor(env) {
+					assert.Equal(t, v, labels[k], "%s %s label %s", key, name, k)
+				}
+				if o["kind"] == "ClusterRoleBinding" {
+					assert.Equal(t, map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "platform-" + env + "-argocd-application-controller"}, o["roleRef"])
+					assert.Equal(t, []any{map[string]any{"kind": "ServiceAccount", "name": "argocd-application-controller", "namespace": env + "-argocd"}}, o["subjects"])
+				}
+			}
+		})
+	}
+}
+
+func TestEveryArgoCDContainerHasRequestsAndLimits(t *testing.T) {
+	objs, err := ArgoCDObjects(bootstrapArgs("production"))
+	require.NoError(t, err)
+	used := map[string]bool{}
+	for _, o := range objs {
+		if o["kind"] != "Deployment" && o["kind"] != "StatefulSet" {
+			continue
+		}
+		pod := o["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+		for _, group := range []string{"initContainers", "containers"} {
+			list, _ := pod[group].([]any)
+			for _, c := range list {
+				container := c.(map[string]any)
+				name := container["name"].(string)
+				assert.Equal(t, manifest.Untyped(ArgoCDResources[name]), container["resources"], name)
+				assert.Regexp(t, `:[0-9A-Za-z._-]+$`, container["image"], "%s: pinned image", name)
+				assert.NotContains(t, container["image"], ":latest", name)
+				used[name] = true
+			}
+		}
+	}
+	assert.Len(t, used, len(ArgoCDResources), "every entry of ArgoCDResources is used")
+}
+
+func TestCRDObjectsDoNotChangeTheCallersLabels(t *testing.T) {
+	labels := labelsFor("development")
+	before := maps.Clone(labels)
+	_, err := CRDObjects(labels)
+	require.NoError(t, err)
+	assert.Equal(t, before, labels)
+}
+
+func TestBootstrapRefusesBadArgs(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args *BootstrapArgs
+		want string
+	}{
+		"no namespace":   {&BootstrapArgs{Environment: "staging"}, `Namespace "" is not a valid namespace name`},
+		"no environment": {&BootstrapArgs{Namespace: "argocd"}, `Environment "" is not a valid name`},
+		"bad namespace":  {&BootstrapArgs{Environment: "staging", Namespace: "Argo_CD"}, `Namespace "Argo_CD"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := mocks.Run(t, "staging", nil, func(ctx *pulumi.Context) error {
+				_, err := NewBootstrap(ctx, "x", tc.args)
+				return err
+			})
+			assert.ErrorContains(t, err, tc.want)
+		})
+	}
+}

@@ -1,0 +1,172 @@
+// Package observability provides the Observability component of an environment: the Helm releases of its
+// monitoring stack (kube-prometheus-stack, Loki with the environment as tenant, Promtail, and Tempo where tracing
+// is on), the sealed Slack webhook Alertmanager reads from a file, the environment's overview dashboard and its
+// platform alert rules. The alert routing, dashboard and rules are typed Go data built by plain functions.
+package observability
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/platform-eng/lke-platform/components/gitops"
+	"github.com/platform-eng/lke-platform/components/secrets"
+	"github.com/platform-eng/lke-platform/monitoring"
+)
+
+// Args configures an environment's observability.
+type Args struct {
+	Environment string
+	Labels      map[string]string // the environment's common labels
+	Namespace   string            // the monitoring namespace, already created
+	Tracing     bool              // adds Tempo and its Grafana data source
+	Sealer      *secrets.Sealer
+	// SlackWebhookURL is the Slack incoming webhook, in plaintext: it is sealed here and only its ciphertext is
+	// registered.
+	SlackWebhookURL string
+	// EnvironmentNamespaces are the environment's other namespaces (workloads, ingress): their monitors, rules,
+	// logs and dashboards are this environment's.
+	EnvironmentNamespaces []string
+}
+
+// Observability is an environment's monitoring, logging and tracing.
+type Observability struct {
+	pulumi.ResourceState
+
+	// Charts are the Helm releases for the environment's gitops Infrastructure.
+	Charts []gitops.Chart
+	// DashboardUID is the Grafana UID of the environment's overview dashboard.
+	DashboardUID pulumi.StringOutput
+}
+
+// Names of the objects the component creates besides the SealedSecret (SlackSecretName).
+func dashboardConfigMapName(env string) string { return DashboardUID(env) + "-overview-dashboard" }
+func rulesName(env string) string              { return "platform-" + env + "-rules" }
+
+// New registers the Observability component.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Observability, error) {
+	if err := args.validate(); err != nil {
+		return nil, fmt.Errorf("observability %s: %w", name, err)
+	}
+	env := args.Environment
+	o := &Observability{}
+	if err := ctx.RegisterComponentResource("platform:observability:Observability", name, o, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(o)
+
+	if _, err := secrets.NewSealedSecret(ctx, name+"-"+SlackSecretName, args.Sealer, &secrets.SealedSecretArgs{
+		Namespace: args.Namespace,
+		Name:      SlackSecretName,
+		Labels:    withLabels(args.Labels, map[string]string{"app.kubernetes.io/name": "alertmanager"}),
+		Data:      map[string]string{SlackSecretKey: args.SlackWebhookURL},
+	}, child); err != nil {
+		return nil, err
+	}
+
+	dashboardJSON, err := DashboardJSON(env)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := corev1.NewConfigMap(ctx, name+"-dashboard", &corev1.ConfigMapArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:      pulumi.String(dashboardConfigMapName(env)),
+			Namespace: pulumi.String(args.Namespace),
+			Labels: pulumi.ToStringMap(withLabels(args.Labels, map[string]string{
+				DashboardLabel:           DashboardLabelValue,
+				"app.kubernetes.io/name": "grafana-dashboard",
+			})),
+		},
+		Data: pulumi.StringMap{DashboardFile(env): pulumi.String(dashboardJSON)},
+	}, child); err != nil {
+		return nil, err
+	}
+
+	if _, err := monitoring.NewPrometheusRule(ctx, rulesName(env), args.Namespace,
+		withLabels(args.Labels, map[string]string{"app.kubernetes.io/name": "platform-rules"}),
+		PlatformRules(env), child); err != nil {
+		return nil, err
+	}
+
+	o.Charts = Charts(ChartArgs{
+		Environment: env, Namespace: args.Namespace,
+		EnvironmentNamespaces: args.EnvironmentNamespaces, Tracing: args.Tracing,
+	})
+	o.DashboardUID = pulumi.String(DashboardUID(env)).ToStringOutput()
+
+	chartNames := make(pulumi.StringArray, 0, len(o.Charts))
+	for _, c := range o.Charts {
+		chartNames = append(chartNames, pulumi.String(c.Name))
+	}
+	return o, ctx.RegisterResourceOutputs(o, pulumi.Map{
+		"dashboardUid": o.DashboardUID,
+		"charts":       chartNames,
+	})
+}
+
+// validate reports every problem at once. The webhook is checked but never quoted: an error message ends up in
+// logs and CI output.
+func (a *Args) validate() error {
+	if a == nil {
+		return errors.New("no arguments")
+	}
+	var problems []string
+	label := func(what, value string) {
+		if errs := validation.IsDNS1123Label(value); len(errs) > 0 {
+			problems = append(problems, fmt.Sprintf("%s %q: %s", what, value, strings.Join(errs, "; ")))
+		}
+	}
+	label("Environment", a.Environment)
+	label("Namespace", a.Namespace)
+	for _, ns := range a.EnvironmentNamespaces {
+		label("EnvironmentNamespaces entry", ns)
+	}
+	if a.Sealer == nil {
+		problems = append(problems, "Sealer is nil: the Slack webhook must be sealed for the sealed-secrets controller")
+	}
+	if msg := checkWebhook(a.SlackWebhookURL); msg != "" {
+		problems = append(problems, "SlackWebhookURL "+msg)
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// checkWebhook says what is wrong with a webhook URL without repeating any of it (url.Parse's errors quote their
+// input, so they are not passed on).
+func checkWebhook(raw string) string {
+	if raw == "" {
+		return "is empty"
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "is not a valid URL"
+	case u.Scheme != "https":
+		return "must be an https URL"
+	case u.Host == "":
+		return "has no host"
+	case u.User != nil:
+		return "must not carry user information"
+	}
+	return ""
+}
+
+// withLabels is base plus extra, extra winning; neither map is changed.
+func withLabels(base, extra map[string]string) map[string]string {
+	out := make(map[string]string, len(base)+len(extra))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}

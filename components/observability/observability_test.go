@@ -1,0 +1,171 @@
+package observability
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/platform-eng/lke-platform/components/secrets/secretstest"
+	"github.com/platform-eng/lke-platform/internal/mocks"
+)
+
+// webhook looks like a Slack incoming webhook; the test checks it never reaches a resource input in the clear.
+const webhook = "https://hooks.slack.com/services/T0TEST0001/B0TEST0001/s3cr3tT0kenThatMustNotLeak"
+
+const (
+	sealedSecretType = "kubernetes:bitnami.com/v1alpha1:SealedSecret"
+	configMapType    = "kubernetes:core/v1:ConfigMap"
+	ruleType         = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+	componentType    = "platform:observability:Observability"
+)
+
+func labels(env string) map[string]string {
+	return map[string]string{
+		"app.kubernetes.io/managed-by": "pulumi",
+		"app.kubernetes.io/part-of":    "lke-platform",
+		"platform.lke/environment":     env,
+	}
+}
+
+func testArgs(t *testing.T, env string, tracing bool) *Args {
+	return &Args{
+		Environment: env, Labels: labels(env), Namespace: env + "-monitoring", Tracing: tracing,
+		Sealer: secretstest.Sealer(t), SlackWebhookURL: webhook,
+		EnvironmentNamespaces: []string{env + "-apps"},
+	}
+}
+
+func runComponent(t *testing.T, env string, args *Args, opts ...pulumi.ResourceOption) (*mocks.Recorder, *Observability) {
+	t.Helper()
+	var o *Observability
+	rec, err := mocks.Run(t, env, nil, func(ctx *pulumi.Context) error {
+		var err error
+		o, err = New(ctx, env, args, opts...)
+		return err
+	})
+	require.NoError(t, err)
+	return rec, o
+}
+
+func metadata(t *testing.T, r mocks.Resource) map[string]any {
+	t.Helper()
+	return r.Inputs.Mappable()["metadata"].(map[string]any)
+}
+
+func TestObservabilityInEveryEnvironment(t *testing.T) {
+	controller := secretstest.NewController(t)
+	for _, env := range environments {
+		for _, tracing := range []bool{false, true} {
+			name := env
+			if tracing {
+				name += "/tracing"
+			}
+			t.Run(name, func(t *testing.T) {
+				ns := env + "-monitoring"
+				rec, o := runComponent(t, env, testArgs(t, env, tracing), pulumi.Protect(env == "production"))
+
+				// The Slack webhook, sealed for the Secret alertmanager-slack that Alertmanager mounts.
+				sealed := rec.One(t, sealedSecretType, env+"-alertmanager-slack")
+				meta := metadata(t, sealed)
+				assert.Equal(t, "alertmanager-slack", meta["name"])
+				assert.Equal(t, ns, meta["namespace"])
+				assert.Equal(t, env, meta["labels"].(map[string]any)["platform.lke/environment"])
+				spec := sealed.Inputs.Mappable()["spec"].(map[string]any)
+				encrypted := spec["encryptedData"].(map[string]any)
+				require.Contains(t, encrypted, "webhook-url")
+				assert.Equal(t, webhook, controller.Unseal(t, ns, "alertmanager-slack", encrypted["webhook-url"].(string)))
+				secretstest.AssertNoPlaintext(t, rec, webhook)
+
+				// The dashboard, where Grafana's sidecar finds it.
+				cm := rec.One(t, configMapType, env+"-dashboard")
+				meta = metadata(t, cm)
+				assert.Equal(t, "env-"+env+"-overview-dashboard", meta["name"])
+				assert.Equal(t, ns, meta["namespace"])
+				cmLabels := meta["labels"].(map[string]any)
+				assert.Equal(t, "1", cmLabels["grafana_dashboard"])
+				for k, v := range labels(env) {
+					assert.Equal(t, v, cmLabels[k], k)
+				}
+				data := cm.Inputs.Mappable()["data"].(map[string]any)
+				require.Contains(t, data, env+"-overview.json")
+				var dashboard map[string]any
+				require.NoError(t, json.Unmarshal([]byte(data[env+"-overview.json"].(string)), &dashboard))
+				assert.Equal(t, "env-"+env, dashboard["uid"])
+				assert.Equal(t, env+"-overview", dashboard["title"])
+
+				// The platform rules, as one PrometheusRule.
+				rule := rec.One(t, ruleType, "platform-"+env+"-rules")
+				meta = metadata(t, rule)
+				assert.Equal(t, "platform-"+env+"-rules", meta["name"])
+				assert.Equal(t, ns, meta["namespace"])
+				assert.Equal(t, env, meta["labels"].(map[string]any)["platform.lke/environment"])
+				groups := rule.Inputs.Mappable()["spec"].(map[string]any)["groups"].([]any)
+				assert.Len(t, groups, len(PlatformRules(env)))
+
+				// Nothing else is registered: the releases are data for the gitops Infrastructure.
+				assert.Len(t, rec.Resources(), 4)
+				for _, r := range rec.Resources() {
+					if r.Type == componentType {
+						continue
+					}
+					assert.Contains(t, r.Parent, componentType+"::"+env, r.Name)
+					assert.Equal(t, env == "production", r.Protect, "%s: protect is inherited from the component", r.Name)
+				}
+
+				want := []string{"kube-prometheus-stack", "loki", "promtail"}
+				if tracing {
+					want = append(want, "tempo")
+				}
+				var got []string
+				for _, c := range o.Charts {
+					got = append(got, c.Name)
+					assert.Equal(t, ns, c.Namespace)
+				}
+				assert.Equal(t, want, got)
+			})
+		}
+	}
+}
+
+func TestArgsAreValidatedWithoutRevealingTheWebhook(t *testing.T) {
+	for name, tc := range map[string]struct {
+		mutate func(*Args)
+		want   string
+	}{
+		"http webhook":      {func(a *Args) { a.SlackWebhookURL = strings.Replace(webhook, "https", "http", 1) }, "SlackWebhookURL must be an https URL"},
+		"no scheme":         {func(a *Args) { a.SlackWebhookURL = strings.TrimPrefix(webhook, "https://") }, "SlackWebhookURL must be an https URL"},
+		"unparseable":       {func(a *Args) { a.SlackWebhookURL = webhook + "%zz" }, "SlackWebhookURL is not a valid URL"},
+		"empty webhook":     {func(a *Args) { a.SlackWebhookURL = "" }, "SlackWebhookURL is empty"},
+		"user info":         {func(a *Args) { a.SlackWebhookURL = "https://me:s3cr3tT0ken@hooks.slack.com/services/x" }, "must not carry user information"},
+		"no sealer":         {func(a *Args) { a.Sealer = nil }, "Sealer is nil"},
+		"bad namespace":     {func(a *Args) { a.Namespace = "Monitoring" }, `Namespace "Monitoring"`},
+		"bad env namespace": {func(a *Args) { a.EnvironmentNamespaces = []string{"apps|.*"} }, `EnvironmentNamespaces entry "apps|.*"`},
+		"no environment":    {func(a *Args) { a.Environment = "" }, `Environment ""`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			args := testArgs(t, "staging", false)
+			tc.mutate(args)
+			rec, err := mocks.Run(t, "staging", nil, func(ctx *pulumi.Context) error {
+				_, err := New(ctx, "staging", args)
+				return err
+			})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), "s3cr3tT0ken", "an error never quotes the webhook")
+			assert.NotContains(t, err.Error(), "hooks.slack.com")
+			assert.Empty(t, rec.Resources(), "bad arguments register nothing")
+		})
+	}
+}
+
+func TestSealingIsDeterministic(t *testing.T) {
+	encrypted := func() any {
+		rec, _ := runComponent(t, "staging", testArgs(t, "staging", false))
+		return rec.One(t, sealedSecretType, "staging-alertmanager-slack").Inputs.Mappable()["spec"]
+	}
+	assert.Equal(t, encrypted(), encrypted(), "a second up shows no change")
+}

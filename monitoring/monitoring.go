@@ -1,0 +1,189 @@
+// Package monitoring holds the typed Prometheus objects the platform's components share: rule groups (written as
+// PrometheusRule objects for the operator and as rule files for promtool), ServiceMonitors, and the plain scrape
+// configuration a stand-alone Prometheus needs to scrape the same endpoints in tests.
+package monitoring
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
+
+	"github.com/platform-eng/lke-platform/internal/manifest"
+)
+
+// API group and version of the prometheus-operator objects; the gitops bootstrap installs their CRDs.
+const operatorAPIVersion = "monitoring.coreos.com/v1"
+
+// RuleGroup is one group of a Prometheus rule file (and of a PrometheusRule's spec.groups).
+type RuleGroup struct {
+	Name     string `json:"name" yaml:"name"`
+	Interval string `json:"interval,omitempty" yaml:"interval,omitempty"`
+	Rules    []Rule `json:"rules" yaml:"rules"`
+}
+
+// Rule is one alerting rule (Alert set) or recording rule (Record set).
+type Rule struct {
+	Alert       string            `json:"alert,omitempty" yaml:"alert,omitempty"`
+	Record      string            `json:"record,omitempty" yaml:"record,omitempty"`
+	Expr        string            `json:"expr" yaml:"expr"`
+	For         string            `json:"for,omitempty" yaml:"for,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty" yaml:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty" yaml:"annotations,omitempty"`
+}
+
+// rulesFile is the top level of a Prometheus rule file.
+type rulesFile struct {
+	Groups []RuleGroup `yaml:"groups"`
+}
+
+// RulesFile renders groups as a Prometheus rule file, the form `promtool check rules` and `promtool test rules`
+// read.
+func RulesFile(groups []RuleGroup) ([]byte, error) {
+	return encodeYAML(rulesFile{Groups: groups})
+}
+
+// prometheusRuleSpec is the spec of a PrometheusRule: the same groups as a rule file.
+type prometheusRuleSpec struct {
+	Groups []RuleGroup `json:"groups"`
+}
+
+// NewPrometheusRule registers a PrometheusRule named name (Pulumi name and object name) in namespace holding the
+// groups. The operator loads it into Prometheus when its labels match the ruleSelector.
+func NewPrometheusRule(ctx *pulumi.Context, name, namespace string, labels map[string]string, groups []RuleGroup,
+	opts ...pulumi.ResourceOption) (*apiextensions.CustomResource, error) {
+	if len(groups) == 0 {
+		return nil, fmt.Errorf("PrometheusRule %s: no rule groups", name)
+	}
+	return manifest.CustomResource{
+		APIVersion: operatorAPIVersion,
+		Kind:       "PrometheusRule",
+		Metadata:   objectMeta(name, namespace, labels),
+		Spec:       prometheusRuleSpec{Groups: groups},
+	}.New(ctx, name, opts...)
+}
+
+// Endpoint is how one Service port is scraped: Port is the Service's port name, Path the metrics path, Interval
+// and ScrapeTimeout Prometheus durations ("30s").
+// The yaml tags let a test decode the endpoint back out of a rendered ServiceMonitor.
+type Endpoint struct {
+	Port          string `json:"port" yaml:"port"`
+	Path          string `json:"path,omitempty" yaml:"path,omitempty"`
+	Interval      string `json:"interval,omitempty" yaml:"interval,omitempty"`
+	ScrapeTimeout string `json:"scrapeTimeout,omitempty" yaml:"scrapeTimeout,omitempty"`
+}
+
+// ServiceMonitorArgs configures a ServiceMonitor: the Services it selects (by label, in its own namespace) and
+// how their ports are scraped.
+type ServiceMonitorArgs struct {
+	Namespace string
+	Labels    map[string]string
+	Selector  map[string]string
+	Endpoints []Endpoint
+}
+
+type labelSelector struct {
+	MatchLabels map[string]string `json:"matchLabels"`
+}
+
+// serviceMonitorSpec leaves namespaceSelector unset: the operator then selects Services in the ServiceMonitor's
+// own namespace only, which is what a per-environment object wants.
+type serviceMonitorSpec struct {
+	Selector  labelSelector `json:"selector"`
+	Endpoints []Endpoint    `json:"endpoints"`
+}
+
+// NewServiceMonitor registers a ServiceMonitor named name (Pulumi name and object name).
+func NewServiceMonitor(ctx *pulumi.Context, name string, args *ServiceMonitorArgs,
+	opts ...pulumi.ResourceOption) (*apiextensions.CustomResource, error) {
+	if len(args.Selector) == 0 {
+		// An empty selector matches every Service of the namespace: never what a component means.
+		return nil, fmt.Errorf("ServiceMonitor %s: empty selector", name)
+	}
+	if len(args.Endpoints) == 0 {
+		return nil, fmt.Errorf("ServiceMonitor %s: no endpoints", name)
+	}
+	for _, ep := range args.Endpoints {
+		if ep.Port == "" {
+			return nil, fmt.Errorf("ServiceMonitor %s: endpoint without a port name", name)
+		}
+	}
+	return manifest.CustomResource{
+		APIVersion: operatorAPIVersion,
+		Kind:       "ServiceMonitor",
+		Metadata:   objectMeta(name, args.Namespace, args.Labels),
+		Spec:       serviceMonitorSpec{Selector: labelSelector{MatchLabels: args.Selector}, Endpoints: args.Endpoints},
+	}.New(ctx, name, opts...)
+}
+
+// ScrapeJob is one entry of a Prometheus configuration's scrape_configs with static targets: what the operator
+// generates from a ServiceMonitor, minus Kubernetes service discovery.
+type ScrapeJob struct {
+	JobName        string         `yaml:"job_name" json:"job_name"`
+	MetricsPath    string         `yaml:"metrics_path,omitempty" json:"metrics_path,omitempty"`
+	ScrapeInterval string         `yaml:"scrape_interval,omitempty" json:"scrape_interval,omitempty"`
+	ScrapeTimeout  string         `yaml:"scrape_timeout,omitempty" json:"scrape_timeout,omitempty"`
+	StaticConfigs  []StaticConfig `yaml:"static_configs" json:"static_configs"`
+}
+
+// StaticConfig is a list of host:port targets and the labels every series scraped from them gets.
+type StaticConfig struct {
+	Targets []string          `yaml:"targets" json:"targets"`
+	Labels  map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
+}
+
+// ScrapeConfig is the scrape job for targets scraped the way ep says. labels stand in for the target labels the
+// operator would attach in a cluster (namespace, service, ...), which rules select on.
+func ScrapeConfig(job string, ep Endpoint, targets []string, labels map[string]string) ScrapeJob {
+	return ScrapeJob{
+		JobName:        job,
+		MetricsPath:    ep.Path,
+		ScrapeInterval: ep.Interval,
+		ScrapeTimeout:  ep.ScrapeTimeout,
+		StaticConfigs:  []StaticConfig{{Targets: targets, Labels: labels}},
+	}
+}
+
+// PrometheusConfig is a minimal prometheus.yml: rule files and scrape jobs, with global settings.
+type PrometheusConfig struct {
+	Global        GlobalConfig `yaml:"global,omitempty"`
+	RuleFiles     []string     `yaml:"rule_files,omitempty"`
+	ScrapeConfigs []ScrapeJob  `yaml:"scrape_configs"`
+}
+
+// GlobalConfig is the global block of a prometheus.yml.
+type GlobalConfig struct {
+	ScrapeInterval     string            `yaml:"scrape_interval,omitempty"`
+	EvaluationInterval string            `yaml:"evaluation_interval,omitempty"`
+	ExternalLabels     map[string]string `yaml:"external_labels,omitempty"`
+}
+
+// YAML renders the configuration as a prometheus.yml (`promtool check config` reads it).
+func (c PrometheusConfig) YAML() ([]byte, error) {
+	return encodeYAML(c)
+}
+
+func objectMeta(name, namespace string, labels map[string]string) *metav1.ObjectMetaArgs {
+	return &metav1.ObjectMetaArgs{
+		Name:      pulumi.String(name),
+		Namespace: pulumi.String(namespace),
+		Labels:    pulumi.ToStringMap(labels),
+	}
+}
+
+// encodeYAML uses two-space indentation, the convention of every Prometheus example, so files diff cleanly.
+func encodeYAML(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode YAML: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("encode YAML: %w", err)
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,58 @@
+// Package platformtest runs the whole program under mocks with a committed stack's configuration plus what an
+// operator sets beside it: the sealing certificate (of a test controller) and the secret config.
+package platformtest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+
+	"github.com/platform-eng/lke-platform/components/secrets/secretstest"
+	"github.com/platform-eng/lke-platform/config"
+	"github.com/platform-eng/lke-platform/internal/mocks"
+)
+
+// Secrets are the test values of the secret keys; tests search for them to prove none leaks.
+var Secrets = map[string]string{
+	"slackWebhookUrl": "https://hooks.slack.com/services/TUNIT/BUNIT/unitSlackWebhook2Lp",
+	"dnsApiToken":     "unitDnsToken6Tq",
+	"secretBundles":   `{"sample-service":{"token":"unitBundleToken3Vs"}}`,
+}
+
+// Plaintexts are the secret values as they would appear if one leaked.
+var Plaintexts = []string{"unitSlackWebhook2Lp", "unitDnsToken6Tq", "unitBundleToken3Vs"}
+
+// Config is a committed stack's config as the CLI hands it to the program (qualified keys), with the test
+// sealing certificate, the secrets and the overrides (unqualified keys; an empty value unsets the key).
+// repoRoot is the project directory relative to the test.
+func Config(t testing.TB, repoRoot, stack string, overrides map[string]string) map[string]string {
+	t.Helper()
+	cfg, err := config.StackConfig(repoRoot, stack)
+	require.NoError(t, err)
+	cert := filepath.Join(t.TempDir(), "sealed-secrets.pem")
+	require.NoError(t, os.WriteFile(cert, secretstest.NewController(t).CertPEM, 0o644))
+	cfg[config.Namespace+":sealedSecretsCertificate"] = cert
+	for k, v := range Secrets {
+		cfg[config.Namespace+":"+k] = v
+	}
+	for k, v := range overrides {
+		cfg[config.Namespace+":"+k] = v
+		if v == "" {
+			delete(cfg, config.Namespace+":"+k)
+		}
+	}
+	return cfg
+}
+
+// Run runs program under mocks with cfg, every secret key counting as set with --secret.
+func Run(t *testing.T, stack string, cfg map[string]string, program pulumi.RunFunc) (*mocks.Recorder, error) {
+	t.Helper()
+	keys := make([]string, 0, len(config.SecretKeys))
+	for _, k := range config.SecretKeys {
+		keys = append(keys, config.Namespace+":"+k)
+	}
+	return mocks.RunWithSecrets(t, stack, cfg, keys, program)
+}

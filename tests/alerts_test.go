@@ -1,0 +1,342 @@
+//go:build integration
+
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/platform-eng/lke-platform/monitoring"
+)
+
+// slackWebhookFile is where the generated Alertmanager configuration reads the Slack webhook from: the sealed
+// Secret alertmanager-slack, mounted by the operator under /etc/alertmanager/secrets/<secret>/.
+const slackWebhookFile = "/etc/alertmanager/secrets/alertmanager-slack/webhook-url"
+
+// infrastructureValues returns the Helm values of one chart as the rendered ApplicationSet carries them.
+func infrastructureValues(t *testing.T, objs []object, env, chart string) map[string]any {
+	t.Helper()
+	sets := find(objs, "ApplicationSet", "platform-"+env+"-infrastructure")
+	require.Len(t, sets, 1)
+	var set struct {
+		Spec struct {
+			Generators []struct {
+				List struct {
+					Elements []map[string]any `yaml:"elements"`
+				} `yaml:"list"`
+			} `yaml:"generators"`
+		} `yaml:"spec"`
+	}
+	require.NoError(t, yaml.Unmarshal(sets[0].Raw, &set))
+	for _, g := range set.Spec.Generators {
+		for _, e := range g.List.Elements {
+			if e["name"] != chart {
+				continue
+			}
+			var values map[string]any
+			require.NoError(t, yaml.Unmarshal([]byte(e["values"].(string)), &values))
+			return values
+		}
+	}
+	t.Fatalf("the ApplicationSet has no element for chart %s", chart)
+	return nil
+}
+
+func dig(v any, path ...string) any {
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+// TestGeneratedRulesAndRoutingPassTheRealTools runs promtool and amtool, from the Debian packages, on what the
+// program generates for every environment.
+func TestGeneratedRulesAndRoutingPassTheRealTools(t *testing.T) {
+	for _, env := range []string{"development", "staging", "production", "system"} {
+		t.Run(env, func(t *testing.T) {
+			objs := readObjects(t, rendered(t, env))
+			dir := t.TempDir()
+			rules := find(objs, "PrometheusRule", "")
+			require.NotEmpty(t, rules)
+			for _, r := range rules {
+				path := writeRules(t, dir, r)
+				run(t, "promtool", "check", "rules", path)
+			}
+
+			am := writeAlertmanagerConfig(t, dir, objs, env, "https://hooks.slack.com/services/T/B/x")
+			run(t, "amtool", "check-config", am)
+			for severity, receiver := range map[string]string{"critical": "platform-pager", "warning": "platform-infra", "info": "platform-infra"} {
+				out := run(t, "amtool", "config", "routes", "test", "--config.file="+am, "severity="+severity, "environment="+env, "alertname=Test")
+				assert.Equal(t, receiver, strings.TrimSpace(out), "severity=%s", severity)
+			}
+		})
+	}
+}
+
+// writeRules writes a rendered PrometheusRule's groups as a Prometheus rule file.
+func writeRules(t *testing.T, dir string, rule object) string {
+	t.Helper()
+	groups := dig(rule.Obj, "spec", "groups")
+	require.NotNil(t, groups, "%s has no spec.groups", rule.Path)
+	b, err := yaml.Marshal(map[string]any{"groups": groups})
+	require.NoError(t, err)
+	path := filepath.Join(dir, rule.Name()+".rules.yaml")
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+	return path
+}
+
+// writeAlertmanagerConfig writes the generated Alertmanager configuration, with the webhook file it reads
+// pointed at a local file holding webhook, instead of the path inside the pod.
+func writeAlertmanagerConfig(t *testing.T, dir string, objs []object, env, webhook string) string {
+	t.Helper()
+	values := infrastructureValues(t, objs, env, "kube-prometheus-stack")
+	assert.Contains(t, dig(values, "alertmanager", "alertmanagerSpec", "secrets"), "alertmanager-slack",
+		"the webhook's Secret is mounted where the configuration reads it")
+	cfg := dig(values, "alertmanager", "config")
+	require.NotNil(t, cfg)
+	local := filepath.Join(dir, "webhook-url")
+	require.NoError(t, os.WriteFile(local, []byte(webhook), 0o600))
+	b, err := yaml.Marshal(cfg)
+	require.NoError(t, err)
+	require.Contains(t, string(b), slackWebhookFile)
+	b = []byte(strings.ReplaceAll(string(b), slackWebhookFile, local))
+	path := filepath.Join(dir, "alertmanager.yml")
+	require.NoError(t, os.WriteFile(path, b, 0o644))
+	return path
+}
+
+// TestSampleServiceAlertReachesSlack runs the sample service as a local process, a real Prometheus scraping it
+// with the scrape settings and rules the program generated, and a real Alertmanager with the generated routing
+// posting to a local stand-in for Slack. The service is up (sample_service_up = 1); stopped, the generated
+// alert fires and reaches the on-call channel.
+func TestSampleServiceAlertReachesSlack(t *testing.T) {
+	const env = "development"
+	ns := env + "-apps"
+	objs := readObjects(t, rendered(t, env))
+	dir := t.TempDir()
+
+	// The sample service, built as CI builds it, with a secret mounted as files.
+	bin := filepath.Join(dir, "sample-service")
+	run(t, filepath.Join(repoRoot(), "scripts", "build-sample-service"), bin)
+	secrets := filepath.Join(dir, "secrets")
+	require.NoError(t, os.MkdirAll(secrets, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(secrets, "token"), []byte("local"), 0o600))
+	svcAddr := freeAddr(t)
+	svc := start(t, exec.Command(bin), "LISTEN_ADDR="+svcAddr, "SECRETS_DIR="+secrets)
+	waitHTTP(t, "http://"+svcAddr+"/healthz", 30*time.Second)
+	resp, err := http.Get("http://" + svcAddr + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// Slack, standing in: records every message Alertmanager posts.
+	slack := &slackRecorder{}
+	slackServer := httptest.NewServer(slack)
+	defer slackServer.Close()
+
+	am := writeAlertmanagerConfig(t, dir, objs, env, slackServer.URL+"/services/T/B/x")
+	amAddr := freeAddr(t)
+	start(t, exec.Command("prometheus-alertmanager", "--config.file="+am, "--storage.path="+filepath.Join(dir, "am-data"),
+		"--web.listen-address="+amAddr, "--cluster.listen-address="))
+	waitHTTP(t, "http://"+amAddr+"/-/ready", 30*time.Second)
+
+	// Prometheus with the ServiceMonitor's endpoint, the rendered rules and the chart's external labels.
+	monitors := find(objs, "ServiceMonitor", sampleDeployment)
+	require.Len(t, monitors, 1)
+	var sm struct {
+		Spec struct {
+			Endpoints []monitoring.Endpoint `yaml:"endpoints"`
+		} `yaml:"spec"`
+	}
+	require.NoError(t, yaml.Unmarshal(monitors[0].Raw, &sm))
+	require.Len(t, sm.Spec.Endpoints, 1)
+	var ruleFiles []string
+	for _, r := range find(objs, "PrometheusRule", "") {
+		ruleFiles = append(ruleFiles, writeRules(t, dir, r))
+	}
+	values := infrastructureValues(t, objs, env, "kube-prometheus-stack")
+	external := map[string]string{}
+	for k, v := range dig(values, "prometheus", "prometheusSpec", "externalLabels").(map[string]any) {
+		external[k] = fmt.Sprint(v)
+	}
+	assert.Equal(t, env, external["environment"], "every series and alert carries the environment")
+	promCfg := prometheusConfig{
+		PrometheusConfig: monitoring.PrometheusConfig{
+			// Rules are evaluated every 5 s instead of the chart's 30 s, to keep the test short; scraping is as generated.
+			Global:    monitoring.GlobalConfig{EvaluationInterval: "5s", ExternalLabels: external},
+			RuleFiles: ruleFiles,
+			ScrapeConfigs: []monitoring.ScrapeJob{monitoring.ScrapeConfig(sampleDeployment, sm.Spec.Endpoints[0],
+				[]string{svcAddr}, map[string]string{"namespace": ns, "service": sampleDeployment})},
+		},
+		Alerting: alerting{Alertmanagers: []alertmanagerTargets{{StaticConfigs: []monitoring.StaticConfig{{Targets: []string{amAddr}}}}}},
+	}
+	b, err := yaml.Marshal(promCfg)
+	require.NoError(t, err)
+	promFile := filepath.Join(dir, "prometheus.yml")
+	require.NoError(t, os.WriteFile(promFile, b, 0o644))
+	run(t, "promtool", "check", "config", promFile)
+	promAddr := freeAddr(t)
+	start(t, exec.Command("prometheus", "--config.file="+promFile, "--storage.tsdb.path="+filepath.Join(dir, "prom-data"),
+		"--web.listen-address="+promAddr))
+	waitHTTP(t, "http://"+promAddr+"/-/ready", 60*time.Second)
+
+	began := time.Now()
+	require.Eventually(t, func() bool { return query(t, promAddr, "sample_service_up") == "1" }, 2*time.Minute, time.Second,
+		"Prometheus never scraped sample_service_up = 1")
+	figure(t, "sample_service_up = 1 in Prometheus %.1f s after it started", time.Since(began).Seconds())
+
+	// Stop the service: the rule fires once sample_service_up has been missing for its `for`, and Alertmanager
+	// routes the critical alert to the on-call channel.
+	require.NoError(t, svc.Process.Signal(os.Interrupt))
+	stopped := time.Now()
+	require.Eventually(t, func() bool { return slack.has("SampleServiceDown", "#platform-pager") }, 5*time.Minute, time.Second,
+		"no SampleServiceDown message reached #platform-pager; messages: %s", slack.all())
+	figure(t, "SampleServiceDown posted to #platform-pager %.1f s after the service stopped", time.Since(stopped).Seconds())
+	assert.Contains(t, slack.all(), env, "the message names the environment")
+}
+
+type prometheusConfig struct {
+	monitoring.PrometheusConfig `yaml:",inline"`
+	Alerting                    alerting `yaml:"alerting"`
+}
+
+type alerting struct {
+	Alertmanagers []alertmanagerTargets `yaml:"alertmanagers"`
+}
+
+type alertmanagerTargets struct {
+	StaticConfigs []monitoring.StaticConfig `yaml:"static_configs"`
+}
+
+// slackRecorder is a local Slack incoming webhook: it accepts what Alertmanager posts and keeps it.
+type slackRecorder struct {
+	mu       sync.Mutex
+	messages []string
+}
+
+func (s *slackRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var msg map[string]any
+	if r.Method != http.MethodPost || json.Unmarshal(body, &msg) != nil {
+		http.Error(w, "want a JSON POST", http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.messages = append(s.messages, string(body))
+	s.mu.Unlock()
+	_, _ = w.Write([]byte("ok"))
+}
+
+func (s *slackRecorder) has(parts ...string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range s.messages {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(m, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *slackRecorder) all() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return strings.Join(s.messages, "\n")
+}
+
+// query returns the value of an instant query's first sample, or "" if there is none.
+func query(t *testing.T, addr, q string) string {
+	resp, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			Result []struct {
+				Value []any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&body) != nil || len(body.Data.Result) == 0 || len(body.Data.Result[0].Value) < 2 {
+		return ""
+	}
+	return fmt.Sprint(body.Data.Result[0].Value[1])
+}
+
+// freeAddr returns a loopback address with a port free at the time of the call.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// start runs a server process for the rest of the test, its output in the test log on failure.
+func start(t *testing.T, cmd *exec.Cmd, env ...string) *exec.Cmd {
+	t.Helper()
+	cmd.Env = append(os.Environ(), env...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start(), "starting %s", cmd.Path)
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s output:\n%s", filepath.Base(cmd.Path), out.String())
+		}
+	})
+	return cmd
+}
+
+// waitHTTP waits for a URL to answer 200.
+func waitHTTP(t *testing.T, u string, limit time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	for ctx.Err() == nil {
+		resp, err := http.Get(u)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s did not answer 200 within %s", u, limit)
+}
+
+// run runs a tool and returns its standard output; a failure fails the test with the tool's output.
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	require.NoError(t, err, "%s %s:\n%s", name, strings.Join(args, " "), out)
+	return string(out)
+}

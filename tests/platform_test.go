@@ -1,0 +1,198 @@
+//go:build integration
+
+package tests
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	sealedcrypto "github.com/bitnami/sealed-secrets/pkg/crypto"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// sampleDeployment is the sample service's Deployment, in the environment's first namespace.
+const sampleDeployment = "sample-service"
+
+// TestPlatformDeploysEndToEnd deploys one environment's whole platform onto the local control plane twice, in
+// the same run: first the rendered YAML with kubectl apply, then the program with pulumi up, each timed from its
+// start to the sample service's Deployment being Available (the spec allows 5 minutes). Then a second up must
+// change nothing, the state and outputs must hold no secret in plain text, the sealed bundle must open with the
+// controller's key, and destroy must leave nothing behind.
+func TestPlatformDeploysEndToEnd(t *testing.T) {
+	const env = "development"
+	ns := env + "-apps"
+	dir := rendered(t, env)
+
+	kubectlTime := applyRendered(t, dir, ns)
+	deleteRendered(t, dir)
+
+	c := newCLI(t, "")
+	stack := "e2e-" + env
+	c.platformStack(stack, env)
+	start := time.Now()
+	available := watchAvailable(ns, sampleDeployment, start, 5*time.Minute)
+	out := c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
+	upTime := <-available
+	require.NotZero(t, upTime, "the sample Deployment did not become Available within 5 minutes:\n%s", out)
+	upTotal := time.Since(start)
+	figure(t, "sample Deployment Available after pulumi up start: %.1f s (whole up %.1f s); after kubectl apply of the rendered YAML: %.1f s; ratio %.2f",
+		upTime.Seconds(), upTotal.Seconds(), kubectlTime.Seconds(), upTime.Seconds()/kubectlTime.Seconds())
+	assert.Less(t, upTime, 5*time.Minute, "the spec's bound")
+
+	// Idempotent: nothing to do the second time.
+	c.must("preview", "-s", stack, "--expect-no-changes", "--policy-pack", policyPack)
+	c.must("up", "-s", stack, "--yes", "--expect-no-changes", "--policy-pack", policyPack)
+
+	// No secret in plain text: not in the exported state, not in the outputs, not in any file of the backend.
+	export := c.must("stack", "export", "-s", stack)
+	outputs := c.must("stack", "output", "-s", stack, "--json")
+	for _, secret := range plaintexts {
+		assert.NotContains(t, export, secret)
+		assert.NotContains(t, outputs, secret)
+	}
+	backend := strings.TrimPrefix(envValue(c.env, "PULUMI_BACKEND_URL"), "file://")
+	require.NoError(t, filepath.WalkDir(backend, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		for _, secret := range plaintexts {
+			assert.NotContains(t, string(b), secret, "%s holds a secret in plain text", path)
+		}
+		return err
+	}))
+
+	// What reached the cluster is sealed for the controller's key, for exactly that namespace and name.
+	var sealed struct {
+		Spec struct {
+			EncryptedData map[string]string `json:"encryptedData"`
+		} `json:"spec"`
+	}
+	raw, err := kubectl(t, "get", "sealedsecret", "sample-service", "-n", ns, "-o", "json")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &sealed))
+	assert.Equal(t, "plaintextBundleToken9Kz", unseal(t, ns, "sample-service", sealed.Spec.EncryptedData["token"]))
+
+	c.must("destroy", "-s", stack, "--yes")
+	assertNothingLeft(t, env)
+}
+
+// applyRendered applies the rendered objects as a GitOps tool would (CRDs, then namespaces, then the rest,
+// server-side with strict field validation, so an unknown field is an error) and waits for the sample
+// Deployment to be Available. It returns the time from the first apply to Available.
+func applyRendered(t *testing.T, dir, ns string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	apply := func(paths ...string) {
+		args := []string{"apply", "--server-side", "--validate=strict"}
+		for _, p := range paths {
+			args = append(args, "-f", p)
+		}
+		_, err := kubectl(t, args...)
+		require.NoError(t, err)
+	}
+	crds := filepath.Join(dir, "0-crd")
+	apply(crds)
+	_, err := kubectl(t, "wait", "--for=condition=Established", "--timeout=60s", "-f", crds)
+	require.NoError(t, err)
+	namespaces, err := filepath.Glob(filepath.Join(dir, "1-manifest", "v1-namespace-*.yaml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, namespaces)
+	apply(namespaces...)
+	apply(filepath.Join(dir, "1-manifest"))
+	_, err = kubectl(t, "wait", "--for=condition=Available", "--timeout=300s", "-n", ns, "deployment/"+sampleDeployment)
+	require.NoError(t, err)
+	return time.Since(start)
+}
+
+// deleteRendered removes what applyRendered created and waits until it is gone.
+func deleteRendered(t *testing.T, dir string) {
+	t.Helper()
+	_, err := kubectl(t, "delete", "--ignore-not-found", "--wait=true", "--timeout=180s", "-f", filepath.Join(dir, "1-manifest"))
+	require.NoError(t, err)
+	_, err = kubectl(t, "delete", "--ignore-not-found", "--wait=true", "--timeout=120s", "-f", filepath.Join(dir, "0-crd"))
+	require.NoError(t, err)
+}
+
+// watchAvailable polls the Deployment until its Available condition is True and sends the time since start,
+// or zero after limit.
+func watchAvailable(ns, name string, start time.Time, limit time.Duration) <-chan time.Duration {
+	done := make(chan time.Duration, 1)
+	go func() {
+		for time.Since(start) < limit {
+			out, _ := exec.Command("kubectl", "--kubeconfig", kubeconfig, "get", "deployment", name, "-n", ns,
+				"-o", `jsonpath={.status.conditions[?(@.type=="Available")].status}`).Output()
+			if strings.TrimSpace(string(out)) == "True" {
+				done <- time.Since(start)
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		done <- 0
+	}()
+	return done
+}
+
+// unseal opens one value of a SealedSecret with the test controller's private key, as the controller would.
+func unseal(t *testing.T, namespace, name, value string) string {
+	t.Helper()
+	ciphertext, err := base64.StdEncoding.DecodeString(value)
+	require.NoError(t, err)
+	fp, err := sealedcrypto.PublicKeyFingerprint(&sealingKey.PublicKey)
+	require.NoError(t, err)
+	// Strict scope: the label is "<namespace>/<name>"; another namespace or name cannot open it.
+	plain, err := sealedcrypto.HybridDecrypt(rand.Reader, map[string]*rsa.PrivateKey{fp: sealingKey}, ciphertext, []byte(namespace+"/"+name))
+	require.NoError(t, err)
+	return string(plain)
+}
+
+// assertNothingLeft checks that no object of the environment remains on the control plane.
+func assertNothingLeft(t *testing.T, env string) {
+	t.Helper()
+	selector := "platform.lke/environment=" + env
+	for _, kind := range []string{"namespaces", "validatingadmissionpolicies", "validatingadmissionpolicybindings", "clusterroles", "clusterrolebindings"} {
+		out, err := kubectl(t, "get", kind, "-l", selector, "-o", "name")
+		require.NoError(t, err)
+		assert.Empty(t, strings.TrimSpace(string(out)), "%s of %s left after destroy", kind, env)
+	}
+	out, err := kubectl(t, "get", "crd", "-o", "name")
+	require.NoError(t, err)
+	for _, group := range []string{"argoproj.io", "monitoring.coreos.com", "cert-manager.io", "bitnami.com"} {
+		assert.NotContains(t, string(out), group, "CRDs of %s left after destroy", group)
+	}
+}
+
+func envValue(env []string, key string) string {
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// figure records a measured figure: in the test log, and in the file LKE_PLATFORM_FIGURES names (scripts/test
+// prints it at the end, since go test shows a passing test's log only with -v).
+func figure(t *testing.T, format string, args ...any) {
+	t.Helper()
+	line := fmt.Sprintf("%s: %s", t.Name(), fmt.Sprintf(format, args...))
+	t.Log(line)
+	if path := os.Getenv("LKE_PLATFORM_FIGURES"); path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		require.NoError(t, err)
+		defer f.Close()
+		_, err = fmt.Fprintln(f, line)
+		require.NoError(t, err)
+	}
+}

@@ -1,0 +1,220 @@
+//go:build integration
+
+package tests
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/client-go/kubernetes/scheme"
+)
+
+// object is one YAML document that render mode wrote.
+type object struct {
+	Path string         // relative to the render directory: 0-crd/... or 1-manifest/...
+	Raw  []byte         // the document as written
+	Obj  map[string]any // the document decoded
+}
+
+func (o object) str(path ...string) string {
+	var v any = o.Obj
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[p]
+	}
+	s, _ := v.(string)
+	return s
+}
+
+func (o object) Kind() string      { return o.str("kind") }
+func (o object) Name() string      { return o.str("metadata", "name") }
+func (o object) Namespace() string { return o.str("metadata", "namespace") }
+
+// renderStack runs the program in render mode as env, with the test secrets and sealing certificate, in a
+// fresh copy of the project, and returns the folder it wrote (generated/<env>).
+func renderStack(t *testing.T, env string) string {
+	t.Helper()
+	c := newCLI(t, "")
+	stack := "render-" + env
+	c.platformStack(stack, env)
+	c.must("config", "set", "-s", stack, "clusterMode", "render")
+	c.must("config", "rm", "-s", stack, "kubeconfigPath")
+	c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
+	return filepath.Join(c.dir, "generated", env)
+}
+
+var (
+	renderedMu  sync.Mutex
+	renderedDir = map[string]string{}
+)
+
+// rendered renders env once per test run and shares the folder between tests (rendering takes a while).
+func rendered(t *testing.T, env string) string {
+	t.Helper()
+	renderedMu.Lock()
+	defer renderedMu.Unlock()
+	if dir, ok := renderedDir[env]; ok {
+		return dir
+	}
+	// A folder that outlives the test that made it: the CLI's t.TempDir would go with the first test.
+	keep, err := os.MkdirTemp("", "lke-platform-rendered-"+env)
+	require.NoError(t, err)
+	require.NoError(t, os.CopyFS(keep, os.DirFS(renderStack(t, env))))
+	renderedDir[env] = keep
+	return keep
+}
+
+// readObjects reads every document under dir, in a stable order.
+func readObjects(t *testing.T, dir string) []object {
+	t.Helper()
+	var out []object
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		for {
+			var obj map[string]any
+			if err := dec.Decode(&obj); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				return err
+			}
+			doc, err := yaml.Marshal(obj)
+			if err != nil {
+				return err
+			}
+			out = append(out, object{Path: rel, Raw: doc, Obj: obj})
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+// find returns the rendered objects of a kind (and, if given, a name).
+func find(objs []object, kind, name string) []object {
+	var out []object
+	for _, o := range objs {
+		if o.Kind() == kind && (name == "" || o.Name() == name) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// TestRenderModeWritesEveryObject renders each environment and checks what GitOps promotion would take: the
+// network policies, the sealed secrets, the observability values and the Argo CD manifests are there; every
+// document of a built-in kind decodes strictly into its Kubernetes API type; no secret is in plain text.
+func TestRenderModeWritesEveryObject(t *testing.T) {
+	strict := serializer.NewCodecFactory(scheme.Scheme, serializer.EnableStrict).UniversalDeserializer()
+	for _, env := range []string{"development", "staging", "production", "system"} {
+		t.Run(env, func(t *testing.T) {
+			dir := rendered(t, env)
+			objs := readObjects(t, dir)
+			require.NotEmpty(t, objs)
+
+			builtin, custom := 0, 0
+			for _, o := range objs {
+				gvk := o.str("apiVersion")
+				if _, _, err := strict.Decode(o.Raw, nil, nil); err == nil {
+					builtin++
+					continue
+				} else if !strings.Contains(err.Error(), "no kind") {
+					t.Errorf("%s (%s) does not decode strictly: %v", o.Path, gvk, err)
+					continue
+				}
+				custom++ // a custom resource: checked against its CRD by the API server (TestRenderedYAMLAppliesWithKubectl)
+			}
+			t.Logf("%s: %d objects of built-in kinds decoded strictly, %d custom objects", env, builtin, custom)
+
+			ns := env + "-apps"
+			for _, policy := range []string{"default-deny-all", "allow-dns-egress", "allow-from-ingress-controller", "allow-monitoring-scrape"} {
+				np := find(objs, "NetworkPolicy", policy)
+				assert.True(t, containsNamespace(np, ns), "NetworkPolicy %s/%s is rendered", ns, policy)
+			}
+			assert.Len(t, find(objs, "ApplicationSet", "platform-"+env+"-infrastructure"), 1)
+			assert.NotEmpty(t, find(objs, "CustomResourceDefinition", "sealedsecrets.bitnami.com"))
+			assert.Len(t, find(objs, "SealedSecret", "sample-service"), 1)
+			assert.Len(t, find(objs, "SealedSecret", "alertmanager-slack"), 1)
+			assert.Len(t, find(objs, "SealedSecret", "external-dns-linode"), 1)
+			assert.Len(t, find(objs, "PrometheusRule", ""), 2, "the platform's rules and the sample service's")
+			dashboards := find(objs, "ConfigMap", "env-"+env+"-overview-dashboard")
+			require.Len(t, dashboards, 1)
+			assert.Contains(t, string(dashboards[0].Raw), `\"uid\": \"env-`+env+`\"`)
+
+			for _, o := range objs {
+				for _, secret := range plaintexts {
+					assert.NotContains(t, string(o.Raw), secret, "%s holds a secret in plain text", o.Path)
+				}
+			}
+		})
+	}
+}
+
+func containsNamespace(objs []object, ns string) bool {
+	for _, o := range objs {
+		if o.Namespace() == ns {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRenderingTwiceGivesIdenticalFiles renders the same stack twice, from two fresh copies and two stacks,
+// and compares the trees byte for byte: promotion diffs show only real changes.
+func TestRenderingTwiceGivesIdenticalFiles(t *testing.T) {
+	first := rendered(t, "staging")
+	second := renderStack(t, "staging")
+	a, b := tree(t, first), tree(t, second)
+	require.NotEmpty(t, a)
+	assert.Equal(t, sortedKeys(a), sortedKeys(b), "the same files")
+	for name, content := range a {
+		assert.Equal(t, content, b[name], "%s differs between two renders", name)
+	}
+}
+
+func tree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(dir, path)
+		out[rel] = string(b)
+		return err
+	}))
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
