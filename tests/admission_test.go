@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulumi/pulumi/pkg/v3/testing/integration"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -28,15 +27,14 @@ import (
 // policy once its policy informer has seen the policy and its binding, usually within a second.
 const enforcementDelay = 10 * time.Second
 
-// TestAdmissionPoliciesRefuseWhatBypassesPulumi deploys an environment onto the local control plane, then goes
-// around Pulumi with `kubectl apply`: a compliant Deployment is admitted; one object per rule that breaks that
-// rule (and only that one) is refused with the rule's message; and the same violating objects are admitted in
-// namespaces that do not belong to the environment, because the bindings select the environment's namespaces only.
-func TestAdmissionPoliciesRefuseWhatBypassesPulumi(t *testing.T) {
-	const env = "staging"
+// checkAdmission runs with an environment deployed on the local control plane (TestPlatformDeploysEndToEnd calls
+// it) and goes around Pulumi with `kubectl apply`: a compliant Deployment is admitted; one object per rule that
+// breaks that rule (and only that one) is refused with the rule's message; and the same violating objects are
+// admitted in namespaces that do not belong to the environment, because the bindings select the environment's
+// namespaces only.
+func checkAdmission(t *testing.T, env string) {
 	ns := env + "-apps"
-	opts := baseOptions(t, env)
-	opts.ExtraRuntimeValidation = func(t *testing.T, _ integration.RuntimeValidationStackInfo) {
+	{
 		for _, rule := range admission.Rules {
 			name := admission.Name(env, rule)
 			for _, kind := range []string{"validatingadmissionpolicy", "validatingadmissionpolicybinding"} {
@@ -85,7 +83,6 @@ func TestAdmissionPoliciesRefuseWhatBypassesPulumi(t *testing.T) {
 			})
 		}
 	}
-	integration.ProgramTest(t, opts)
 }
 
 // violation is an object that breaks exactly one rule, and the message the rule refuses it with.

@@ -287,3 +287,18 @@ func TestBootstrapRefusesBadArgs(t *testing.T) {
 		})
 	}
 }
+
+func TestSchemaDescriptionsAreStrippedButNotPropertiesNamedDescription(t *testing.T) {
+	crd := map[string]any{"spec": map[string]any{"versions": []any{map[string]any{"schema": map[string]any{
+		"openAPIV3Schema": map[string]any{
+			"description": "an AppProject",
+			"properties": map[string]any{
+				"description": map[string]any{"type": "string", "description": "the project's description"},
+			},
+		},
+	}}}}}
+	stripSchemaDescriptions(crd)
+	assert.Equal(t, map[string]any{"openAPIV3Schema": map[string]any{
+		"properties": map[string]any{"description": map[string]any{"type": "string"}},
+	}}, crd["spec"].(map[string]any)["versions"].([]any)[0].(map[string]any)["schema"])
+}
