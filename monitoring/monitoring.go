@@ -6,6 +6,7 @@ package monitoring
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -187,3 +188,9 @@ func encodeYAML(v any) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// runbooks is where every alert's runbook lives: one page, one section per alert (docs/runbooks/alerts.md).
+const runbooks = "https://github.com/platform-eng/lke-platform/blob/main/docs/runbooks/alerts.md"
+
+// RunbookURL is the runbook_url of an alert: its section of the alert runbook, linked from Slack.
+func RunbookURL(alert string) string { return runbooks + "#" + strings.ToLower(alert) }

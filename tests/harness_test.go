@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -26,8 +25,12 @@ import (
 
 // repoRoot is the clone this test file lives in.
 func repoRoot() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(filepath.Dir(file))
+	// go test runs in the package's folder, tests/ (runtime.Caller would give no path under -trimpath).
+	wd, err := os.Getwd()
+	if err != nil {
+		panic(err)
+	}
+	return filepath.Dir(wd)
 }
 
 // kubeconfig is the local control plane's, started by TestMain; policyPack is the compiled policy pack.
@@ -160,7 +163,7 @@ func baseOptions(t *testing.T, env string) *integration.ProgramTestOptions {
 	modcache := goEnv(t, "GOMODCACHE")
 	t.Setenv("GOMODCACHE", modcache)
 	t.Setenv("GOPATH", t.TempDir())
-	t.Setenv("GOFLAGS", "-mod=mod")
+	t.Setenv("GOFLAGS", "-mod=mod -trimpath") // -trimpath: see scripts/env.sh
 
 	state := t.TempDir()
 	return &integration.ProgramTestOptions{

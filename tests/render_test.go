@@ -4,6 +4,7 @@ package tests
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -47,18 +49,23 @@ func (o object) Namespace() string { return o.str("metadata", "namespace") }
 
 // renderStack runs the program in render mode as env, with the test secrets and sealing certificate, in a
 // fresh copy of the project, and returns the folder it wrote (generated/<env>).
-func renderStack(t *testing.T, env string) string {
+func renderStack(t *testing.T, envName string) string {
 	t.Helper()
 	c := newCLI(t, "")
-	stack := "render-" + env
-	c.platformStack(stack, env)
+	stack := "render-" + envName
+	c.platformStack(stack, envName)
 	c.must("config", "set", "-s", stack, "clusterMode", "render")
 	c.must("config", "rm", "-s", stack, "kubeconfigPath")
 	// A render stack is thrown away afterwards: its intermediate checkpoints protect nothing, and writing the
 	// state after each of ~150 steps is most of the time (docs/performance.md).
-	out, err := c.run([]string{"PULUMI_SKIP_CHECKPOINTS=true"}, "up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
+	env := []string{"PULUMI_SKIP_CHECKPOINTS=true"}
+	if envName == "production" {
+		// Rendering production is an update of production: the pack wants the approval record, as in CI.
+		env = append(env, "PLATFORM_APPROVAL_RECORD="+approvalRecord(time.Hour))
+	}
+	out, err := c.run(env, "up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
 	require.NoError(t, err, out)
-	return filepath.Join(c.dir, "generated", env)
+	return filepath.Join(c.dir, "generated", envName)
 }
 
 var (
@@ -165,7 +172,10 @@ func TestRenderModeWritesEveryObject(t *testing.T) {
 			assert.Len(t, find(objs, "PrometheusRule", ""), 2, "the platform's rules and the sample service's")
 			dashboards := find(objs, "ConfigMap", "env-"+env+"-overview-dashboard")
 			require.Len(t, dashboards, 1)
-			assert.Contains(t, string(dashboards[0].Raw), `\"uid\": \"env-`+env+`\"`)
+			var dashboard struct{ UID, Title string }
+			require.NoError(t, json.Unmarshal([]byte(dashboards[0].str("data", env+"-overview.json")), &dashboard))
+			assert.Equal(t, "env-"+env, dashboard.UID)
+			assert.Equal(t, env+"-overview", dashboard.Title)
 
 			for _, o := range objs {
 				for _, secret := range plaintexts {

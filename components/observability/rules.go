@@ -10,10 +10,7 @@ const (
 	SeverityWarning  = "warning"
 )
 
-// RunbookDir is where the runbooks the alerts link to live in this repository.
-const RunbookDir = "docs/runbooks/"
-
-// Alert names of the platform rules; Runbook(name) is the runbook each links to.
+// Alert names of the platform rules; each has its section in docs/runbooks/alerts.md.
 const (
 	AlertPodCrashLooping    = "EnvironmentPodCrashLooping"
 	AlertQuotaNearlyFull    = "EnvironmentQuotaNearlyFull"
@@ -21,18 +18,6 @@ const (
 	AlertArgoCDOutOfSync    = "EnvironmentArgoCDAppOutOfSync"
 	AlertArgoCDAppUnhealthy = "EnvironmentArgoCDAppUnhealthy"
 )
-
-// runbooks maps each alert to its runbook file.
-var runbooks = map[string]string{
-	AlertPodCrashLooping:    "pod-crash-looping.md",
-	AlertQuotaNearlyFull:    "namespace-quota.md",
-	AlertTargetDown:         "target-down.md",
-	AlertArgoCDOutOfSync:    "argocd-out-of-sync.md",
-	AlertArgoCDAppUnhealthy: "argocd-app-unhealthy.md",
-}
-
-// Runbook is the runbook path (relative to the repository root) an alert links to.
-func Runbook(alert string) string { return RunbookDir + runbooks[alert] }
 
 // namespaceMatcher selects the environment's workload namespaces, all named "<env>-<name>" (decision 10).
 func namespaceMatcher(env string) string { return `namespace=~"` + env + `-.+"` }
@@ -53,7 +38,7 @@ func PlatformRules(env string) []monitoring.RuleGroup {
 			Annotations: map[string]string{
 				"summary":     summary,
 				"description": description,
-				"runbook_url": Runbook(name),
+				"runbook_url": monitoring.RunbookURL(name),
 			},
 		}
 	}

@@ -28,7 +28,7 @@ func TestPlatformRulesCarryEnvironmentSeverityAndRunbook(t *testing.T) {
 					assert.Contains(t, []string{SeverityWarning, SeverityCritical}, r.Labels["severity"], r.Alert)
 					assert.NotEmpty(t, r.Annotations["summary"], r.Alert)
 					assert.NotEmpty(t, r.Annotations["description"], r.Alert)
-					assert.Regexp(t, `^docs/runbooks/[a-z-]+\.md$`, r.Annotations["runbook_url"], r.Alert)
+					assert.Equal(t, monitoring.RunbookURL(r.Alert), r.Annotations["runbook_url"], r.Alert)
 					assert.NotEmpty(t, r.For, "%s: a rule without for pages on a single bad scrape", r.Alert)
 					// Every rule is scoped to this environment's namespaces or Argo CD project.
 					assert.True(t, strings.Contains(r.Expr, `namespace=~"`+env+`-.+"`) ||
@@ -112,7 +112,7 @@ func TestPlatformRulesFireOnTheirSymptomsOnly(t *testing.T) {
 		return m
 	}
 	annotations := func(alert, summary, description string) map[string]string {
-		return map[string]string{"summary": summary, "description": description, "runbook_url": Runbook(alert)}
+		return map[string]string{"summary": summary, "description": description, "runbook_url": monitoring.RunbookURL(alert)}
 	}
 	quota := func(ns, resource, kind string) string {
 		return `kube_resourcequota{job="kube-state-metrics", namespace="` + ns + `", resourcequota="environment-quota", resource="` + resource + `", type="` + kind + `"}`

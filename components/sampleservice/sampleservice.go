@@ -33,7 +33,6 @@ const (
 	RunAsUser     = 65532                         // the image's non-root user (cmd/sample-service/Dockerfile)
 	AlertName     = "SampleServiceDown"           // the alert AlertRules defines
 	RuleGroupName = "sample-service"              // its rule group
-	RunbookURL    = "https://github.com/platform-eng/lke-platform/blob/main/docs/runbooks/sample-service.md#sampleservicedown"
 )
 
 const (
@@ -219,7 +218,7 @@ func AlertRules(env, namespace string) []monitoring.RuleGroup {
 				"summary": fmt.Sprintf("sample-service is down in %s", env),
 				"description": fmt.Sprintf("sample_service_up in namespace %s has been absent or 0 for 1 minute: "+
 					"no ready pod is being scraped.", namespace),
-				"runbook_url": RunbookURL,
+				"runbook_url": monitoring.RunbookURL(AlertName),
 			},
 		}},
 	}}

@@ -229,7 +229,7 @@ func TestMonitoring(t *testing.T) {
 			assert.Equal(t, `absent(sample_service_up{namespace="`+ns+`"}) or sample_service_up{namespace="`+ns+`"} == 0`, rule["expr"])
 			assert.Equal(t, "1m", rule["for"])
 			assert.Equal(t, map[string]any{"severity": "critical", "environment": env}, rule["labels"])
-			assert.Equal(t, RunbookURL, at(t, rule, "annotations", "runbook_url"))
+			assert.Equal(t, monitoring.RunbookURL(AlertName), at(t, rule, "annotations", "runbook_url"))
 			assert.NotEmpty(t, at(t, rule, "annotations", "summary"))
 			assert.NotEmpty(t, at(t, rule, "annotations", "description"))
 		})
