@@ -1,8 +1,6 @@
 package ingress
 
 import (
-	"strings"
-
 	"github.com/platform-eng/lke-platform/components/gitops"
 )
 
@@ -36,7 +34,7 @@ func IngressNginxChart(namespace string, labels map[string]string) gitops.Chart 
 		Version:   IngressNginxVersion,
 		Values: map[string]any{
 			"fullnameOverride": "ingress-nginx",
-			"commonLabels":     chartLabels(labels),
+			"commonLabels":     gitops.CommonLabels(labels),
 			"controller": map[string]any{
 				"replicaCount": 2,
 				"ingressClass": IngressClass,
@@ -55,8 +53,8 @@ func IngressNginxChart(namespace string, labels map[string]string) gitops.Chart 
 				},
 				"admissionWebhooks": map[string]any{
 					"enabled":         true,
-					"createSecretJob": map[string]any{"resources": resources("10m", "32Mi", "100m", "64Mi")},
-					"patchWebhookJob": map[string]any{"resources": resources("10m", "32Mi", "100m", "64Mi")},
+					"createSecretJob": map[string]any{"resources": gitops.ResourceValues("10m", "32Mi", "100m", "64Mi")},
+					"patchWebhookJob": map[string]any{"resources": gitops.ResourceValues("10m", "32Mi", "100m", "64Mi")},
 				},
 				"podSecurityContext": podSecurityContext(),
 				// NGINX binds ports 80 and 443 and rewrites /etc/nginx at every reload, so the controller keeps
@@ -71,7 +69,7 @@ func IngressNginxChart(namespace string, labels map[string]string) gitops.Chart 
 					"capabilities":             map[string]any{"drop": []any{"ALL"}, "add": []any{"NET_BIND_SERVICE"}},
 					"seccompProfile":           runtimeDefault(),
 				},
-				"resources": resources("100m", "256Mi", "1", "512Mi"),
+				"resources": gitops.ResourceValues("100m", "256Mi", "1", "512Mi"),
 			},
 		},
 	}
@@ -82,7 +80,7 @@ func IngressNginxChart(namespace string, labels map[string]string) gitops.Chart 
 func CertManagerChart(namespace string, labels map[string]string) gitops.Chart {
 	component := func(req, reqMem, lim, limMem string) map[string]any {
 		return map[string]any{
-			"resources":                resources(req, reqMem, lim, limMem),
+			"resources":                gitops.ResourceValues(req, reqMem, lim, limMem),
 			"securityContext":          podSecurityContext(),
 			"containerSecurityContext": containerSecurityContext(),
 		}
@@ -91,7 +89,7 @@ func CertManagerChart(namespace string, labels map[string]string) gitops.Chart {
 	values["fullnameOverride"] = "cert-manager"
 	values["crds"] = map[string]any{"enabled": false, "keep": true}
 	values["global"] = map[string]any{
-		"commonLabels":   chartLabels(labels),
+		"commonLabels":   gitops.CommonLabels(labels),
 		"leaderElection": map[string]any{"namespace": namespace},
 	}
 	values["prometheus"] = map[string]any{
@@ -127,7 +125,7 @@ func ExternalDNSChart(args *Args) gitops.Chart {
 		Version:   ExternalDNSVersion,
 		Values: map[string]any{
 			"fullnameOverride": "external-dns",
-			"commonLabels":     chartLabels(args.Labels),
+			"commonLabels":     gitops.CommonLabels(args.Labels),
 			"provider":         map[string]any{"name": "linode"},
 			"env": []any{map[string]any{
 				"name": "LINODE_TOKEN",
@@ -156,32 +154,13 @@ func ExternalDNSChart(args *Args) gitops.Chart {
 				"capabilities":             map[string]any{"drop": []any{"ALL"}},
 				"seccompProfile":           runtimeDefault(),
 			},
-			"resources": resources("20m", "64Mi", "100m", "128Mi"),
+			"resources": gitops.ResourceValues("20m", "64Mi", "100m", "128Mi"),
 		},
 	}
 }
 
 // TXTOwnerID is the owner external-dns writes into the TXT record beside each record it manages.
 func TXTOwnerID(environment string) string { return "platform-" + environment }
-
-// chartLabels are the common labels a chart may add to its objects. The app.kubernetes.io/ keys are left out: the
-// charts set their own (managed-by Helm, part-of ingress-nginx, ...) and a repeated key makes invalid YAML.
-func chartLabels(labels map[string]string) map[string]any {
-	out := map[string]any{}
-	for k, v := range labels {
-		if !strings.HasPrefix(k, "app.kubernetes.io/") {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-func resources(cpuRequest, memoryRequest, cpuLimit, memoryLimit string) map[string]any {
-	return map[string]any{
-		"requests": map[string]any{"cpu": cpuRequest, "memory": memoryRequest},
-		"limits":   map[string]any{"cpu": cpuLimit, "memory": memoryLimit},
-	}
-}
 
 func runtimeDefault() map[string]any { return map[string]any{"type": "RuntimeDefault"} }
 

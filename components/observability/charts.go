@@ -121,14 +121,6 @@ func toAny(list []string) []any {
 	return out
 }
 
-// resources is a container's requests and limits.
-func resources(cpuRequest, memoryRequest, cpuLimit, memoryLimit string) map[string]any {
-	return map[string]any{
-		"requests": map[string]any{"cpu": cpuRequest, "memory": memoryRequest},
-		"limits":   map[string]any{"cpu": cpuLimit, "memory": memoryLimit},
-	}
-}
-
 // KubePrometheusStack is Prometheus, Alertmanager, Grafana, the operator, kube-state-metrics and node-exporter.
 func KubePrometheusStack(a ChartArgs) gitops.Chart {
 	env := a.Environment
@@ -165,7 +157,7 @@ func KubePrometheusStack(a ChartArgs) gitops.Chart {
 				"prometheusInstanceNamespaces":   ownNamespace,
 				"alertmanagerInstanceNamespaces": ownNamespace,
 				"thanosRulerInstanceNamespaces":  ownNamespace,
-				"resources":                      resources("100m", "128Mi", "500m", "256Mi"),
+				"resources":                      gitops.ResourceValues("100m", "128Mi", "500m", "256Mi"),
 			},
 			"prometheus": map[string]any{"prometheusSpec": map[string]any{
 				"externalLabels": map[string]any{"environment": env},
@@ -180,7 +172,7 @@ func KubePrometheusStack(a ChartArgs) gitops.Chart {
 				"probeNamespaceSelector":                  namespaces,
 				"retention":                               r.Metrics,
 				"retentionSize":                           r.MetricsSize,
-				"resources":                               resources("500m", "2Gi", "2", "4Gi"),
+				"resources":                               gitops.ResourceValues("500m", "2Gi", "2", "4Gi"),
 				"storageSpec": map[string]any{"volumeClaimTemplate": map[string]any{"spec": map[string]any{
 					"accessModes": []any{"ReadWriteOnce"},
 					"resources":   map[string]any{"requests": map[string]any{"storage": r.MetricsStorage}},
@@ -192,7 +184,7 @@ func KubePrometheusStack(a ChartArgs) gitops.Chart {
 				"tplConfig": false,
 				"alertmanagerSpec": map[string]any{
 					"secrets":   []any{SlackSecretName}, // mounted at /etc/alertmanager/secrets/alertmanager-slack/
-					"resources": resources("50m", "64Mi", "200m", "256Mi"),
+					"resources": gitops.ResourceValues("50m", "64Mi", "200m", "256Mi"),
 				},
 			},
 			// grafana.admin.existingSecret is left unset: the admin password is the chart's until a sealed bundle
@@ -207,14 +199,14 @@ func KubePrometheusStack(a ChartArgs) gitops.Chart {
 					"searchNamespace": toAny(a.watched()),
 				}},
 				"additionalDataSources": datasources,
-				"resources":             resources("100m", "256Mi", "500m", "512Mi"),
+				"resources":             gitops.ResourceValues("100m", "256Mi", "500m", "512Mi"),
 			},
 			"prometheus-node-exporter": map[string]any{
 				"service":   map[string]any{"port": port, "targetPort": port},
-				"resources": resources("50m", "32Mi", "200m", "64Mi"),
+				"resources": gitops.ResourceValues("50m", "32Mi", "200m", "64Mi"),
 			},
 			"kube-state-metrics": map[string]any{
-				"resources": resources("50m", "128Mi", "200m", "256Mi"),
+				"resources": gitops.ResourceValues("50m", "128Mi", "200m", "256Mi"),
 			},
 		},
 	}
@@ -243,13 +235,13 @@ func Loki(a ChartArgs) gitops.Chart {
 			"singleBinary": map[string]any{
 				"replicas":    1,
 				"persistence": map[string]any{"enabled": true, "size": r.LogsStorage},
-				"resources":   resources("250m", "512Mi", "1", "2Gi"),
+				"resources":   gitops.ResourceValues("250m", "512Mi", "1", "2Gi"),
 			},
 			// The scalable targets are off in single-binary mode.
 			"read":    map[string]any{"replicas": 0},
 			"write":   map[string]any{"replicas": 0},
 			"backend": map[string]any{"replicas": 0},
-			"gateway": map[string]any{"enabled": true, "resources": resources("50m", "64Mi", "200m", "128Mi")},
+			"gateway": map[string]any{"enabled": true, "resources": gitops.ResourceValues("50m", "64Mi", "200m", "128Mi")},
 			// Namespaced RBAC: no cluster-wide object to collide with another environment's Loki.
 			"rbac":         map[string]any{"namespaced": true},
 			"sidecar":      map[string]any{"rules": map[string]any{"enabled": false}},
@@ -292,7 +284,7 @@ func Promtail(a ChartArgs) gitops.Chart {
 					"regex":         strings.Join(quoted, "|"),
 				}}},
 			},
-			"resources": resources("50m", "64Mi", "200m", "256Mi"),
+			"resources": gitops.ResourceValues("50m", "64Mi", "200m", "256Mi"),
 		},
 	}
 }
@@ -306,7 +298,7 @@ func Tempo(a ChartArgs) gitops.Chart {
 			"fullnameOverride": tempoService,
 			"tempo": map[string]any{
 				"retention": r.Traces,
-				"resources": resources("100m", "256Mi", "500m", "1Gi"),
+				"resources": gitops.ResourceValues("100m", "256Mi", "500m", "1Gi"),
 			},
 			"persistence": map[string]any{"enabled": true, "size": r.TracesStorage},
 		},
