@@ -120,8 +120,8 @@ func TestPolicyPackRefusesEachViolation(t *testing.T) {
 }
 
 // TestProductionUpdateNeedsApproval runs `pulumi up` of the real program as production, attached to the local
-// control plane: refused without an approval record (and nothing is created), refused with a self-approved one
-// and with an expired one. A preview is never blocked. That a valid record lets the update through is
+// control plane: refused without an approval record and with a self-approved one, and nothing is created (the
+// pack's unit tests cover every other defect of a record). A preview is never blocked. That a valid record lets the update through is
 // TestEnvironmentLifecycle/production, which deploys production with one.
 func TestProductionUpdateNeedsApproval(t *testing.T) {
 	c := newCLI(t, "")
@@ -146,10 +146,6 @@ func TestProductionUpdateNeedsApproval(t *testing.T) {
 	out, err = up(selfApproved)
 	require.Error(t, err, out)
 	assert.Contains(t, out, `approver "alice" is the change's author`, out)
-
-	out, err = up(approvalRecord(-time.Hour))
-	require.Error(t, err, out)
-	assert.Contains(t, out, "production-change-approved", out)
 	_, getErr = kubectl(t, "get", "namespace", "production-apps")
 	require.Error(t, getErr, "a refused update must not create anything")
 }
