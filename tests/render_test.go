@@ -8,8 +8,10 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -202,7 +204,7 @@ func TestRenderingTwiceGivesIdenticalFiles(t *testing.T) {
 	second := renderStack(t, "staging")
 	a, b := tree(t, first), tree(t, second)
 	require.NotEmpty(t, a)
-	assert.Equal(t, sortedKeys(a), sortedKeys(b), "the same files")
+	assert.Equal(t, slices.Sorted(maps.Keys(a)), slices.Sorted(maps.Keys(b)), "the same files")
 	for name, content := range a {
 		assert.Equal(t, content, b[name], "%s differs between two renders", name)
 	}
@@ -221,13 +223,4 @@ func tree(t *testing.T, dir string) map[string]string {
 		return err
 	}))
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
