@@ -113,7 +113,7 @@ func violations(ns string) []violation {
 		imagesFix     = ". Fix: pin the image to a release tag (registry/app:1.4.2) or a digest (registry/app@sha256:...)."
 		privilegeFix  = ". Fix: drop securityContext.privileged and hostNetwork, hostPID and hostIPC; grant the specific " +
 			"capability the container needs instead, or run the component in a system namespace if it is part of the platform."
-		privilegeProblem = "runs with node privileges outside the system namespaces (kube-system, ingress-nginx, monitoring): "
+		privilegeProblem = "runs with node privileges outside the system namespaces (kube-system, argocd, monitoring, ingress-nginx, cert-manager, external-dns): "
 	)
 	return []violation{
 		{

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -183,8 +184,10 @@ func assertNothingLeft(t *testing.T, env string) {
 	assert.NotContains(t, string(out), "platform-"+env+"-", "cluster roles of %s left after destroy", env)
 }
 
+// envValue is key's value in env as exec.Cmd sees it: the last entry wins (c.env appends to os.Environ, whose
+// PULUMI_BACKEND_URL is the clone's, set by scripts/env.sh).
 func envValue(env []string, key string) string {
-	for _, kv := range env {
+	for _, kv := range slices.Backward(env) {
 		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
 			return v
 		}
