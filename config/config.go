@@ -524,6 +524,18 @@ func (p *parser) kubeconfig(c *Cluster, baseDir string) {
 	}
 }
 
+// ParseSizing validates only the keys that size a namespace (servicesPerNamespace, serviceProfile,
+// quotaHeadroomPercent), for tools that build namespaces the way an environment does without the rest of its
+// configuration (the capacity harness).
+func ParseSizing(get Values) (quota.Sizing, error) {
+	p := parser{get: get, isSecret: func(string) bool { return false }}
+	s := p.sizing()
+	if len(p.errs) > 0 {
+		return quota.Sizing{}, &Error{Problems: p.errs}
+	}
+	return s, nil
+}
+
 func (p *parser) sizing() quota.Sizing {
 	before := len(p.errs)
 	s := quota.Sizing{

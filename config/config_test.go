@@ -280,3 +280,16 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "SECRET-TOKEN")
 }
+
+func TestParseSizingAgreesWithParse(t *testing.T) {
+	src := stack(t, Development, nil)
+	env, err := Parse(src, "..")
+	require.NoError(t, err)
+	sizing, err := ParseSizing(src.Get)
+	require.NoError(t, err)
+	assert.Equal(t, env.Sizing, sizing)
+
+	_, err = ParseSizing(stack(t, Development, map[string]string{"servicesPerNamespace": "0"}).Get)
+	require.EqualError(t, err, "invalid stack configuration (1 problems; fix them with `pulumi config set`):\n"+
+		`  - lke-platform:servicesPerNamespace = "0" is not allowed; want an integer in 1..500`)
+}
