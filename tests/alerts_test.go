@@ -210,7 +210,7 @@ func TestSampleServiceAlertReachesSlack(t *testing.T) {
 	// routes the critical alert to the on-call channel.
 	require.NoError(t, svc.Process.Signal(os.Interrupt))
 	stopped := time.Now()
-	require.Eventually(t, func() bool { return slack.has("SampleServiceDown", "#platform-pager") }, 5*time.Minute, time.Second,
+	require.Eventually(t, func() bool { return slack.has("SampleServiceDown", "#platform-pager") }, 10*time.Minute, time.Second,
 		"no SampleServiceDown message reached #platform-pager; messages: %s", slack.all())
 	figure(t, "SampleServiceDown posted to #platform-pager %.1f s after the service stopped", time.Since(stopped).Seconds())
 	assert.Contains(t, slack.all(), env, "the message names the environment")

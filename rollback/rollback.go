@@ -1,0 +1,102 @@
+// Package rollback plans the return of a stack to an earlier update of its history: the configuration that
+// update ran with, key by key, so that the next `pulumi up` deploys what was deployed then. The program's code is
+// the commit the update recorded; a checkout of another commit is refused, since config alone would not roll
+// the code back.
+package rollback
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+)
+
+// Change is one configuration key to set back, or to remove because the target update did not have it.
+type Change struct {
+	Key    string
+	From   auto.ConfigValue // the stack's value now; zero when the key is not set now
+	To     auto.ConfigValue // the value the target update ran with; zero for a removal
+	Remove bool
+}
+
+// String describes the change without ever showing a secret value.
+func (c Change) String() string {
+	show := func(v auto.ConfigValue) string {
+		if v.Secret {
+			return "[secret]"
+		}
+		return fmt.Sprintf("%q", v.Value)
+	}
+	switch {
+	case c.Remove:
+		return fmt.Sprintf("remove %s (now %s)", c.Key, show(c.From))
+	case c.From == (auto.ConfigValue{}):
+		return fmt.Sprintf("set    %s = %s (not set now)", c.Key, show(c.To))
+	case c.From.Secret || c.To.Secret:
+		return fmt.Sprintf("set    %s = %s (the secret differs)", c.Key, show(c.To))
+	default:
+		return fmt.Sprintf("set    %s = %s (now %s)", c.Key, show(c.To), show(c.From))
+	}
+}
+
+// Plan lists, in key order, what turns the current configuration into the target's.
+func Plan(current, target auto.ConfigMap) []Change {
+	var changes []Change
+	for _, key := range slices.Sorted(maps.Keys(target)) {
+		want := target[key]
+		if have, ok := current[key]; !ok || have != want {
+			changes = append(changes, Change{Key: key, From: current[key], To: want})
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(current)) {
+		if _, ok := target[key]; !ok {
+			changes = append(changes, Change{Key: key, From: current[key], Remove: true})
+		}
+	}
+	slices.SortStableFunc(changes, func(a, b Change) int { return strings.Compare(a.Key, b.Key) })
+	return changes
+}
+
+// Target finds version in a stack's history and checks that it is an update that succeeded: the state to go
+// back to. history is what auto.Stack.History returns.
+func Target(history []auto.UpdateSummary, version int) (auto.UpdateSummary, error) {
+	for _, h := range history {
+		if h.Version != version {
+			continue
+		}
+		if h.Kind != "update" || h.Result != "succeeded" {
+			return h, fmt.Errorf("version %d is a %s that %s; roll back to an update that succeeded "+
+				"(see `pulumi stack history`)", version, h.Kind, resultVerb(h.Result))
+		}
+		return h, nil
+	}
+	var versions []string
+	for _, h := range history {
+		if h.Kind == "update" && h.Result == "succeeded" {
+			versions = append(versions, fmt.Sprint(h.Version))
+		}
+	}
+	return auto.UpdateSummary{}, fmt.Errorf("version %d is not in the stack's history; updates that succeeded: %s",
+		version, strings.Join(versions, ", "))
+}
+
+func resultVerb(result string) string {
+	if result == "" {
+		return "has not finished"
+	}
+	return result
+}
+
+// CheckCommit refuses a rollback from a checkout other than the one the target update ran from: its
+// configuration would then run with other code. recorded is the update's git.head ("" when it did not run
+// from a git checkout, which cannot be checked); current is the checkout's HEAD.
+func CheckCommit(version int, recorded, current string) error {
+	if recorded == "" || recorded == current {
+		return nil
+	}
+	return fmt.Errorf("version %d was deployed from commit %s, and this checkout is at %s: "+
+		"run the rollback from a checkout of that commit (git worktree add ../rollback-%d %s)",
+		version, recorded, current, version, recorded)
+}
