@@ -16,6 +16,8 @@ require (
 	k8s.io/apimachinery v0.37.2
 )
 
+require github.com/pulumi/pulumi-pulumiservice/sdk v1.3.0 // indirect
+
 require (
 	k8s.io/client-go v0.37.2
 	sigs.k8s.io/yaml v1.6.0 // indirect
