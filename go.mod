@@ -16,6 +16,8 @@ require (
 	k8s.io/apimachinery v0.37.2
 )
 
+require github.com/pulumi/pulumi-pulumiservice/sdk v1.3.0 // indirect
+
 require (
 	github.com/fsnotify/fsnotify v1.6.0 // indirect
 	github.com/iwdgo/sigintwindows v0.2.2 // indirect

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pulumi/pulumi-pulumiservice/sdk/go/pulumiservice"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// The platform program whose stacks this project configures: the Pulumi.yaml at the repository's root.
+const (
+	platformProject = "lke-platform"
+	repoDir         = "."
+	branch          = "refs/heads/main"
+	vcsProvider     = "github"
+)
+
+// The policy pack is a compiled binary (docs/policy.md). Deployments passes no CLI flags, but the CLI reads every
+// flag from PULUMI_OPTION_<FLAG> too: PULUMI_OPTION_POLICY_PACK is --policy-pack.
+const (
+	policyPackPath  = "bin/lke-platform-policy"
+	policyPackBuild = "go build -o " + policyPackPath + " ./policy"
+	policyPackEnv   = "PULUMI_OPTION_POLICY_PACK"
+)
+
+// driftCron runs drift detection hourly (spec: drift detection hourly).
+const driftCron = "0 * * * *"
+
+// reviewTemplate is the stack review stacks are copied from (its settings and its Pulumi.<stack>.yaml). It is not
+// development itself: development's config adopts the live cluster 531921, and a review stack destroyed when
+// its pull request closes would take that cluster with it. The template renders development's objects instead
+// (clusterMode render: docs/delivery.md).
+const reviewTemplate = "development-review"
+
+// stackPolicy is how Pulumi Deployments treats one stack of the platform.
+type stackPolicy struct {
+	order int
+	// deployOnPush: `pulumi up` on every push to main touching the stack's paths.
+	deployOnPush bool
+	// autoRemediate: a drift run that finds drift runs `pulumi up` to undo it.
+	autoRemediate bool
+	// reviewStacks: pull requests get review stacks copied from reviewTemplate, in this stack's environment.
+	reviewStacks bool
+}
+
+// stackTable is the settings of each stack of the platform program.
+var stackTable = map[string]stackPolicy{
+	"development": {order: 0, deployOnPush: true, autoRemediate: true, reviewStacks: true},
+	"staging":     {order: 1, deployOnPush: true, autoRemediate: true},
+	// Production changes take two approvals and the protected environment (the deploy workflow); drift there is
+	// looked at by a person first (docs/runbooks/drift.md).
+	"production": {order: 2},
+	// Shared platform services and the GPU pool: promoted after staging by the deploy workflow, like production.
+	"system": {order: 3},
+}
+
+// programPaths are the files the platform program is built from: a push or pull request touching none of them
+// (docs, this project, workflows) triggers no deployment. Each stack adds its own stack file.
+var programPaths = []string{
+	"Pulumi.yaml", "go.mod", "go.sum", "main.go",
+	"platform/**", "components/**", "config/**", "quota/**", "monitoring/**", "upstream/**", "internal/**", "policy/**",
+}
+
+func stackPaths(stack string) []string {
+	return append(append([]string(nil), programPaths...), "Pulumi."+stack+".yaml")
+}
+
+// settingsArgs builds one stack's DeploymentSettings.
+func settingsArgs(cfg *Config, stack string, p stackPolicy, template bool) *pulumiservice.DeploymentSettingsArgs {
+	return &pulumiservice.DeploymentSettingsArgs{
+		Organization: pulumi.String(cfg.Organization),
+		Project:      pulumi.String(platformProject),
+		Stack:        pulumi.String(stack),
+		SourceContext: &pulumiservice.DeploymentSettingsSourceContextArgs{
+			Git: &pulumiservice.DeploymentSettingsGitSourceArgs{
+				Branch:  pulumi.String(branch),
+				RepoDir: pulumi.String(repoDir),
+			},
+		},
+		Vcs: &pulumiservice.DeploymentSettingsVcsArgs{
+			Provider:   pulumi.String(vcsProvider),
+			Repository: pulumi.String(cfg.Repository),
+			Paths:      pulumi.ToStringArray(stackPaths(stack)),
+			// The template's pull requests are previewed by the review stacks themselves.
+			PreviewPullRequests: pulumi.Bool(!template),
+			DeployCommits:       pulumi.Bool(p.deployOnPush && !template),
+			PullRequestTemplate: pulumi.Bool(template),
+		},
+		// No credentials here. Each deployment gets a short-lived Pulumi Cloud token from the service; the
+		// Linode token and kubeconfigs are the stack's own secret config, decrypted by the service. The SDK's
+		// OIDC block federates into AWS, Azure and GCP only, none of which the platform uses.
+		OperationContext: &pulumiservice.DeploymentSettingsOperationContextArgs{
+			PreRunCommands:       pulumi.ToStringArray([]string{policyPackBuild}),
+			EnvironmentVariables: pulumi.StringMap{policyPackEnv: pulumi.String(policyPackPath)},
+			Options: &pulumiservice.OperationContextOptionsArgs{
+				// Review stacks are removed with their pull request; the stacks of record never are.
+				DeleteAfterDestroy: pulumi.Bool(template),
+				// Only the newest commit matters when several queue up.
+				SkipIntermediateDeployments: pulumi.Bool(true),
+			},
+		},
+		CacheOptions: &pulumiservice.DeploymentSettingsCacheOptionsArgs{Enable: pulumi.Bool(true)},
+	}
+}
+
+// register creates the settings and schedules of every configured stack.
+func register(ctx *pulumi.Context, cfg *Config) error {
+	for _, stack := range cfg.Stacks {
+		p := stackTable[stack]
+		settings, err := pulumiservice.NewDeploymentSettings(ctx, stack, settingsArgs(cfg, stack, p, false))
+		if err != nil {
+			return fmt.Errorf("deployment settings of %s: %w", stack, err)
+		}
+		// Drift runs are deployments: they need the stack's settings first.
+		if _, err := pulumiservice.NewDriftSchedule(ctx, stack+"-drift", &pulumiservice.DriftScheduleArgs{
+			Organization:  pulumi.String(cfg.Organization),
+			Project:       pulumi.String(platformProject),
+			Stack:         pulumi.String(stack),
+			ScheduleCron:  pulumi.String(driftCron),
+			AutoRemediate: pulumi.Bool(p.autoRemediate),
+		}, pulumi.DependsOn([]pulumi.Resource{settings})); err != nil {
+			return fmt.Errorf("drift schedule of %s: %w", stack, err)
+		}
+		if p.reviewStacks {
+			if err := registerReviewStacks(ctx, cfg, stack, p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// registerReviewStacks creates the review template stack, its settings and, when configured, its TTL.
+func registerReviewStacks(ctx *pulumi.Context, cfg *Config, stack string, p stackPolicy) error {
+	template, err := pulumiservice.NewStack(ctx, reviewTemplate, &pulumiservice.StackArgs{
+		OrganizationName: pulumi.String(cfg.Organization),
+		ProjectName:      pulumi.String(platformProject),
+		StackName:        pulumi.String(reviewTemplate),
+	})
+	if err != nil {
+		return fmt.Errorf("review template stack for %s: %w", stack, err)
+	}
+	after := pulumi.DependsOn([]pulumi.Resource{template})
+	if _, err := pulumiservice.NewDeploymentSettings(ctx, reviewTemplate, settingsArgs(cfg, reviewTemplate, p, true), after); err != nil {
+		return fmt.Errorf("deployment settings of %s: %w", reviewTemplate, err)
+	}
+	if cfg.ReviewStackExpiry.IsZero() {
+		return nil
+	}
+	// The TTL destroys what the template stack holds at that time and keeps the stack and its settings, so new
+	// pull requests still get review stacks.
+	if _, err := pulumiservice.NewTtlSchedule(ctx, reviewTemplate+"-ttl", &pulumiservice.TtlScheduleArgs{
+		Organization:       pulumi.String(cfg.Organization),
+		Project:            pulumi.String(platformProject),
+		Stack:              pulumi.String(reviewTemplate),
+		Timestamp:          pulumi.String(cfg.ReviewStackExpiry.Format(time.RFC3339)),
+		DeleteAfterDestroy: pulumi.Bool(false),
+	}, after); err != nil {
+		return fmt.Errorf("TTL schedule of %s: %w", reviewTemplate, err)
+	}
+	return nil
+}
