@@ -79,13 +79,7 @@ func TestCommittedStackConfiguresEveryPlatformStack(t *testing.T) {
 	rec, err := run(t, committedConfig(t, nil))
 	require.NoError(t, err)
 
-	want := map[string]struct{ deployOnPush, autoRemediate bool }{
-		"development": {true, true},
-		"staging":     {true, true},
-		"production":  {false, false},
-		"system":      {false, false},
-	}
-	for stack, w := range want {
+	for _, stack := range []string{"development", "staging", "production", "system"} {
 		t.Run(stack, func(t *testing.T) {
 			in := rec.One(t, settingsType, stack).Inputs.Mappable()
 			assert.Equal(t, "platform-eng", in["organization"])
@@ -97,7 +91,7 @@ func TestCommittedStackConfiguresEveryPlatformStack(t *testing.T) {
 			assert.Equal(t, "github", vcs["provider"])
 			assert.Equal(t, "platform-eng/lke-platform", vcs["repository"])
 			assert.Equal(t, true, vcs["previewPullRequests"], "every stack previews pull requests")
-			assert.Equal(t, w.deployOnPush, vcs["deployCommits"], "push-to-deploy on development and staging only")
+			assert.Equal(t, false, vcs["deployCommits"], "updates go through the deploy workflow only")
 			assert.Equal(t, false, vcs["pullRequestTemplate"], "review stacks come from %s, never from %s", reviewTemplate, stack)
 			assert.Contains(t, vcs["paths"], "Pulumi."+stack+".yaml")
 			assert.Contains(t, vcs["paths"], "components/**")
@@ -114,7 +108,7 @@ func TestCommittedStackConfiguresEveryPlatformStack(t *testing.T) {
 			drift := rec.One(t, driftType, stack+"-drift").Inputs.Mappable()
 			assert.Equal(t, map[string]any{
 				"organization": "platform-eng", "project": "lke-platform", "stack": stack,
-				"scheduleCron": "0 * * * *", "autoRemediate": w.autoRemediate,
+				"scheduleCron": "0 * * * *", "autoRemediate": false,
 			}, drift)
 		})
 	}

@@ -36,23 +36,22 @@ const reviewTemplate = "development-review"
 // stackPolicy is how Pulumi Deployments treats one stack of the platform.
 type stackPolicy struct {
 	order int
-	// deployOnPush: `pulumi up` on every push to main touching the stack's paths.
-	deployOnPush bool
-	// autoRemediate: a drift run that finds drift runs `pulumi up` to undo it.
-	autoRemediate bool
 	// reviewStacks: pull requests get review stacks copied from reviewTemplate, in this stack's environment.
 	reviewStacks bool
 }
 
 // stackTable is the settings of each stack of the platform program.
+//
+// Updates of these stacks have one path, the deploy workflow (.github/workflows/deploy.yml): development, then
+// staging, then production behind its protected environment, each audited (docs/audit.md). Deployments therefore
+// never deploys a commit by itself (deployCommits off) and never remediates drift by itself (a drift run reports;
+// a person restores or adopts the change, docs/runbooks/drift.md): either would be a second, unordered and
+// unaudited path to the same stacks.
 var stackTable = map[string]stackPolicy{
-	"development": {order: 0, deployOnPush: true, autoRemediate: true, reviewStacks: true},
-	"staging":     {order: 1, deployOnPush: true, autoRemediate: true},
-	// Production changes take two approvals and the protected environment (the deploy workflow); drift there is
-	// looked at by a person first (docs/runbooks/drift.md).
-	"production": {order: 2},
-	// Shared platform services and the GPU pool: promoted after staging by the deploy workflow, like production.
-	"system": {order: 3},
+	"development": {order: 0, reviewStacks: true},
+	"staging":     {order: 1},
+	"production":  {order: 2},
+	"system":      {order: 3},
 }
 
 // programPaths are the files the platform program is built from: a push or pull request touching none of them
@@ -84,7 +83,7 @@ func settingsArgs(cfg *Config, stack string, p stackPolicy, template bool) *pulu
 			Paths:      pulumi.ToStringArray(stackPaths(stack)),
 			// The template's pull requests are previewed by the review stacks themselves.
 			PreviewPullRequests: pulumi.Bool(!template),
-			DeployCommits:       pulumi.Bool(p.deployOnPush && !template),
+			DeployCommits:       pulumi.Bool(false), // see stackTable
 			PullRequestTemplate: pulumi.Bool(template),
 		},
 		// No credentials here. Each deployment gets a short-lived Pulumi Cloud token from the service; the
@@ -118,7 +117,7 @@ func register(ctx *pulumi.Context, cfg *Config) error {
 			Project:       pulumi.String(platformProject),
 			Stack:         pulumi.String(stack),
 			ScheduleCron:  pulumi.String(driftCron),
-			AutoRemediate: pulumi.Bool(p.autoRemediate),
+			AutoRemediate: pulumi.Bool(false), // see stackTable
 		}, pulumi.DependsOn([]pulumi.Resource{settings})); err != nil {
 			return fmt.Errorf("drift schedule of %s: %w", stack, err)
 		}
