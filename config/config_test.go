@@ -281,6 +281,16 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	assert.NotContains(t, err.Error(), "SECRET-TOKEN")
 }
 
+// The template of development's review stacks (deployments/) renders development: it must never adopt or create
+// a cluster, since a review stack is destroyed with its pull request.
+func TestReviewTemplateRendersDevelopment(t *testing.T) {
+	env, err := Parse(stack(t, "development-review", nil), "..")
+	require.NoError(t, err)
+	assert.Equal(t, Development, env.Name)
+	assert.Equal(t, Render, env.Cluster.Mode)
+	assert.Empty(t, env.Cluster.ImportID)
+}
+
 func TestParseSizingAgreesWithParse(t *testing.T) {
 	src := stack(t, Development, nil)
 	env, err := Parse(src, "..")
