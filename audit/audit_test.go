@@ -232,7 +232,9 @@ func TestSendFailuresAreReportedNotFatal(t *testing.T) {
 		want       []string
 	}{
 		{"Loki answers 500",
-			func(t *testing.T) string { return answering(t, 500, "ingester unavailable: too many outstanding requests").URL },
+			func(t *testing.T) string {
+				return answering(t, 500, "ingester unavailable: too many outstanding requests").URL
+			},
 			func(*testing.T) string { return slack.Webhook },
 			[]string{"Loki event of stack development version 7 was not sent", "500 Internal Server Error: ingester unavailable: too many outstanding requests"}},
 		{"Loki unreachable", closedURL, func(*testing.T) string { return slack.Webhook },
