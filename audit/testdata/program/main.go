@@ -1,0 +1,36 @@
+// Command program is the smallest stack cmd/audit can report on, for tests/audit_test.go: one ConfigMap,
+// rendered to YAML by the kubernetes provider (no cluster needed), whose data comes from config so that a
+// second update changes it, and the applicationSet output the platform exports, named as the platform names it.
+package main
+
+import (
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+func main() {
+	pulumi.Run(func(ctx *pulumi.Context) error {
+		get := func(key string) string {
+			v, _ := ctx.GetConfig(ctx.Project() + ":" + key)
+			return v
+		}
+		env := get("environment")
+		render, err := kubernetes.NewProvider(ctx, "render", &kubernetes.ProviderArgs{
+			RenderYamlToDirectory: pulumi.String(get("renderDir")),
+		})
+		if err != nil {
+			return err
+		}
+		_, err = corev1.NewConfigMap(ctx, "audited", &corev1.ConfigMapArgs{
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("audited"), Namespace: pulumi.String(env + "-apps")},
+			Data:     pulumi.StringMap{"revision": pulumi.String(get("revision"))},
+		}, pulumi.Provider(render))
+		if err != nil {
+			return err
+		}
+		ctx.Export("applicationSet", pulumi.String("platform-"+env+"-infrastructure"))
+		return nil
+	})
+}
