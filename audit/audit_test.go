@@ -286,7 +286,8 @@ func TestConfigFromEnv(t *testing.T) {
 	cfg := audit.ConfigFromEnv(env(map[string]string{"GITHUB_ACTOR": "octocat", "USER": "runner", "GITHUB_SHA": "abc",
 		"GITHUB_ACTIONS": "true", "PLATFORM_AUDIT_LOKI_URL": "http://loki:3100"}), "staging", ".")
 	assert.Equal(t, "octocat", cfg.Actor)
-	assert.Equal(t, "abc", cfg.Commit)
+	assert.Empty(t, cfg.Commit)
+	assert.Equal(t, "abc", cfg.GitHubSHA)
 	assert.True(t, cfg.GitHubActions)
 	assert.Equal(t, "http://loki:3100", cfg.LokiURL)
 	assert.Empty(t, cfg.SlackWebhook)
@@ -302,19 +303,24 @@ func TestConfigFromEnv(t *testing.T) {
 	assert.Equal(t, "unknown", audit.ConfigFromEnv(env(nil), "s", ".").Actor)
 }
 
-// Without a commit given, the event names the one Pulumi recorded with the update, else "unknown" (a folder
-// outside git).
+// Without PLATFORM_AUDIT_COMMIT, the event names the commit Pulumi recorded with the update, else GITHUB_SHA,
+// else "unknown" (a folder outside git).
 func TestCommitFallsBackToTheUpdatesRecord(t *testing.T) {
 	loki := audittest.NewLoki(t)
 	cfg := config(loki.URL, "")
-	cfg.Commit, cfg.Dir = "", t.TempDir()
+	cfg.Commit, cfg.GitHubSHA, cfg.Dir = "", "feedfacefeedfacefeedfacefeedfacefeedface", t.TempDir()
 	src := applied()
 	run(t, cfg, src)
 	delete(src.update.Metadata, "git.head")
 	run(t, cfg, src)
-	require.Len(t, loki.Pushes(), 2, loki.Refused())
-	assert.Equal(t, "0123456789abcdef0123456789abcdef01234567", loki.Pushes()[0].Streams[0].Entries[0].Fields["commit"])
-	assert.Equal(t, "unknown", loki.Pushes()[1].Streams[0].Entries[0].Fields["commit"])
+	cfg.GitHubSHA = ""
+	run(t, cfg, src)
+	require.Len(t, loki.Pushes(), 3, loki.Refused())
+	commits := []any{}
+	for _, p := range loki.Pushes() {
+		commits = append(commits, p.Streams[0].Entries[0].Fields["commit"])
+	}
+	assert.Equal(t, []any{"0123456789abcdef0123456789abcdef01234567", "feedfacefeedfacefeedfacefeedfacefeedface", "unknown"}, commits)
 }
 
 // FromSummary reads what `pulumi stack history --json` prints.

@@ -27,7 +27,8 @@ type Config struct {
 	LokiURL      string // empty: no Loki push
 	SlackWebhook string // empty: no Slack post; a secret, never printed
 	Actor        string
-	Commit       string // empty: the update's recorded git.head, else git in Dir, else "unknown"
+	Commit       string // PLATFORM_AUDIT_COMMIT: wins over every other source
+	GitHubSHA    string // GITHUB_SHA: used when Pulumi recorded no commit with the update
 	// GitHubActions adds a ::warning:: workflow command for each failure, so it shows on the run's summary.
 	GitHubActions bool
 	// Timeout bounds each request.
@@ -42,7 +43,8 @@ func ConfigFromEnv(getenv func(string) string, stack, dir string) Config {
 		LokiURL:       getenv("PLATFORM_AUDIT_LOKI_URL"),
 		SlackWebhook:  getenv("PLATFORM_AUDIT_SLACK_WEBHOOK"),
 		Actor:         firstOf(getenv("PLATFORM_AUDIT_ACTOR"), getenv("GITHUB_ACTOR"), getenv("USER"), "unknown"),
-		Commit:        firstOf(getenv("PLATFORM_AUDIT_COMMIT"), getenv("GITHUB_SHA")),
+		Commit:        getenv("PLATFORM_AUDIT_COMMIT"),
+		GitHubSHA:     getenv("GITHUB_SHA"),
 		GitHubActions: getenv("GITHUB_ACTIONS") == "true",
 		Timeout:       10 * time.Second,
 	}
@@ -124,10 +126,11 @@ func Run(ctx context.Context, cfg Config, src Source, stdout, stderr io.Writer) 
 	return ExitOK
 }
 
-// commit is the commit the update was made from: the one given, else the one Pulumi recorded with the update,
-// else the project folder's HEAD, else "unknown".
+// commit is the commit the update was made from: the one given, else the one Pulumi recorded with the update
+// (it belongs to that update, where the run's GITHUB_SHA belongs to the run), else GITHUB_SHA, else the project
+// folder's HEAD, else "unknown".
 func commit(cfg Config, u Update) string {
-	if c := firstOf(cfg.Commit, u.Metadata["git.head"]); c != "" {
+	if c := firstOf(cfg.Commit, u.Metadata["git.head"], cfg.GitHubSHA); c != "" {
 		return c
 	}
 	if cfg.Dir != "" {

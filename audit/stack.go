@@ -43,6 +43,15 @@ func (s *Stack) Latest(ctx context.Context) (Update, bool, error) {
 	if len(history) == 0 {
 		return Update{}, false, nil
 	}
+	if history[0].Version == 0 {
+		// A self-managed backend (local files, object storage: the platform's) records no version. Number the
+		// entry by its place in the whole history, as Pulumi Cloud numbers its updates.
+		all, err := s.stack.History(ctx, 0, 0, opthistory.ShowSecrets(false))
+		if err != nil {
+			return Update{}, false, err
+		}
+		history[0].Version = len(all)
+	}
 	u, err := FromSummary(history[0])
 	return u, err == nil, err
 }

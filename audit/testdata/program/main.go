@@ -1,6 +1,6 @@
-// Command program is the smallest stack cmd/audit can report on, for tests/audit_test.go: one ConfigMap,
-// rendered to YAML by the kubernetes provider (no cluster needed), whose data comes from config so that a
-// second update changes it, and the applicationSet output the platform exports, named as the platform names it.
+// Command program is the smallest stack cmd/audit can report on, for tests/audit_test.go: one ConfigMap in the
+// local control plane's default namespace, whose data comes from config so that a second update changes it,
+// and the applicationSet output the platform exports, named as the platform names it.
 package main
 
 import (
@@ -17,16 +17,16 @@ func main() {
 			return v
 		}
 		env := get("environment")
-		render, err := kubernetes.NewProvider(ctx, "render", &kubernetes.ProviderArgs{
-			RenderYamlToDirectory: pulumi.String(get("renderDir")),
+		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{
+			Kubeconfig: pulumi.String(get("kubeconfigPath")),
 		})
 		if err != nil {
 			return err
 		}
 		_, err = corev1.NewConfigMap(ctx, "audited", &corev1.ConfigMapArgs{
-			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("audited"), Namespace: pulumi.String(env + "-apps")},
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("audited-" + ctx.Stack()), Namespace: pulumi.String("default")},
 			Data:     pulumi.StringMap{"revision": pulumi.String(get("revision"))},
-		}, pulumi.Provider(render))
+		}, pulumi.Provider(k8s))
 		if err != nil {
 			return err
 		}
