@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -70,6 +71,11 @@ func PushLoki(ctx context.Context, client *http.Client, base string, e Event) er
 // and the start of the answer's body.
 func send(client *http.Client, req *http.Request, what string) error {
 	resp, err := client.Do(req)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// url.Error repeats the method and URL that what already names.
+		err = ue.Err
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}

@@ -38,13 +38,8 @@ func postSlack(ctx context.Context, client *http.Client, webhook string, e Event
 		return errors.New(slackWhat + " is not a valid URL")
 	}
 	req.Header.Set("Content-Type", "application/json")
-	err = send(client, req, slackWhat)
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		// url.Error prints the whole URL: keep only what went wrong.
-		return errors.New(slackWhat + ": " + ue.Err.Error())
-	}
-	return err
+	// send leaves out the url.Error, which would print the whole URL.
+	return send(client, req, slackWhat)
 }
 
 // redact removes the webhook and its path (the secret part) from err's message, in case anything quoted them.

@@ -219,7 +219,7 @@ func TestAuditEventsForAnUpdate(t *testing.T) {
 	c.must("config", "set", "-s", stack, "revision", "2")
 	c.must("up", "-s", stack, "--yes", "--skip-preview")
 	updated := latestEntry(t, c, stack)
-	assert.Equal(t, map[string]int{"update": 1, "same": 2}, updated.ResourceChanges, "the ConfigMap's data changed")
+	assert.Equal(t, map[string]int{"update": 1, "same": 2}, updated.ResourceChanges, "the ConfigMap's annotation changed")
 	res = runAudit(t, bin, c, stack, receivers(loki, slack)...)
 	require.Equal(t, 0, res.code, res.stderr)
 	assertEvent(t, loki, slack, stack, env, argoApp, updated)

@@ -1,5 +1,6 @@
 // Command program is the smallest stack cmd/audit can report on, for tests/audit_test.go: one ConfigMap in the
-// local control plane's default namespace, whose data comes from config so that a second update changes it,
+// local control plane's default namespace, annotated from config so that a second update changes it in place
+// (a change of a ConfigMap's data would replace it),
 // and the applicationSet output the platform exports, named as the platform names it.
 package main
 
@@ -24,8 +25,11 @@ func main() {
 			return err
 		}
 		_, err = corev1.NewConfigMap(ctx, "audited", &corev1.ConfigMapArgs{
-			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("audited-" + ctx.Stack()), Namespace: pulumi.String("default")},
-			Data:     pulumi.StringMap{"revision": pulumi.String(get("revision"))},
+			Metadata: &metav1.ObjectMetaArgs{
+				Name: pulumi.String("audited-" + ctx.Stack()), Namespace: pulumi.String("default"),
+				Annotations: pulumi.StringMap{"lke-platform/revision": pulumi.String(get("revision"))},
+			},
+			Data: pulumi.StringMap{"purpose": pulumi.String("cmd/audit integration test")},
 		}, pulumi.Provider(k8s))
 		if err != nil {
 			return err
