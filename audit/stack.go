@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/opthistory"
@@ -17,6 +18,9 @@ type Stack struct {
 
 // OpenStack selects the stack of the project in dir.
 func OpenStack(ctx context.Context, dir, name string) (*Stack, error) {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs // messages name the folder, not "."
+	}
 	ws, err := auto.NewLocalWorkspace(ctx, auto.WorkDir(dir))
 	if err != nil {
 		return nil, fmt.Errorf("opening the Pulumi project in %s: %w", dir, err)
