@@ -146,9 +146,13 @@ func TestAccessPackageOnTheLocalControlPlane(t *testing.T) {
 	old["name"], old["subject"] = "old", "old@example.com"
 	setAccessPackages(c, stack, accessPackagesJSON(drillPackage(time.Now().Add(2*time.Hour)), old))
 
+	t.Cleanup(func() {
+		if out, err := c.run(nil, "destroy", "-s", stack, "--yes"); err != nil {
+			t.Errorf("destroy: %v\n%s", err, out)
+		}
+	})
 	out := c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
 	assert.Contains(t, out, `access package "old" (old@example.com, view on sandbox-apps) expired at`, out)
-	t.Cleanup(func() { c.t = t; c.must("destroy", "-s", stack, "--yes") })
 
 	issued := issueAndCheck(t, c, stack, env)
 	_, err := kubectl(t, "get", "serviceaccount", "access-old", "-n", env+"-access")
