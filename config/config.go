@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -76,6 +77,9 @@ type Environment struct {
 	GitOps             GitOps
 	Secrets            Secrets
 	SampleServiceImage string
+	// AccessPackages are the time-limited grants to people (docs/access-control.md), expired ones included:
+	// the program leaves those out.
+	AccessPackages []AccessPackage
 }
 
 // GitOps is the repository Argo CD is registered with.
@@ -148,6 +152,8 @@ type Values func(key string) (value string, ok bool)
 type Source struct {
 	Get      Values
 	IsSecret func(key string) bool
+	// Now is the time access packages' expiries are checked against; nil means time.Now.
+	Now func() time.Time
 }
 
 // Parse validates the raw values of every key in Keys and builds the Environment. baseDir resolves relative
@@ -251,6 +257,11 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 		}
 		env.Namespaces = append(env.Namespaces, full)
 	}
+	now := time.Now
+	if src.Now != nil {
+		now = src.Now
+	}
+	env.AccessPackages = p.accessPackages(env.Name, shortNames, now())
 
 	env.Sizing = p.sizing()
 	env.IngressNamespace = p.dnsLabel("ingressNamespace")
@@ -371,7 +382,7 @@ var Keys = []string{
 	"baselinePool", "gpuPool", "importClusterId", "kubeconfigPath", "kubeconfig", "kubeContext", "namespaces",
 	"servicesPerNamespace", "serviceProfile", "quotaHeadroomPercent", "ingressNamespace", "monitoringNamespace", "tags",
 	"domain", "acmeEmail", "tracing", "gitopsRepoUrl", "gitopsRevision", "sampleServiceImage", "sealedSecretsCertificate",
-	"slackWebhookUrl", "dnsApiToken", "secretBundles",
+	"slackWebhookUrl", "dnsApiToken", "secretBundles", "accessPackages",
 }
 
 // SecretKeys are the keys that must be set with --secret; Pulumi.yaml does not declare them (see secrets).

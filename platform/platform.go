@@ -7,9 +7,11 @@ package platform
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/platform-eng/lke-platform/components/access"
 	"github.com/platform-eng/lke-platform/components/admission"
 	"github.com/platform-eng/lke-platform/components/cluster"
 	"github.com/platform-eng/lke-platform/components/gitops"
@@ -87,6 +89,21 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		namespaces[name] = ns
 		workloadNames = append(workloadNames, ns.Name)
 	}
+
+	// Time-limited access for people (docs/access-control.md): expired packages are left out, so this update
+	// removes their grants.
+	granted := make([]pulumi.Resource, 0, len(env.Namespaces))
+	for _, name := range env.Namespaces {
+		granted = append(granted, namespaces[name])
+	}
+	packages, err := access.New(ctx, env.Name, &access.Args{
+		Environment: env.Name, Labels: env.Labels(), Packages: env.AccessPackages, Now: time.Now(),
+		IngressNamespace: env.IngressNamespace, MonitoringNamespace: env.MonitoringNamespace,
+	}, with(pulumi.DependsOn(granted))...)
+	if err != nil {
+		return err
+	}
+	ctx.Export("accessPackages", packages.Issued)
 
 	// The pack's in-cluster rules as ValidatingAdmissionPolicies: what bypasses Pulumi is refused too. The
 	// platform services' namespaces run upstream controllers and are exempt, as kube-system is.

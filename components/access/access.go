@@ -1,0 +1,168 @@
+// Package access provides the Packages component: the environment's access packages, each a ServiceAccount
+// "access-<name>" and a RoleBinding per granted namespace to Kubernetes' built-in view or edit ClusterRole.
+// Kubernetes RBAC has no expiry, so the end of a package is enforced twice: its tokens are TokenRequest tokens
+// that expire at the package's expiresAt at the latest (scripts/access issues them), and the program leaves an
+// expired package out, so the next update deletes its ServiceAccount (which invalidates every token issued for
+// it) and its RoleBindings. No long-lived token Secret is ever created. docs/access-control.md is the guide.
+package access
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/platform-eng/lke-platform/components/namespace"
+	"github.com/platform-eng/lke-platform/config"
+	"github.com/platform-eng/lke-platform/quota"
+)
+
+// The label and annotation the policy pack checks (policy/access.go), and the record of who asked and where.
+const (
+	PackageLabel        = "platform.lke/access-package"
+	ExpiresAtAnnotation = "platform.lke/expires-at"
+	SubjectAnnotation   = "platform.lke/access-subject"
+	RequestAnnotation   = "platform.lke/access-request"
+)
+
+// ServiceAccountName is the identity of a package: its tokens authenticate as
+// system:serviceaccount:<Namespace(env)>:access-<name>, and its RoleBindings have the same name.
+func ServiceAccountName(pkg string) string { return "access-" + pkg }
+
+// Namespace is where the packages' ServiceAccounts live: "<env>-access", a namespace of their own. Not a
+// workload namespace, because the edit role there can create tokens for (and impersonate) any ServiceAccount of
+// the namespace, and so could mint a token that outlives its package; nothing is ever granted in this one.
+func Namespace(env string) string { return env + "-" + config.AccessNamespaceName }
+
+// sizing keeps the access namespace's quota minimal: it holds ServiceAccounts, never pods.
+var sizing = quota.Sizing{Services: 1, Profile: quota.Profile{
+	CPURequest: resource.MustParse("10m"), CPULimit: resource.MustParse("10m"),
+	MemoryRequest: resource.MustParse("16Mi"), MemoryLimit: resource.MustParse("16Mi"),
+	MinReplicas: 1, MaxReplicas: 1,
+}}
+
+// Args configures the environment's access packages.
+type Args struct {
+	Environment string
+	Labels      map[string]string // the environment's common labels
+	// Packages are the stack's packages, expired ones included: those are left out, with a warning.
+	Packages []config.AccessPackage
+	// Now is the time expiries are compared with (the time of the update).
+	Now time.Time
+	// The guard rails of the access namespace admit the ingress controller and the scrape, as every namespace's.
+	IngressNamespace    string
+	MonitoringNamespace string
+}
+
+// Packages is the environment's access packages in force.
+type Packages struct {
+	pulumi.ResourceState
+
+	// Issued maps each package in force to {serviceAccount, namespace, subject, role, namespaces, expiresAt,
+	// request}: what scripts/access needs to issue its kubeconfig, and the record. The platform exports it as
+	// the stack output "accessPackages".
+	Issued pulumi.MapOutput
+}
+
+// New registers the Packages component. The access namespace exists only while some package is in force.
+// Pass pulumi.DependsOn the granted workload namespaces in opts.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Packages, error) {
+	c := &Packages{}
+	if err := ctx.RegisterComponentResource("platform:access:Packages", name, c, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(c)
+	active, expired := Split(args.Packages, args.Now)
+	for _, p := range expired {
+		if err := ctx.Log.Warn(ExpiredMessage(p), &pulumi.LogArgs{Resource: c}); err != nil {
+			return nil, err
+		}
+	}
+
+	issued := pulumi.Map{}
+	if len(active) > 0 {
+		ns, err := namespace.New(ctx, Namespace(args.Environment), &namespace.Args{
+			Name: Namespace(args.Environment), Labels: args.Labels, Sizing: sizing,
+			IngressNamespace: args.IngressNamespace, MonitoringNamespace: args.MonitoringNamespace,
+		}, child)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range active {
+			if err := register(ctx, args, ns, p, child); err != nil {
+				return nil, err
+			}
+			issued[p.Name] = pulumi.ToMap(map[string]any{
+				"serviceAccount": ServiceAccountName(p.Name), "namespace": Namespace(args.Environment),
+				"subject": p.Subject, "role": p.Role, "namespaces": p.Namespaces,
+				"expiresAt": p.ExpiresAt.Format(time.RFC3339), "request": p.Request,
+			})
+		}
+	}
+	c.Issued = issued.ToMapOutput()
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"issued": c.Issued})
+}
+
+// register makes one package's ServiceAccount and RoleBindings, each labelled and annotated with its expiry.
+func register(ctx *pulumi.Context, args *Args, ns *namespace.Namespace, p config.AccessPackage, child pulumi.ResourceOption) error {
+	labels := pulumi.StringMap{PackageLabel: pulumi.String(p.Name)}
+	for k, v := range args.Labels {
+		labels[k] = pulumi.String(v)
+	}
+	annotations := pulumi.StringMap{
+		ExpiresAtAnnotation: pulumi.String(p.ExpiresAt.Format(time.RFC3339)),
+		SubjectAnnotation:   pulumi.String(p.Subject),
+		RequestAnnotation:   pulumi.String(p.Request),
+	}
+	saName := ServiceAccountName(p.Name)
+	sa, err := corev1.NewServiceAccount(ctx, args.Environment+"-"+saName, &corev1.ServiceAccountArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name: pulumi.String(saName), Namespace: ns.Name, Labels: labels, Annotations: annotations,
+		},
+		// Nothing runs as a package: its only tokens are the ones scripts/access requests, which expire.
+		AutomountServiceAccountToken: pulumi.Bool(false),
+	}, child)
+	if err != nil {
+		return err
+	}
+	for _, granted := range p.Namespaces {
+		if _, err := rbacv1.NewRoleBinding(ctx, args.Environment+"-"+saName+"-"+granted, &rbacv1.RoleBindingArgs{
+			Metadata: &metav1.ObjectMetaArgs{
+				Name: pulumi.String(saName), Namespace: pulumi.String(granted), Labels: labels, Annotations: annotations,
+			},
+			RoleRef: &rbacv1.RoleRefArgs{
+				ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("ClusterRole"), Name: pulumi.String(p.Role),
+			},
+			Subjects: rbacv1.SubjectArray{&rbacv1.SubjectArgs{
+				Kind: pulumi.String("ServiceAccount"), Name: sa.Metadata.Name().Elem(), Namespace: sa.Metadata.Namespace().Elem(),
+			}},
+		}, child); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Split separates the packages in force at now from the expired ones, keeping their order.
+func Split(packages []config.AccessPackage, now time.Time) (active, expired []config.AccessPackage) {
+	for _, p := range packages {
+		if p.Expired(now) {
+			expired = append(expired, p)
+		} else {
+			active = append(active, p)
+		}
+	}
+	return active, expired
+}
+
+// ExpiredMessage is the warning an update prints for a package it leaves out.
+func ExpiredMessage(p config.AccessPackage) string {
+	return fmt.Sprintf("access package %q (%s, %s on %s) expired at %s: it is left out, so this update deletes its "+
+		"ServiceAccount and RoleBindings; remove it from %s:accessPackages", p.Name, p.Subject, p.Role,
+		strings.Join(p.Namespaces, ", "), p.ExpiresAt.Format(time.RFC3339), config.Namespace)
+}

@@ -1,0 +1,198 @@
+//go:build integration
+
+package tests
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+)
+
+// accessPackageConfig is the accessPackages value of the e2e stack (JSON): package "drill", view on apps,
+// expiring in 2 hours. The key is declared an array in Pulumi.yaml, so the CLI refuses it as a plain string:
+// set it with setAccessPackages.
+func accessPackageConfig() string {
+	return accessPackagesJSON(drillPackage(time.Now().Add(2 * time.Hour)))
+}
+
+func drillPackage(expiresAt time.Time) map[string]any {
+	return map[string]any{
+		"name": "drill", "subject": "drill@example.com", "role": "view", "namespaces": []string{"apps"},
+		"expiresAt": expiresAt.UTC().Format(time.RFC3339),
+		"request":   "https://example.slack.com/archives/C0PLATFORMACCESS/p1772442000000100",
+	}
+}
+
+func accessPackagesJSON(packages ...map[string]any) string {
+	b, err := json.Marshal(packages)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// setAccessPackages sets the stack's accessPackages to value (JSON) as structured config, as `pulumi config
+// set --path` would field by field: `pulumi config set` would store a string, which the declared type refuses.
+func setAccessPackages(c *cli, stack, value string) {
+	c.t.Helper()
+	var parsed any
+	require.NoError(c.t, json.Unmarshal([]byte(value), &parsed))
+	entry, err := json.Marshal(map[string]any{"accessPackages": map[string]any{"value": value, "objectValue": parsed, "secret": false}})
+	require.NoError(c.t, err)
+	c.must("config", "set-all", "-s", stack, "--json", string(entry))
+}
+
+// accessScript runs scripts/access of this clone on the project of c, with c's backend.
+func accessScript(c *cli, args ...string) (string, error) {
+	c.t.Helper()
+	full := append([]string{args[0], "-dir", c.dir}, args[1:]...)
+	cmd := exec.Command(filepath.Join(repoRoot(), "scripts", "access"), full...)
+	cmd.Dir, cmd.Env = c.dir, c.env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// checkAccess issues the kubeconfig of the stack's package "drill" (view on <env>-apps) with scripts/access
+// and proves what it can do, and for how long.
+func checkAccess(t *testing.T, c *cli, stack, env string) {
+	t.Helper()
+	issueAndCheck(t, c, stack, env)
+}
+
+// issueAndCheck is checkAccess; it returns the issued kubeconfig's path.
+func issueAndCheck(t *testing.T, c *cli, stack, env string) string {
+	t.Helper()
+	c.t = t
+	var packages map[string]struct {
+		ExpiresAt string `json:"expiresAt"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(c.must("stack", "output", "accessPackages", "--json", "-s", stack)), &packages))
+	require.Contains(t, packages, "drill", "the stack output accessPackages")
+	expiresAt, err := time.Parse(time.RFC3339, packages["drill"].ExpiresAt)
+	require.NoError(t, err)
+
+	list, err := accessScript(c, "list", stack)
+	require.NoError(t, err, list)
+	assert.Regexp(t, `drill\s+drill@example.com\s+view\s+`+env+`-apps\s+\S+\s+in force, `, list)
+
+	issued := filepath.Join(t.TempDir(), "drill.kubeconfig")
+	out, err := accessScript(c, "issue", stack, "drill", issued)
+	require.NoError(t, err, out)
+	st, err := os.Stat(issued)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "the issued kubeconfig is private")
+	assert.Contains(t, out, "its token expires at ")
+
+	var kubeconfigFile struct {
+		Users []struct {
+			User map[string]any `yaml:"user"`
+		} `yaml:"users"`
+	}
+	b, err := os.ReadFile(issued)
+	require.NoError(t, err)
+	require.NoError(t, yaml.Unmarshal(b, &kubeconfigFile))
+	require.Len(t, kubeconfigFile.Users, 1)
+	assert.Len(t, kubeconfigFile.Users[0].User, 1, "a token and nothing of the admin's credentials")
+	token, _ := kubeconfigFile.Users[0].User["token"].(string)
+	require.NotEmpty(t, token)
+	assert.NotContains(t, out, token, "the token is never printed")
+
+	// The API server enforces the token's expiry: at most 24 hours, and not after the package's.
+	parts := strings.Split(token, ".")
+	require.Len(t, parts, 3, "a JWT")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var claims struct {
+		Exp int64 `json:"exp"`
+		Sub string
+	}
+	require.NoError(t, json.Unmarshal(payload, &claims))
+	exp := time.Unix(claims.Exp, 0)
+	assert.False(t, exp.After(time.Now().Add(24*time.Hour)), "token exp %s is more than 24 h ahead", exp)
+	assert.False(t, exp.After(expiresAt), "token exp %s is after the package's expiresAt %s", exp, expiresAt)
+	assert.True(t, exp.After(time.Now()), "token exp %s has passed", exp)
+	assert.Equal(t, "system:serviceaccount:"+env+"-access:access-drill", claims.Sub)
+
+	canI := func(verb, resource, ns string) string {
+		cmd := exec.Command("kubectl", "auth", "can-i", verb, resource, "-n", ns, "--kubeconfig", issued)
+		out, _ := cmd.Output() // "no" exits 1
+		return strings.TrimSpace(string(out))
+	}
+	assert.Equal(t, "yes", canI("list", "pods", env+"-apps"))
+	assert.Equal(t, "no", canI("create", "deployments", env+"-apps"))
+	assert.Equal(t, "no", canI("list", "secrets", "kube-system"))
+	assert.Equal(t, "no", canI("list", "secrets", env+"-apps"), "view does not read secrets")
+	return issued
+}
+
+// TestAccessPackageOnTheLocalControlPlane deploys tests/accessprogram (the platform's Namespace and access
+// components) with the pack: a package in force is issued and can do what its role allows; an expired one is
+// left out with a warning; removing a package from the config and updating revokes the tokens already issued
+// (their ServiceAccount is deleted); the docs' `pulumi config set --path` commands add one back.
+func TestAccessPackageOnTheLocalControlPlane(t *testing.T) {
+	c := newCLI(t, "tests/accessprogram")
+	const stack, env = "access-local", "sandbox"
+	c.stack(stack, "environment="+env, "kubeconfigPath="+kubeconfig)
+	old := drillPackage(time.Now().Add(-time.Hour))
+	old["name"], old["subject"] = "old", "old@example.com"
+	setAccessPackages(c, stack, accessPackagesJSON(drillPackage(time.Now().Add(2*time.Hour)), old))
+
+	t.Cleanup(func() {
+		if out, err := c.run(nil, "destroy", "-s", stack, "--yes"); err != nil {
+			t.Errorf("destroy: %v\n%s", err, out)
+		}
+	})
+	out := c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
+	assert.Contains(t, out, `access package "old" (old@example.com, view on sandbox-apps) expired at`, out)
+
+	issued := issueAndCheck(t, c, stack, env)
+	_, err := kubectl(t, "get", "serviceaccount", "access-old", "-n", env+"-access")
+	require.Error(t, err, "nothing is made for an expired package")
+	c.t = t
+	c.must("preview", "-s", stack, "--expect-no-changes", "--policy-pack", policyPack)
+
+	out, err = accessScript(c, "issue", stack, "old")
+	require.Error(t, err, out)
+	assert.Contains(t, out, "package old of stack access-local is not in force: expired, removed", out)
+
+	// Revocation: out of the config, up, and the token issued before is refused at once.
+	c.must("config", "rm", "-s", stack, "--path", "accessPackages[0]")
+	out = c.must("preview", "-s", stack, "--diff", "--policy-pack", policyPack)
+	assert.Contains(t, out, "- kubernetes:core/v1:ServiceAccount", out)
+	c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
+	refused, err := exec.Command("kubectl", "auth", "can-i", "list", "pods", "-n", env+"-apps", "--kubeconfig", issued).CombinedOutput()
+	require.Error(t, err, "a token of a deleted package still works: %s", refused)
+	assert.Contains(t, string(refused), "Unauthorized")
+
+	// The docs' commands (docs/access-control.md), for this stack.
+	c.must("config", "rm", "-s", stack, "accessPackages")
+	expires := time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
+	for _, kv := range [][2]string{
+		{"accessPackages[0].name", "drill"},
+		{"accessPackages[0].subject", "drill@example.com"},
+		{"accessPackages[0].role", "view"},
+		{"accessPackages[0].namespaces[0]", "apps"},
+		{"accessPackages[0].expiresAt", expires},
+		{"accessPackages[0].request", "https://example.slack.com/archives/C0PLATFORMACCESS/p1772442000000100"},
+	} {
+		c.must("config", "set", "-s", stack, "--path", kv[0], kv[1])
+	}
+	c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
+	issueAndCheck(t, c, stack, env)
+
+	// More than 24 hours is refused before anything is registered.
+	c.must("config", "set", "-s", stack, "--path", "accessPackages[0].expiresAt", time.Now().Add(25*time.Hour).UTC().Format(time.RFC3339))
+	out, err = c.run(nil, "preview", "-s", stack, "--policy-pack", policyPack)
+	require.Error(t, err, out)
+	assert.Contains(t, out, "accessPackages[0].expiresAt", out)
+	assert.Contains(t, out, "access packages expire within 24 hours", out)
+}
