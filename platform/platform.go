@@ -99,7 +99,10 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 	packages, err := access.New(ctx, env.Name, &access.Args{
 		Environment: env.Name, Labels: env.Labels(), Packages: env.AccessPackages, Now: time.Now(),
 		IngressNamespace: env.IngressNamespace, MonitoringNamespace: env.MonitoringNamespace,
-	}, with(pulumi.DependsOn(granted))...)
+	}, append(with(pulumi.DependsOn(granted)),
+		// Never protected, production included: a package's grants must go when it expires or is revoked (the
+		// pack exempts this component, policy/protection.go).
+		pulumi.Protect(false))...)
 	if err != nil {
 		return err
 	}

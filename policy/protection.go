@@ -12,7 +12,17 @@ import (
 const (
 	stackRootType  = "pulumi:pulumi:Stack"
 	lkeClusterType = "linode:index/lkeCluster:LkeCluster"
+	// accessPackagesType is the component of people's access packages (components/access). Everything under it
+	// is made to be removed: a package's grants go when it expires or is revoked, so it is never protected.
+	accessPackagesType = "platform:access:Packages"
 )
+
+// underAccessPackages reports whether the resource's URN has the access packages component among its parents: a
+// URN's type part is the chain of parent types, "parent$child$type" (urn:pulumi:stack::project::types::name).
+func underAccessPackages(urn string) bool {
+	parts := strings.SplitN(urn, "::", 4)
+	return len(parts) == 4 && slices.Contains(strings.Split(parts[2], "$"), accessPackagesType)
+}
 
 var (
 	protectedEnvironments = environmentsSetting("Environments whose every resource must be protected.", production)
@@ -38,7 +48,7 @@ func protectionPolicy(stack Stack) policyx.ResourceValidationPolicy {
 		ConfigSchema:     configSchema(protectedEnvironments, unprotectedTypes),
 		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
 			r := args.Resource
-			if r.Options.Protect || isDefaultProvider(r) {
+			if r.Options.Protect || isDefaultProvider(r) || underAccessPackages(r.URN) {
 				return nil
 			}
 			envs, err := protectedEnvironments.from(args.Config)

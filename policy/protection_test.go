@@ -25,6 +25,12 @@ func TestProtectionPolicy(t *testing.T) {
 	assert.Empty(t, checkResource(t, protectionPolicy(stackFor("staging", false)), lke, nil), "only production")
 	assert.Empty(t, checkResource(t, prod, ns, map[string]any{"exemptTypes": []any{namespaceType}}), "configured exemption")
 
+	grant := res("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "access-drill-production-apps", nil)
+	grant.URN = "urn:pulumi:production::lke-platform::platform:access:Packages$kubernetes:rbac.authorization.k8s.io/v1:RoleBinding::access-drill-production-apps"
+	assert.Empty(t, checkResource(t, prod, grant, nil), "access packages are removed when they expire")
+	grant.URN = "urn:pulumi:production::lke-platform::platform:namespace:Namespace$kubernetes:rbac.authorization.k8s.io/v1:RoleBinding::access-drill"
+	assert.Len(t, checkResource(t, prod, grant, nil), 1, "only under the access packages component")
+
 	got := checkResource(t, prod, lke, nil)
 	require.Len(t, got, 1)
 	assert.Contains(t, got[0], `linode:index/lkeCluster:LkeCluster "production": is the production LKE cluster and is not protected`)
