@@ -5,25 +5,58 @@
 package rollback
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 )
+
+// Value is one configuration value as the CLI prints it with --json (`pulumi config`, `pulumi stack history`):
+// a string, or for a structured key its JSON text and the decoded object.
+type Value struct {
+	Value  string `json:"value"`
+	Object any    `json:"objectValue,omitempty"`
+	Secret bool   `json:"secret"`
+}
+
+// Config is a stack's configuration, by fully qualified key ("lke-platform:tracing").
+type Config map[string]Value
+
+// Update is one entry of `pulumi stack history --json`.
+type Update struct {
+	Version     int               `json:"version"`
+	Kind        string            `json:"kind"`
+	Result      string            `json:"result"`
+	StartTime   string            `json:"startTime"`
+	Environment map[string]string `json:"environment"`
+	Config      Config            `json:"config"`
+}
+
+// same compares two values; structured ones by what they hold, not by how their JSON text is spaced.
+func same(a, b Value) bool {
+	if a.Secret != b.Secret || (a.Object == nil) != (b.Object == nil) {
+		return false
+	}
+	if a.Object == nil {
+		return a.Value == b.Value
+	}
+	ja, _ := json.Marshal(a.Object)
+	jb, _ := json.Marshal(b.Object)
+	return string(ja) == string(jb)
+}
 
 // Change is one configuration key to set back, or to remove because the target update did not have it.
 type Change struct {
 	Key    string
-	From   auto.ConfigValue // the stack's value now; zero when the key is not set now
-	To     auto.ConfigValue // the value the target update ran with; zero for a removal
+	From   Value // the stack's value now; zero when the key is not set now
+	To     Value // the value the target update ran with; zero for a removal
 	Remove bool
 }
 
 // String describes the change without ever showing a secret value.
 func (c Change) String() string {
-	show := func(v auto.ConfigValue) string {
+	show := func(v Value) string {
 		if v.Secret {
 			return "[secret]"
 		}
@@ -32,7 +65,7 @@ func (c Change) String() string {
 	switch {
 	case c.Remove:
 		return fmt.Sprintf("remove %s (now %s)", c.Key, show(c.From))
-	case c.From == (auto.ConfigValue{}):
+	case c.From.Value == "" && c.From.Object == nil && !c.From.Secret:
 		return fmt.Sprintf("set    %s = %s (not set now)", c.Key, show(c.To))
 	case c.From.Secret || c.To.Secret:
 		return fmt.Sprintf("set    %s = %s (the secret differs)", c.Key, show(c.To))
@@ -42,11 +75,11 @@ func (c Change) String() string {
 }
 
 // Plan lists, in key order, what turns the current configuration into the target's.
-func Plan(current, target auto.ConfigMap) []Change {
+func Plan(current, target Config) []Change {
 	var changes []Change
 	for _, key := range slices.Sorted(maps.Keys(target)) {
 		want := target[key]
-		if have, ok := current[key]; !ok || have != want {
+		if have, ok := current[key]; !ok || !same(have, want) {
 			changes = append(changes, Change{Key: key, From: current[key], To: want})
 		}
 	}
@@ -60,8 +93,8 @@ func Plan(current, target auto.ConfigMap) []Change {
 }
 
 // Target finds version in a stack's history and checks that it is an update that succeeded: the state to go
-// back to. history is what auto.Stack.History returns.
-func Target(history []auto.UpdateSummary, version int) (auto.UpdateSummary, error) {
+// back to.
+func Target(history []Update, version int) (Update, error) {
 	for _, h := range history {
 		if h.Version != version {
 			continue
@@ -78,7 +111,7 @@ func Target(history []auto.UpdateSummary, version int) (auto.UpdateSummary, erro
 			versions = append(versions, fmt.Sprint(h.Version))
 		}
 	}
-	return auto.UpdateSummary{}, fmt.Errorf("version %d is not in the stack's history; updates that succeeded: %s",
+	return Update{}, fmt.Errorf("version %d is not in the stack's history; updates that succeeded: %s",
 		version, strings.Join(versions, ", "))
 }
 

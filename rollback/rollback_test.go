@@ -3,19 +3,18 @@ package rollback
 import (
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestPlanSetsBackChangedAndMissingKeysAndRemovesNewOnes(t *testing.T) {
-	current := auto.ConfigMap{
+	current := Config{
 		"lke-platform:environment":        {Value: "development"},
 		"lke-platform:sampleServiceImage": {Value: "ghcr.io/platform-eng/sample-service:0.1.1"},
 		"lke-platform:slackWebhookUrl":    {Value: "https://hooks.example/new", Secret: true},
 		"lke-platform:tracing":            {Value: "true"},
 	}
-	target := auto.ConfigMap{
+	target := Config{
 		"lke-platform:environment":        {Value: "development"},
 		"lke-platform:sampleServiceImage": {Value: "ghcr.io/platform-eng/sample-service:0.1.0"},
 		"lke-platform:slackWebhookUrl":    {Value: "https://hooks.example/old", Secret: true},
@@ -36,10 +35,17 @@ func TestPlanSetsBackChangedAndMissingKeysAndRemovesNewOnes(t *testing.T) {
 		assert.NotContains(t, l, "hooks.example", "a secret value is shown")
 	}
 	assert.Empty(t, Plan(target, target), "nothing to do at the target")
+
+	// Structured values compare by content: the stack file and the history space their JSON differently.
+	packages := func(text string) Value {
+		return Value{Value: text, Object: []any{map[string]any{"name": "drill", "role": "view"}}}
+	}
+	assert.Empty(t, Plan(Config{"k": packages(`[{"name":"drill","role":"view"}]`)},
+		Config{"k": packages(`[{"name": "drill", "role": "view"}]`)}))
 }
 
 func TestTargetMustBeASucceededUpdate(t *testing.T) {
-	history := []auto.UpdateSummary{
+	history := []Update{
 		{Version: 4, Kind: "update", Result: "failed"},
 		{Version: 3, Kind: "refresh", Result: "succeeded"},
 		{Version: 2, Kind: "update", Result: "succeeded"},

@@ -6,14 +6,12 @@
 package main
 
 import (
-	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
 	"github.com/platform-eng/lke-platform/rollback"
 )
@@ -28,20 +26,16 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: rollback -stack STACK -to VERSION [-dir DIR] [-dry-run]")
 		os.Exit(2)
 	}
-	if err := run(context.Background(), *stackName, *version, *dir, *dryRun); err != nil {
+	if err := run(*stackName, *version, *dir, *dryRun); err != nil {
 		fmt.Fprintf(os.Stderr, "rollback of stack %s: %v\n", *stackName, err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, stackName string, version int, dir string, dryRun bool) error {
-	stack, err := auto.SelectStackLocalSource(ctx, stackName, dir)
-	if err != nil {
-		return fmt.Errorf("selecting the stack in %s: %w", dir, err)
-	}
+func run(stackName string, version int, dir string, dryRun bool) error {
 	// Secrets are decrypted in memory to compare and set them back; rollback.Change never prints them.
-	history, err := stack.History(ctx, 0, 0)
-	if err != nil {
+	var history []rollback.Update
+	if err := pulumiJSON(dir, &history, "stack", "history", "--stack", stackName, "--json", "--show-secrets"); err != nil {
 		return fmt.Errorf("reading its history: %w", err)
 	}
 	target, err := rollback.Target(history, version)
@@ -51,8 +45,8 @@ func run(ctx context.Context, stackName string, version int, dir string, dryRun 
 	if err := rollback.CheckCommit(version, target.Environment["git.head"], head(dir)); err != nil {
 		return err
 	}
-	current, err := stack.GetAllConfig(ctx)
-	if err != nil {
+	var current rollback.Config
+	if err := pulumiJSON(dir, &current, "config", "--stack", stackName, "--json", "--show-secrets"); err != nil {
 		return fmt.Errorf("reading its configuration: %w", err)
 	}
 	changes := rollback.Plan(current, target.Config)
@@ -76,21 +70,48 @@ func run(ctx context.Context, stackName string, version int, dir string, dryRun 
 	return nil
 }
 
-// apply makes one change with the pulumi CLI. A value goes through stdin, never the command line, where a secret
-// would show in the process list (auto's SetConfig passes it as an argument).
+// pulumiJSON runs the pulumi CLI in dir and decodes its JSON output into v.
+func pulumiJSON(dir string, v any, args ...string) error {
+	cmd := exec.Command("pulumi", args...)
+	cmd.Dir = dir
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("pulumi %s: %w: %s", args[0], err, strings.TrimSpace(stderr.String()))
+	}
+	return json.Unmarshal(out, v)
+}
+
+// apply makes one change with the pulumi CLI. A string value goes through stdin, never the command line, where a
+// secret would show in the process list. A structured value is set whole with set-all --json, which takes it as
+// an argument: that is refused for a secret one, which has to be set by hand.
 func apply(stackName, dir string, c rollback.Change) error {
-	args := []string{"config", "rm", "--stack", stackName, c.Key}
-	if !c.Remove {
+	var args []string
+	var stdin string
+	switch {
+	case c.Remove:
+		args = []string{"config", "rm", "--stack", stackName, c.Key}
+	case c.To.Object != nil && c.To.Secret:
+		return fmt.Errorf("a structured secret cannot be set back without showing it on a command line; " +
+			"set it by hand: pulumi config set --secret --path '<key>.<field>' < FILE")
+	case c.To.Object != nil:
+		entry, err := json.Marshal(map[string]any{c.Key: map[string]any{"value": c.To.Value, "objectValue": c.To.Object, "secret": false}})
+		if err != nil {
+			return err
+		}
+		args = []string{"config", "set-all", "--stack", stackName, "--json", string(entry)}
+	default:
 		mode := "--plaintext"
 		if c.To.Secret {
 			mode = "--secret"
 		}
-		args = []string{"config", "set", "--stack", stackName, mode, c.Key}
+		args, stdin = []string{"config", "set", "--stack", stackName, mode, c.Key}, c.To.Value
 	}
 	cmd := exec.Command("pulumi", args...)
-	cmd.Dir, cmd.Stdin = dir, strings.NewReader(c.To.Value)
+	cmd.Dir, cmd.Stdin = dir, strings.NewReader(stdin)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("pulumi %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("pulumi %s %s: %w: %s", args[0], args[1], err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
