@@ -10,8 +10,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
-// Collector turns the engine events of a refresh preview into drifted resources and keeps the error
-// diagnostics, which explain a failed check.
+// Collector turns the engine events of a refresh preview into drifted resources and keeps the diagnostics
+// that explain a failed check.
 //
 // A refresh step is announced by a ResourcePreEvent with op "refresh"; its outcome comes in the
 // ResOutputsEvent, whose op is "same", "update" (the object differs from what the program declares; Diffs and
@@ -26,8 +26,17 @@ type Collector struct {
 func (c *Collector) Add(e events.EngineEvent) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if d := e.DiagnosticEvent; d != nil && d.Severity == "error" {
-		if msg := strings.TrimSpace(d.Message); msg != "" && !slices.Contains(c.errors, msg) {
+	if d := e.DiagnosticEvent; d != nil {
+		// Errors explain a failure; the provider reports why a cluster is unreachable as a warning.
+		msg := strings.TrimSpace(d.Message)
+		explains := d.Severity == "error" || d.Severity == "warning" && strings.Contains(msg, "unreachable")
+		if explains && msg != "" && !slices.Contains(c.errors, msg) {
+			c.errors = append(c.errors, msg)
+		}
+	}
+	if e.Error != nil {
+		// The event stream itself broke (the CLI died, or sent what the SDK could not decode).
+		if msg := "reading the engine events: " + e.Error.Error(); !slices.Contains(c.errors, msg) {
 			c.errors = append(c.errors, msg)
 		}
 	}
@@ -70,7 +79,8 @@ func (c *Collector) Report(stack, environment string) *Report {
 	return r
 }
 
-// Errors returns the error diagnostics of the run, in order, without duplicates.
+// Errors returns the diagnostics that explain a failure (errors, unreachable-cluster warnings), in order,
+// without duplicates.
 func (c *Collector) Errors() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
