@@ -31,8 +31,8 @@ func Check(ctx context.Context, stack, dir string) (*Report, error) {
 	}
 	s, err := auto.SelectStackLocalSource(ctx, stack, abs, auto.EnvVars(providerEnv))
 	if err != nil {
-		return nil, fmt.Errorf("selecting stack %q of the project in %s: %w; check -dir (the folder of Pulumi.yaml), "+
-			"the backend login (PULUMI_BACKEND_URL) and that the stack exists (pulumi stack ls)", stack, abs, err)
+		return nil, fmt.Errorf("selecting stack %q of the project in %s failed: check -dir (the folder of Pulumi.yaml), "+
+			"the backend login (PULUMI_BACKEND_URL) and that the stack exists (pulumi stack ls)\n%s", stack, abs, indent(cliMessage(err)))
 	}
 	environment := ""
 	if v, err := s.GetConfig(ctx, "environment"); err == nil {
@@ -66,7 +66,7 @@ func Check(ctx context.Context, stack, dir string) (*Report, error) {
 func checkError(stack string, diagnostics []string, err error) error {
 	detail := strings.Join(diagnostics, "\n")
 	if detail == "" {
-		detail = err.Error()
+		detail = cliMessage(err)
 	}
 	hint := "check the backend login (PULUMI_BACKEND_URL), the passphrase (PULUMI_CONFIG_PASSPHRASE or _FILE) " +
 		"and the stack's provider credentials, then run `pulumi refresh --preview-only -s " + stack + "` to see the error in full"
@@ -79,4 +79,14 @@ func checkError(stack string, diagnostics []string, err error) error {
 
 func indent(s string) string {
 	return "    " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n    ")
+}
+
+// cliMessage is what the pulumi CLI said on stderr when the Automation API reports a failed command (its errors
+// carry the exit code, stdout and stderr), else the error itself.
+func cliMessage(err error) string {
+	msg := err.Error()
+	if _, stderr, ok := strings.Cut(msg, "\nstderr: "); ok && strings.TrimSpace(stderr) != "" {
+		return strings.TrimSpace(stderr)
+	}
+	return msg
 }

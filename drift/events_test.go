@@ -2,6 +2,7 @@ package drift
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
@@ -136,9 +137,11 @@ func TestCheckError(t *testing.T) {
 	assert.Contains(t, err.Error(), "kubeconfigPath")
 	assert.Contains(t, err.Error(), "\n    Preview failed: failed to read resource state due to unreachable cluster.")
 
-	err = checkError("staging", nil, errors.New("failed to preview refresh: exit status 255\nstderr: error: decrypting secret"))
+	err = checkError("staging", nil, errors.New("failed to preview refresh: exit status 255\ncode: 255\nstdout: \nstderr: error: decrypting secret\n"))
 	assert.Contains(t, err.Error(), `stack "staging"`)
 	assert.Contains(t, err.Error(), "PULUMI_CONFIG_PASSPHRASE")
 	assert.Contains(t, err.Error(), "pulumi refresh --preview-only -s staging")
-	assert.Contains(t, err.Error(), "\n    stderr: error: decrypting secret", "the CLI's error when the engine said nothing")
+	assert.True(t, strings.HasSuffix(err.Error(), "\n    error: decrypting secret"), "the CLI's error when the engine said nothing: %v", err)
+
+	assert.Equal(t, "plain failure", cliMessage(errors.New("plain failure")))
 }
