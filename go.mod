@@ -32,6 +32,12 @@ require (
 )
 
 require (
+	github.com/fsnotify/fsnotify v1.6.0 // indirect
+	github.com/nxadm/tail v1.4.11 // indirect
+	gopkg.in/tomb.v1 v1.0.0-20141024135613-dd632973f1e7 // indirect
+)
+
+require (
 	k8s.io/client-go v0.37.2
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
