@@ -28,9 +28,10 @@ const sampleDeployment = "sample-service"
 // TestPlatformDeploysEndToEnd deploys one environment's whole platform onto the local control plane twice, in
 // the same run: first the rendered YAML with kubectl apply, then the program with pulumi up, each timed from its
 // start to the sample service's Deployment being Available (the spec allows 5 minutes). Then a second up must
-// change nothing (nor a refresh), the admission policies must refuse what bypasses Pulumi, the state and outputs
-// must hold no secret in plain text, the sealed bundle must open with the controller's key, and destroy must
-// leave nothing behind.
+// change nothing (nor a refresh) and the admission policies must refuse what bypasses Pulumi. The operations
+// run on the deployed stack: drift detection, the rollback drill, the audit event, an access package. Last, the
+// state and outputs must hold no secret in plain text, the sealed bundle must open with the controller's key,
+// and destroy must leave nothing behind.
 func TestPlatformDeploysEndToEnd(t *testing.T) {
 	const env = "development"
 	ns := env + "-apps"
@@ -42,6 +43,7 @@ func TestPlatformDeploysEndToEnd(t *testing.T) {
 	c := newCLI(t, "")
 	stack := "e2e-" + env
 	c.platformStack(stack, env)
+	setAccessPackages(c, stack, accessPackageConfig())
 	// Timed, not asserted: on a loaded machine the same up takes several times longer. The figure says how it
 	// compares with the spec's 5 minutes; the watch's own limit only catches a Deployment that never comes up.
 	start := time.Now()
@@ -64,7 +66,12 @@ func TestPlatformDeploysEndToEnd(t *testing.T) {
 	c.must("up", "-s", stack, "--yes", "--expect-no-changes", "--policy-pack", policyPack)
 	c.must("refresh", "-s", stack, "--yes", "--expect-no-changes")
 
+	// Operations on the deployed stack (issue 5): drift found and restored, the rollback drill, the audit event
+	// of the latest update (the drill's rollback), an access package issued and used.
+	t.Run("drift", func(t *testing.T) { checkDrift(t, c, stack, env) })
 	t.Run("rollback drill", func(t *testing.T) { rollbackDrill(t, c, stack, ns) })
+	t.Run("audit", func(t *testing.T) { checkAudit(t, c, stack, env) })
+	t.Run("access package", func(t *testing.T) { checkAccess(t, c, stack, env) })
 
 	// No secret in plain text: not in the exported state, not in the outputs, not in any file of the backend.
 	export := c.must("stack", "export", "-s", stack)
