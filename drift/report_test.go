@@ -77,5 +77,5 @@ func TestExitCode(t *testing.T) {
 		assert.Equal(t, tc.severity, r.Severity(), tc.name)
 		assert.Equal(t, tc.code, r.ExitCode(), tc.name)
 	}
-	assert.Equal(t, []int{0, 1, 2}, []int{ExitClean, ExitFailed, ExitMajor}, "the contract in CONTRACTS.md and the runbook")
+	assert.Equal(t, []int{0, 1, 2}, []int{ExitClean, ExitFailed, ExitMajor}, "the exit codes the runbook and the drift workflow rely on")
 }
