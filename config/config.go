@@ -8,6 +8,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/mail"
 	"net/url"
 	"os"
@@ -168,7 +169,7 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 	defaultRegion := p.oneOf("defaultRegion", Regions)
 	overrides := map[string]string{}
 	p.object("regionOverrides", &overrides, false)
-	for _, name := range sortedKeys(overrides) {
+	for _, name := range slices.Sorted(maps.Keys(overrides)) {
 		key := "regionOverrides." + name
 		if !slices.Contains(Environments, name) {
 			p.fail(key, name, "an environment: "+strings.Join(Environments, ", "))
@@ -343,14 +344,14 @@ func (p *parser) secrets(baseDir string) Secrets {
 		p.fail("secretBundles", "(secret, not shown)", `a JSON object {"<bundle>": {"<key>": "<value>"}} of strings`)
 		return s
 	}
-	for _, name := range sortedKeys(s.Bundles) {
+	for _, name := range slices.Sorted(maps.Keys(s.Bundles)) {
 		if !dnsLabel.MatchString(name) {
 			p.fail("secretBundles", name, "bundle names that are DNS labels (they name a Secret)")
 		}
 		if len(s.Bundles[name]) == 0 {
 			p.fail("secretBundles."+name, "{}", "at least one key")
 		}
-		for _, key := range sortedKeys(s.Bundles[name]) {
+		for _, key := range slices.Sorted(maps.Keys(s.Bundles[name])) {
 			if !secretKey.MatchString(key) {
 				p.fail("secretBundles."+name, key, "keys of letters, digits, '-', '_' and '.' (a Secret's keys)")
 			}
@@ -580,13 +581,4 @@ func (p *parser) sizing() quota.Sizing {
 		}
 	}
 	return s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

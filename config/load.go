@@ -3,7 +3,9 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -33,5 +35,5 @@ func stackKeys() []string {
 	if err := json.Unmarshal([]byte(os.Getenv(pulumi.EnvConfig)), &all); err != nil {
 		return nil // unit tests under mocks: nothing to check
 	}
-	return sortedKeys(all)
+	return slices.Sorted(maps.Keys(all))
 }

@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -178,7 +179,7 @@ func (p project) list(stack string, stdout io.Writer, now time.Time) error {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, r.Subject, r.Role, strings.Join(namespaces, ","), r.ExpiresAt,
 			state(r.ExpiresAt, deployed, now))
 	}
-	for _, name := range sortedKeys(o.AccessPackages) {
+	for _, name := range slices.Sorted(maps.Keys(o.AccessPackages)) {
 		if !listed[name] {
 			i := o.AccessPackages[name]
 			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", name, i.Subject, i.Role, strings.Join(i.Namespaces, ","), i.ExpiresAt,
@@ -291,7 +292,7 @@ func notInForce(p project, stack, name string, o outputs, now time.Time) error {
 			return fmt.Errorf("package %s of stack %s is not in force: %s", name, stack, state(r.ExpiresAt, false, now))
 		}
 	}
-	inForce := sortedKeys(o.AccessPackages)
+	inForce := slices.Sorted(maps.Keys(o.AccessPackages))
 	if len(inForce) == 0 {
 		inForce = []string{"none"}
 	}
@@ -422,13 +423,4 @@ func writePrivate(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
