@@ -33,6 +33,17 @@ type Update struct {
 	Config      Config            `json:"config"`
 }
 
+// Number gives every entry of a history (newest first, as the CLI lists it) its version. A self-managed backend
+// (local files, object storage: the platform's) records none, so an entry's version is its place in the history,
+// the oldest being 1, as Pulumi Cloud numbers its updates.
+func Number(history []Update) {
+	for i := range history {
+		if history[i].Version == 0 {
+			history[i].Version = len(history) - i
+		}
+	}
+}
+
 // same compares two values; structured ones by what they hold, not by how their JSON text is spaced.
 func same(a, b Value) bool {
 	if a.Secret != b.Secret || (a.Object == nil) != (b.Object == nil) {

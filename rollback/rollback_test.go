@@ -69,3 +69,13 @@ func TestCheckCommit(t *testing.T) {
 	assert.EqualError(t, CheckCommit(2, "abc", "def"), "version 2 was deployed from commit abc, and this checkout "+
 		"is at def: run the rollback from a checkout of that commit (git worktree add ../rollback-2 abc)")
 }
+
+func TestNumberCountsFromTheOldestWhenTheBackendRecordsNoVersion(t *testing.T) {
+	history := []Update{{Kind: "refresh"}, {Kind: "update"}, {Kind: "update"}}
+	Number(history)
+	assert.Equal(t, []int{3, 2, 1}, []int{history[0].Version, history[1].Version, history[2].Version})
+
+	cloud := []Update{{Version: 7}, {Version: 6}}
+	Number(cloud)
+	assert.Equal(t, 7, cloud[0].Version, "recorded versions are kept")
+}

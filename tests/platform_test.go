@@ -20,6 +20,8 @@ import (
 	sealedcrypto "github.com/bitnami/sealed-secrets/pkg/crypto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/platform-eng/lke-platform/rollback"
 )
 
 // sampleDeployment is the sample service's Deployment, in the environment's first namespace.
@@ -129,14 +131,16 @@ func rollbackDrill(t *testing.T, c *cli, stack, ns string) {
 	build.Dir = repoRoot()
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, string(out))
-	rollback := func(args ...string) string {
+	runRollback := func(args ...string) string {
 		cmd := exec.Command(rollbackCmd, append([]string{"-stack", stack}, args...)...)
 		cmd.Dir, cmd.Env = c.dir, c.env
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, string(out))
 		return string(out)
 	}
-	plan := rollback("-to", fmt.Sprint(versionN))
+	listing := runRollback("-list")
+	assert.Regexp(t, fmt.Sprintf(`(?m)^ *%d  \S+  update +succeeded`, versionN), listing)
+	plan := runRollback("-to", fmt.Sprint(versionN))
 	assert.Contains(t, plan, "remove lke-platform:sampleServiceImage")
 	for _, secret := range plaintexts {
 		assert.NotContains(t, plan, secret)
@@ -144,17 +148,14 @@ func rollbackDrill(t *testing.T, c *cli, stack, ns string) {
 	c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
 	assert.Equal(t, imageN, image(), "version N is back")
 	c.must("preview", "-s", stack, "--expect-no-changes", "--policy-pack", policyPack)
-	assert.Contains(t, rollback("-to", fmt.Sprint(versionN), "-dry-run"), "already has the configuration of version")
+	assert.Contains(t, runRollback("-to", fmt.Sprint(versionN), "-dry-run"), "already has the configuration of version")
 }
 
-// lastUpdate is the version of the stack's latest update that succeeded.
+// lastUpdate is the version of the stack's latest update that succeeded, numbered as cmd/rollback numbers it.
 func lastUpdate(t *testing.T, c *cli, stack string) int {
-	var history []struct {
-		Version int    `json:"version"`
-		Kind    string `json:"kind"`
-		Result  string `json:"result"`
-	}
+	var history []rollback.Update
 	require.NoError(t, json.Unmarshal([]byte(c.stdout("stack", "history", "-s", stack, "--json")), &history))
+	rollback.Number(history)
 	for _, h := range history {
 		if h.Kind == "update" && h.Result == "succeeded" {
 			return h.Version

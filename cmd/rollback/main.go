@@ -2,6 +2,7 @@
 // with (docs/runbooks/rollback.md). It changes configuration only; the operator then runs `pulumi preview` and
 // `pulumi up` as for any change, so the policy pack and production's approval apply to a rollback too.
 //
+//	go run ./cmd/rollback -stack local-development -list
 //	go run ./cmd/rollback -stack local-development -to 3 [-dir .] [-dry-run]
 package main
 
@@ -21,22 +22,30 @@ func main() {
 	version := flag.Int("to", 0, "version of the stack's history to return to (required; see `pulumi stack history`)")
 	dir := flag.String("dir", ".", "the project's directory")
 	dryRun := flag.Bool("dry-run", false, "print the changes without making them")
+	list := flag.Bool("list", false, "list the stack's history with the versions -to takes, newest first")
 	flag.Parse()
-	if *stackName == "" || *version < 1 {
-		fmt.Fprintln(os.Stderr, "usage: rollback -stack STACK -to VERSION [-dir DIR] [-dry-run]")
+	if *stackName == "" || (*version < 1 && !*list) {
+		fmt.Fprintln(os.Stderr, "usage: rollback -stack STACK (-list | -to VERSION [-dry-run]) [-dir DIR]")
 		os.Exit(2)
 	}
-	if err := run(*stackName, *version, *dir, *dryRun); err != nil {
+	if err := run(*stackName, *version, *dir, *dryRun, *list); err != nil {
 		fmt.Fprintf(os.Stderr, "rollback of stack %s: %v\n", *stackName, err)
 		os.Exit(1)
 	}
 }
 
-func run(stackName string, version int, dir string, dryRun bool) error {
+func run(stackName string, version int, dir string, dryRun, list bool) error {
 	// Secrets are decrypted in memory to compare and set them back; rollback.Change never prints them.
 	var history []rollback.Update
 	if err := pulumiJSON(dir, &history, "stack", "history", "--stack", stackName, "--json", "--show-secrets"); err != nil {
 		return fmt.Errorf("reading its history: %w", err)
+	}
+	rollback.Number(history)
+	if list {
+		for _, h := range history {
+			fmt.Printf("%4d  %s  %-8s %-10s commit %s\n", h.Version, h.StartTime, h.Kind, h.Result, orNone(h.Environment["git.head"]))
+		}
+		return nil
 	}
 	target, err := rollback.Target(history, version)
 	if err != nil {
@@ -114,6 +123,13 @@ func apply(stackName, dir string, c rollback.Change) error {
 		return fmt.Errorf("pulumi %s %s: %w: %s", args[0], args[1], err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none recorded)"
+	}
+	return s
 }
 
 // head is the checkout's commit, or "" outside a git checkout.
