@@ -118,11 +118,8 @@ func checkDrift(t *testing.T, c *cli, stack, env string) {
 		t.Errorf("no incident was posted; stderr:\n%s", stderr)
 	}
 
-	// The text report: one line per resource, severity first.
-	code, stdout, _ := run(t, nil)
-	require.Equal(t, drift.ExitMajor, code, stdout)
-	assert.Regexp(t, `(?m)^major +kubernetes:networking.k8s.io/v1:NetworkPolicy +`+deleted+` +deleted$`, stdout)
-	assert.Regexp(t, `(?m)^major +kubernetes:networking.k8s.io/v1:NetworkPolicy +`+changed+` +updated: spec\.egress\[0\]\.ports\[0\]\.port$`, stdout)
+	// The text report's lines (one per resource, severity first) are the unit tests' (drift/report_test.go): each
+	// run of the check reads the whole stack back, about a minute here.
 
 	// Restore: a plain `up` compares the program with the state, which still holds both objects as deployed, and
 	// would change nothing; --refresh reads the cluster first (docs/runbooks/drift.md).
