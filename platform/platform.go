@@ -165,7 +165,8 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		Environment: env.Name, Namespace: apps, Labels: env.Labels(), Image: env.SampleServiceImage,
 		Host: env.Host(SampleServiceName), IngressClass: ing.IngressClass, ClusterIssuer: ing.ClusterIssuer,
 		SecretName: config.SampleServiceBundle, Resources: env.Sizing.Profile,
-	}, after(namespaces[apps])...)
+		CustomObjects: []pulumi.ResourceOption{bootstrap.AfterCRDs()},
+	}, with(pulumi.DependsOn([]pulumi.Resource{namespaces[apps]}))...)
 	if err != nil {
 		return err
 	}

@@ -20,8 +20,9 @@ import (
 	"github.com/platform-eng/lke-platform/quota"
 )
 
-// Namespace is where the placeholders go: not an environment's own, so the harness never touches one.
-const Namespace = "capacity-apps"
+// DefaultNamespace is where the placeholders go unless capacity:namespace says otherwise: not an environment's
+// own, so the harness never touches one.
+const DefaultNamespace = "capacity-apps"
 
 // projectDir holds the platform's Pulumi.yaml and stack files, relative to this program's directory.
 const projectDir = "../.."
@@ -44,9 +45,18 @@ func main() {
 		if kubeconfig == "" {
 			return fmt.Errorf("capacity:kubeconfigPath is not set; want the path of the cluster's kubeconfig")
 		}
+		namespaceName, ok := ctx.GetConfig("capacity:namespace")
+		if !ok {
+			namespaceName = DefaultNamespace
+		}
 		values, err := config.StackValues(projectDir, env)
 		if err != nil {
 			return fmt.Errorf("capacity:environment = %q: reading its stack files: %w", env, err)
+		}
+		// The scaling benchmark (tests/bench_test.go) goes past an environment's 30 services: it sizes the quota
+		// for more, the same way the platform would if servicesPerNamespace said so.
+		if n, ok := ctx.GetConfig("capacity:servicesPerNamespace"); ok {
+			values["servicesPerNamespace"] = n
 		}
 		sizing, err := config.ParseSizing(func(key string) (string, bool) { v, ok := values[key]; return v, ok })
 		if err != nil {
@@ -59,8 +69,8 @@ func main() {
 		if err != nil {
 			return err
 		}
-		ns, err := namespace.New(ctx, Namespace, &namespace.Args{
-			Name: Namespace, Labels: map[string]string{"platform.lke/environment": env}, Sizing: sizing,
+		ns, err := namespace.New(ctx, namespaceName, &namespace.Args{
+			Name: namespaceName, Labels: map[string]string{"platform.lke/environment": env}, Sizing: sizing,
 			IngressNamespace: "ingress-nginx", MonitoringNamespace: "monitoring",
 		}, pulumi.Provider(provider))
 		if err != nil {
@@ -68,11 +78,11 @@ func main() {
 		}
 		inNamespace := []pulumi.ResourceOption{pulumi.Provider(provider), pulumi.DependsOn([]pulumi.Resource{ns})}
 		for i := 1; i <= services; i++ {
-			if err := placeholder(ctx, fmt.Sprintf("placeholder-%03d", i), sizing.Profile, inNamespace...); err != nil {
+			if err := placeholder(ctx, namespaceName, fmt.Sprintf("placeholder-%03d", i), sizing.Profile, inNamespace...); err != nil {
 				return err
 			}
 		}
-		ctx.Export("namespace", pulumi.String(Namespace))
+		ctx.Export("namespace", pulumi.String(namespaceName))
 		ctx.Export("quotaServices", pulumi.Int(sizing.Services))
 		ctx.Export("minReplicas", pulumi.Int(sizing.Profile.MinReplicas))
 		ctx.Export("maxReplicas", pulumi.Int(sizing.Profile.MaxReplicas))
@@ -82,9 +92,9 @@ func main() {
 
 // placeholder is one service as the quota counts it: a Deployment whose replicas the HPA owns, its Service and
 // the HPA, with the profile's requests and limits.
-func placeholder(ctx *pulumi.Context, name string, p quota.Profile, opts ...pulumi.ResourceOption) error {
+func placeholder(ctx *pulumi.Context, namespace, name string, p quota.Profile, opts ...pulumi.ResourceOption) error {
 	labels := pulumi.StringMap{"app.kubernetes.io/name": pulumi.String(name)}
-	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(Namespace), Labels: labels}
+	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(namespace), Labels: labels}
 	deployment, err := appsv1.NewDeployment(ctx, name, &appsv1.DeploymentArgs{
 		Metadata: meta,
 		Spec: &appsv1.DeploymentSpecArgs{

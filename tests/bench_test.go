@@ -1,0 +1,247 @@
+//go:build integration
+
+package tests
+
+// The benchmark suite (bench/run, docs/performance.md). Each figure is a ratio against a baseline measured in
+// the same run, or a slope, because these machines are noisy: seconds alone compare badly between runs. The
+// figures are recorded, never asserted. The third benchmark, pulumi up against kubectl apply of the same
+// objects, is part of TestPlatformDeploysEndToEnd, which deploys the full stack anyway.
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/platform-eng/lke-platform/config"
+)
+
+// benchRuns is how many times each timed preview runs, the median being the figure: LKE_PLATFORM_BENCH_RUNS
+// (bench/run sets 3), else once, as the whole suite runs it.
+func benchRuns(t *testing.T) int {
+	raw := os.Getenv("LKE_PLATFORM_BENCH_RUNS")
+	if raw == "" {
+		return 1
+	}
+	n, err := strconv.Atoi(raw)
+	require.NoError(t, err, "LKE_PLATFORM_BENCH_RUNS = %q: want a whole number of runs", raw)
+	require.Positive(t, n, "LKE_PLATFORM_BENCH_RUNS = %q: want at least one run", raw)
+	return n
+}
+
+// TestBenchPreview times the preview of each environment's stack (attached to the local control plane, with
+// the policy pack, as CI runs it) against the preview of an empty program with the same kubernetes provider,
+// and records the peak memory of the program, the kubernetes provider, the pack and the CLI during it.
+func TestBenchPreview(t *testing.T) {
+	runs := benchRuns(t)
+	preview := []string{"preview", "--policy-pack", policyPack}
+
+	empty := newCLI(t, "bench/emptyprogram")
+	empty.stack("bench-empty", "lke-platform-empty:kubeconfigPath="+kubeconfig)
+	empty.must(append(preview, "-s", "bench-empty")...) // builds the program: compiling is not part of a figure
+	baseline, _ := empty.bench(runs, append(preview, "-s", "bench-empty")...)
+
+	c := newCLI(t, "")
+	for _, env := range config.Environments {
+		stack := "bench-" + env
+		c.platformStack(stack, env)
+		if env == config.Environments[0] {
+			c.must(append(preview, "-s", stack)...)
+		}
+		seconds, peak := c.bench(runs, append(preview, "-s", stack)...)
+		figure(t, "preview of %s (median of %d): %.1f s; empty program %.1f s; ratio %.2f; peak RSS: program %s, kubernetes provider %s, policy pack %s, CLI %s",
+			env, runs, seconds, baseline, seconds/baseline,
+			mib(peak[roleProgram]), mib(peak[roleProvider]), mib(peak[rolePack]), mib(peak[roleCLI]))
+	}
+}
+
+// TestBenchScaling times preview and up of the capacity program (tests/capacity: Deployment, Service and HPA
+// per service, in a namespace built by the platform's Namespace component) with 1, 10, 30 and 100 services,
+// each from an empty stack, and fits a line through each series: the slope is the cost of one more service.
+func TestBenchScaling(t *testing.T) {
+	c := newCLI(t, "tests/capacity")
+	counts := []int{1, 10, 30, 100}
+	previews := make([]float64, len(counts))
+	ups := make([]float64, len(counts))
+	for i, n := range counts {
+		stack, ns := fmt.Sprintf("scale-%d", n), fmt.Sprintf("bench-scale-%d", n)
+		c.must("stack", "init", stack)
+		c.must("config", "set", "-s", stack, "--plaintext", "capacity:kubeconfigPath", kubeconfig)
+		c.must("config", "set", "-s", stack, "capacity:namespace", ns)
+		c.must("config", "set", "-s", stack, "capacity:services", strconv.Itoa(n))
+		c.must("config", "set", "-s", stack, "capacity:servicesPerNamespace", strconv.Itoa(max(n, 30)))
+		if i == 0 {
+			c.must("preview", "-s", stack) // builds the program
+		}
+		previews[i], _ = c.bench(1, "preview", "-s", stack)
+		ups[i], _ = c.bench(1, "up", "-s", stack, "--yes", "--skip-preview")
+		deployments := get[struct{ Items []any }](t, "deployments", ns, "")
+		require.Len(t, deployments.Items, n, "services deployed in %s", ns)
+		// The stack is thrown away: deleting its namespace takes everything in it, in a fraction of what a
+		// destroy would cost (destroy has its own tests).
+		_, err := kubectl(t, "delete", "namespace", ns, "--wait=true", "--timeout=300s")
+		require.NoError(t, err)
+		c.must("stack", "rm", "-s", stack, "--force", "--yes")
+	}
+	previewSlope, previewFixed := fitLine(counts, previews)
+	upSlope, upFixed := fitLine(counts, ups)
+	figure(t, "scaling, preview of 1/10/30/100 services (3 objects each): %s s; %.3f s per service + %.1f s fixed",
+		joinSeconds(previews), previewSlope, previewFixed)
+	figure(t, "scaling, pulumi up of 1/10/30/100 services: %s s; %.3f s per service + %.1f s fixed",
+		joinSeconds(ups), upSlope, upFixed)
+}
+
+// bench runs pulumi with args runs times and returns the median of the times taken and the peak resident memory
+// of each process role seen over all runs.
+func (c *cli) bench(runs int, args ...string) (float64, map[processRole]int64) {
+	c.t.Helper()
+	peak := map[processRole]int64{}
+	times := make([]float64, 0, runs)
+	for range runs {
+		cmd := exec.Command("pulumi", append(args, "--non-interactive")...)
+		cmd.Dir, cmd.Env = c.dir, c.env
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		start := time.Now()
+		require.NoError(c.t, cmd.Start())
+		stop, sampled := make(chan struct{}), make(chan map[processRole]int64)
+		go func() { sampled <- samplePeaks(cmd.Process.Pid, stop) }()
+		err := cmd.Wait()
+		times = append(times, time.Since(start).Seconds())
+		close(stop)
+		for role, kb := range <-sampled {
+			peak[role] = max(peak[role], kb)
+		}
+		require.NoError(c.t, err, "pulumi %s:\n%s", strings.Join(args, " "), out.String())
+	}
+	slices.Sort(times)
+	return times[len(times)/2], peak
+}
+
+// processRole is what a process under the CLI is, by the name it was started with.
+type processRole string
+
+const (
+	roleCLI      processRole = "cli"      // pulumi itself
+	roleProgram  processRole = "program"  // the Go program, built by the language host as pulumi-go.<n>
+	roleProvider processRole = "provider" // pulumi-resource-kubernetes
+	rolePack     processRole = "pack"     // the compiled policy pack
+)
+
+func roleOf(argv0 string) (processRole, bool) {
+	switch name := filepath.Base(argv0); {
+	case name == "pulumi":
+		return roleCLI, true
+	case strings.HasPrefix(name, "pulumi-go."):
+		return roleProgram, true
+	case name == "pulumi-resource-kubernetes":
+		return roleProvider, true
+	case name == filepath.Base(policyPack):
+		return rolePack, true
+	}
+	return "", false
+}
+
+// samplePeaks reads, every 50 ms until stop closes, the peak resident set size (VmHWM, in KiB: the kernel's
+// own high-water mark, so a spike between two samples is not missed) of every process under root, and returns
+// the largest per role.
+func samplePeaks(root int, stop <-chan struct{}) map[processRole]int64 {
+	peak := map[processRole]int64{}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		for pid, role := range descendants(root) {
+			if kb := highWaterMark(pid); kb > peak[role] {
+				peak[role] = kb
+			}
+		}
+		select {
+		case <-stop:
+			return peak
+		case <-tick.C:
+		}
+	}
+}
+
+// descendants maps root and every process below it that has a role to that role, from /proc.
+func descendants(root int) map[int]processRole {
+	entries, _ := os.ReadDir("/proc")
+	parent := map[int]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue // gone since the listing
+		}
+		// "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after the last ')'.
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) > 1 {
+			parent[pid], _ = strconv.Atoi(fields[1])
+		}
+	}
+	under := func(pid int) bool {
+		for ; pid > 1; pid = parent[pid] {
+			if pid == root {
+				return true
+			}
+		}
+		return false
+	}
+	roles := map[int]processRole{}
+	for pid := range parent {
+		if !under(pid) {
+			continue
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			continue
+		}
+		argv0, _, _ := bytes.Cut(cmdline, []byte{0})
+		if role, ok := roleOf(string(argv0)); ok {
+			roles[pid] = role
+		}
+	}
+	return roles
+}
+
+// highWaterMark is a process's VmHWM in KiB, or 0 once it is gone.
+func highWaterMark(pid int) int64 {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(status)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb
+		}
+	}
+	return 0
+}
+
+// mib formats KiB as MiB; "-" when the process was never seen.
+func mib(kb int64) string {
+	if kb == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f MiB", float64(kb)/1024)
+}
+
+func joinSeconds(s []float64) string {
+	parts := make([]string, len(s))
+	for i, v := range s {
+		parts[i] = fmt.Sprintf("%.1f", v)
+	}
+	return strings.Join(parts, " / ")
+}
