@@ -3,6 +3,7 @@ package platform
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -151,4 +152,26 @@ func TestUnknownKeyIsRefused(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "unknown configuration keys lke-platform:baselinPool")
 	assert.Empty(t, rec.Resources())
+}
+
+// The sample workload waits for its namespace (with its quota), not for the bootstrap: only its custom objects need the CRDs.
+// Waiting for all twenty CRDs made time to Available minutes longer (docs/performance.md).
+func TestSampleWorkloadDoesNotWaitForTheCRDs(t *testing.T) {
+	rec := run(t, config.Development, nil)
+	crd := func(urn string) bool {
+		return strings.Contains(urn, "apiextensions.k8s.io/v1:CustomResourceDefinition")
+	}
+	for _, r := range rec.Resources() {
+		switch {
+		case r.Type == "platform:sampleservice:SampleService", r.Type == deployment && strings.Contains(r.Parent, "SampleService"):
+			assert.False(t, slices.ContainsFunc(r.Dependencies, crd), "%s %s waits for the CRDs", r.Type, r.Name)
+			if r.Type == "platform:sampleservice:SampleService" {
+				assert.True(t, slices.ContainsFunc(r.Dependencies, func(urn string) bool {
+					return strings.HasSuffix(urn, "kubernetes:core/v1:ResourceQuota::development-apps-quota")
+				}), "the sample service does not wait for its namespace's quota: %v", r.Dependencies)
+			}
+		case strings.HasPrefix(r.Type, "kubernetes:monitoring.coreos.com/") && strings.Contains(r.Parent, "SampleService"):
+			assert.True(t, slices.ContainsFunc(r.Dependencies, crd), "%s %s must wait for its CRD", r.Type, r.Name)
+		}
+	}
 }

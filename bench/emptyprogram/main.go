@@ -1,5 +1,6 @@
-// Command emptyprogram is the baseline of the preview benchmark (tests/bench_test.go): a Pulumi program that configures the same kubernetes
-// provider as the platform and registers nothing else, so the ratio measures the platform's own cost.
+// Command emptyprogram is the baseline of the preview benchmark (tests/bench_test.go): a Pulumi program that
+// configures the same kubernetes provider as the platform and registers nothing else, so the ratio measures
+// the platform's own cost.
 package main
 
 import (

@@ -28,6 +28,7 @@ type Resource struct {
 	IgnoreChanges []string
 	SecretOutputs []string
 	Provider      string
+	Dependencies  []string // URNs of the explicit and input dependencies
 }
 
 // Recorder implements pulumi.MockResourceMonitor and keeps what was registered.
@@ -43,6 +44,7 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		res.Parent, res.ImportID = rpc.GetParent(), rpc.GetImportId()
 		res.Protect = rpc.Protect != nil && *rpc.Protect
 		res.IgnoreChanges, res.SecretOutputs = rpc.GetIgnoreChanges(), rpc.GetAdditionalSecretOutputs()
+		res.Dependencies = rpc.GetDependencies()
 	}
 	r.mu.Lock()
 	r.resources = append(r.resources, res)
