@@ -92,9 +92,9 @@ func main() {
 
 // placeholder is one service as the quota counts it: a Deployment whose replicas the HPA owns, its Service and
 // the HPA, with the profile's requests and limits.
-func placeholder(ctx *pulumi.Context, namespace, name string, p quota.Profile, opts ...pulumi.ResourceOption) error {
+func placeholder(ctx *pulumi.Context, ns, name string, p quota.Profile, opts ...pulumi.ResourceOption) error {
 	labels := pulumi.StringMap{"app.kubernetes.io/name": pulumi.String(name)}
-	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(namespace), Labels: labels}
+	meta := &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(ns), Labels: labels}
 	deployment, err := appsv1.NewDeployment(ctx, name, &appsv1.DeploymentArgs{
 		Metadata: meta,
 		Spec: &appsv1.DeploymentSpecArgs{
