@@ -195,11 +195,13 @@ func applyRendered(t *testing.T, dir, ns string) (sample, all time.Duration) {
 	_, err = kubectl(t, "wait", "--for=condition=Available", "--timeout=300s", "-n", ns, "deployment/"+sampleDeployment)
 	require.NoError(t, err)
 	sample = time.Since(start)
-	// What pulumi up waits for before it ends: every Deployment Available, every StatefulSet rolled out.
-	_, err = kubectl(t, "wait", "--for=condition=Available", "--timeout=300s", "deployment", "--all", "--all-namespaces")
-	require.NoError(t, err)
-	_, err = kubectl(t, "wait", "--for=jsonpath={.status.readyReplicas}=1", "--timeout=300s", "statefulset", "--all", "--all-namespaces")
-	require.NoError(t, err)
+	// What pulumi up waits for before it ends: every rendered Deployment and StatefulSet rolled out.
+	for _, o := range readObjects(t, filepath.Join(dir, "1-manifest")) {
+		if o.Kind() == "Deployment" || o.Kind() == "StatefulSet" {
+			_, err = kubectl(t, "rollout", "status", "--timeout=300s", "-n", o.Namespace(), strings.ToLower(o.Kind())+"/"+o.Name())
+			require.NoError(t, err)
+		}
+	}
 	return sample, time.Since(start)
 }
 
