@@ -43,7 +43,7 @@ func TestFaults(t *testing.T) {
 	c.must("stack", "init", fs.name)
 	c.must("config", "set", "-s", fs.name, "--plaintext", "capacity:kubeconfigPath", cp.kubeconfig)
 	fs.setServices(faultServices)
-	c.must("preview", "-s", fs.name) // builds the program once
+	prebuild(t, c)
 
 	for _, step := range []struct {
 		name string
@@ -89,8 +89,8 @@ func apiServerStoppedMidUp(t *testing.T, fs *faultStack) {
 	fs.mustConverge(t, faultServices)
 }
 
-// processKilledMidUpdate SIGKILLs the whole process group of an up (CLI, language host, program, provider)
-// while it adds services. The diy backend's lock stays behind and refuses the next update, naming the dead
+// processKilledMidUpdate SIGKILLs every process of an up (CLI, language host, program, provider), as losing
+// the runner would, while it adds services. The diy backend's lock stays behind and refuses the next update, naming the dead
 // process; the state holds the interrupted creates as pending operations. The recovery is `pulumi cancel`
 // (on a diy backend it deletes the stack's lock files), then `pulumi refresh --clear-pending-creates`, then up.
 func processKilledMidUpdate(t *testing.T, fs *faultStack) {
@@ -315,8 +315,7 @@ func (fs *faultStack) locks() []string {
 	return files
 }
 
-// update is a `pulumi up` running in the background, in a process group of its own (so that a kill takes the
-// CLI's plugins and the program with it, as losing the runner would).
+// update is a `pulumi up` running in the background, in a process group of its own.
 type update struct {
 	cmd    *exec.Cmd
 	mu     sync.Mutex
@@ -355,9 +354,10 @@ func (fs *faultStack) start(t *testing.T) *update {
 	t.Cleanup(func() {
 		// Never leave an update running past its test.
 		u.mu.Lock()
-		defer u.mu.Unlock()
-		if !u.exited {
-			_ = syscall.Kill(-u.cmd.Process.Pid, syscall.SIGKILL)
+		exited := u.exited
+		u.mu.Unlock()
+		if !exited {
+			killTree(u.cmd.Process.Pid)
 		}
 	})
 	return u
@@ -375,11 +375,11 @@ func (u *update) wait(t *testing.T, timeout time.Duration) (string, error) {
 	}
 }
 
-// kill SIGKILLs the update's whole process group and returns the CLI's pid.
+// kill SIGKILLs the update's process tree and returns the CLI's pid.
 func (u *update) kill(t *testing.T) int {
 	t.Helper()
 	pid := u.cmd.Process.Pid
-	require.NoError(t, syscall.Kill(-pid, syscall.SIGKILL))
+	killTree(pid)
 	select {
 	case <-u.done:
 	case <-time.After(30 * time.Second):
@@ -478,6 +478,65 @@ func (cp *controlPlane) restart(t *testing.T) {
 			}, time.Minute, 200*time.Millisecond, "the API server did not come back")
 		}
 	}
+}
+
+// killTree SIGKILLs the process group of pid and every process under pid, with their groups. Pulumi starts
+// its plugins (the language host, which runs the program, and the providers) in process groups of their own:
+// killing the CLI's group alone leaves them running, orphaned, which a lost runner would not.
+func killTree(pid int) {
+	tree := append(descendants(pid), pid)
+	for _, p := range tree {
+		_ = syscall.Kill(-p, syscall.SIGKILL)
+		_ = syscall.Kill(p, syscall.SIGKILL)
+	}
+}
+
+// descendants are the processes under pid, read from /proc.
+func descendants(pid int) []int {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// After the command name (in parentheses, possibly with spaces): state, then the parent's pid.
+		_, rest, _ := strings.Cut(string(b), ") ")
+		if f := strings.Fields(rest); len(f) > 1 {
+			ppid, _ := strconv.Atoi(f[1])
+			children[ppid] = append(children[ppid], p)
+		}
+	}
+	var found []int
+	for queue := []int{pid}; len(queue) > 0; queue = queue[1:] {
+		for _, c := range children[queue[0]] {
+			found = append(found, c)
+			queue = append(queue, c)
+		}
+	}
+	return found
+}
+
+// prebuild builds the cli's Go program once and points its copy's Pulumi.yaml at the binary (the go runtime's
+// "binary" option). Otherwise the language host builds the program again for every command, and linking it
+// alone takes about 10 s here, which a dozen commands would pay each time.
+func prebuild(t *testing.T, c *cli) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "program")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir, build.Env = c.dir, c.env
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "building the program:\n%s", out)
+	project := filepath.Join(c.dir, "Pulumi.yaml")
+	b, err := os.ReadFile(project)
+	require.NoError(t, err)
+	require.Contains(t, string(b), "\nruntime: go\n")
+	b = []byte(strings.Replace(string(b), "\nruntime: go\n", "\nruntime:\n  name: go\n  options:\n    binary: "+bin+"\n", 1))
+	require.NoError(t, os.WriteFile(project, b, 0o644))
 }
 
 // gone reports whether a process has ended: no longer in /proc, or a zombie.
