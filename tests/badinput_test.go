@@ -90,7 +90,11 @@ func TestBadInput(t *testing.T) {
 	stackFile := filepath.Join(c.dir, "Pulumi."+stack+".yaml")
 	good, err := os.ReadFile(stackFile)
 	require.NoError(t, err)
-	prebuild(t, c) // no figure is the compiler's
+	// Build the program once, so that no figure is the compiler's: a preview that fails in the program, early.
+	out, err := c.run(nil, "preview", "-s", stack, "--config", "lke-platform:environment=nowhere")
+	require.Error(t, err, out)
+	require.Contains(t, out, `lke-platform:environment = "nowhere" is not allowed`, out)
+	require.NoError(t, os.WriteFile(stackFile, good, 0o644)) // --config saved the value in the stack file
 
 	namespacesBefore := namespaces(t)
 	var times []string

@@ -43,7 +43,7 @@ func TestFaults(t *testing.T) {
 	c.must("stack", "init", fs.name)
 	c.must("config", "set", "-s", fs.name, "--plaintext", "capacity:kubeconfigPath", cp.kubeconfig)
 	fs.setServices(faultServices)
-	prebuild(t, c)
+	c.must("preview", "-s", fs.name) // builds the program once: later commands reuse the build cache
 
 	for _, step := range []struct {
 		name string
@@ -90,9 +90,11 @@ func apiServerStoppedMidUp(t *testing.T, fs *faultStack) {
 }
 
 // processKilledMidUpdate SIGKILLs every process of an up (CLI, language host, program, provider), as losing
-// the runner would, while it adds services. The diy backend's lock stays behind and refuses the next update, naming the dead
-// process; the state holds the interrupted creates as pending operations. The recovery is `pulumi cancel`
-// (on a diy backend it deletes the stack's lock files), then `pulumi refresh --clear-pending-creates`, then up.
+// the runner would, while it adds services. The diy backend's lock stays behind and refuses the next update,
+// naming the dead process; the state holds the interrupted creates as pending operations. The recovery is
+// `pulumi cancel` (on a diy backend it deletes the stack's lock files), then `pulumi refresh
+// --clear-pending-creates`, then up: the objects whose creates were dropped are created again by server-side
+// apply, which adopts those that exist, so the counts prove nothing is lost or duplicated.
 func processKilledMidUpdate(t *testing.T, fs *faultStack) {
 	fs.setServices(faultServicesKill)
 	up := fs.start(t)
@@ -148,7 +150,7 @@ func objectDeletedBehindProgram(t *testing.T, fs *faultStack) {
 	st := fs.state(t)
 	for _, r := range st.resources {
 		assert.False(t, strings.HasSuffix(r.URN, "::"+victim) && r.Type != "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
-			"refresh dropped %s", r.URN)
+			"refresh left %s in the state", r.URN)
 	}
 
 	out = fs.c.must("up", "-s", fs.name, "--yes", "--skip-preview")
@@ -168,6 +170,7 @@ func concurrentUp(t *testing.T, fs *faultStack) {
 	second, err := fs.c.run(nil, "up", "-s", fs.name, "--yes", "--skip-preview")
 	require.Error(t, err, "a second up of a locked stack must be refused:\n%s", second)
 	assert.Contains(t, second, "the stack is currently locked by 1 lock(s)")
+	assert.Contains(t, second, fmt.Sprintf("(pid %d)", first.cmd.Process.Pid), "the message names the first up")
 	assert.NotContains(t, second, "Updating (", "the refused up never started")
 
 	out, err := first.wait(t, 3*time.Minute)
@@ -519,24 +522,6 @@ func descendants(pid int) []int {
 		}
 	}
 	return found
-}
-
-// prebuild builds the cli's Go program once and points its copy's Pulumi.yaml at the binary (the go runtime's
-// "binary" option). Otherwise the language host builds the program again for every command, and linking it
-// alone takes about 10 s here, which a dozen commands would pay each time.
-func prebuild(t *testing.T, c *cli) {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "program")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir, build.Env = c.dir, c.env
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "building the program:\n%s", out)
-	project := filepath.Join(c.dir, "Pulumi.yaml")
-	b, err := os.ReadFile(project)
-	require.NoError(t, err)
-	require.Contains(t, string(b), "\nruntime: go\n")
-	b = []byte(strings.Replace(string(b), "\nruntime: go\n", "\nruntime:\n  name: go\n  options:\n    binary: "+bin+"\n", 1))
-	require.NoError(t, os.WriteFile(project, b, 0o644))
 }
 
 // gone reports whether a process has ended: no longer in /proc, or a zombie.
