@@ -525,7 +525,7 @@ func (p *parser) kubeconfig(c *Cluster, baseDir string) {
 			path = filepath.Join(baseDir, path)
 		}
 		if st, err := os.Stat(path); err != nil || st.IsDir() {
-			p.fail("kubeconfigPath", path, "a readable kubeconfig file (start the local control plane with scripts/cluster up)")
+			p.fail("kubeconfigPath", path, "a readable kubeconfig file: fix the path with `pulumi config set kubeconfigPath FILE` (locally, scripts/cluster up starts the control plane and prints its kubeconfig)")
 		}
 		c.KubeconfigPath = path
 	case !p.isSecret("kubeconfig"):

@@ -183,7 +183,7 @@ func TestInvalidConfigNamesKeyValueAndWhatIsAllowed(t *testing.T) {
 		{"attach without kubeconfig", Staging, map[string]string{"clusterMode": "attach"},
 			`lke-platform:kubeconfigPath is not set; want a kubeconfig file in attach mode`},
 		{"attach with a missing file", Staging, map[string]string{"clusterMode": "attach", "kubeconfigPath": "/nonexistent/kubeconfig"},
-			`lke-platform:kubeconfigPath = "/nonexistent/kubeconfig" is not allowed; want a readable kubeconfig file`},
+			`lke-platform:kubeconfigPath = "/nonexistent/kubeconfig" is not allowed; want a readable kubeconfig file: fix the path with ` + "`pulumi config set kubeconfigPath FILE`"},
 		{"attach with both", Staging, map[string]string{"clusterMode": "attach", "kubeconfigPath": "/etc/hostname", "kubeconfig": "x"},
 			`want either kubeconfigPath or the secret kubeconfig, not both`},
 		{"no namespaces", Development, map[string]string{"namespaces": `[]`},

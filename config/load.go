@@ -11,8 +11,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Load reads the running stack's configuration and validates it. It registers nothing, so main calls it before
-// any component: a bad stack fails here, naming every bad key.
+// Load reads the running stack's configuration and validates it, and in attach mode checks that the cluster's
+// API server answers. It registers nothing, so main calls it before any component: a bad stack fails here,
+// naming every bad key.
 func Load(ctx *pulumi.Context) (*Environment, error) {
 	if unknown := Unknown(stackKeys()); len(unknown) > 0 {
 		return nil, fmt.Errorf("unknown configuration keys %s: the keys this program reads are declared in Pulumi.yaml (%s:%s)",
@@ -22,10 +23,18 @@ func Load(ctx *pulumi.Context) (*Environment, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(Source{
+	env, err := Parse(Source{
 		Get:      func(key string) (string, bool) { return ctx.GetConfig(Namespace + ":" + key) },
 		IsSecret: func(key string) bool { return ctx.IsConfigSecret(Namespace + ":" + key) },
 	}, dir)
+	if err != nil {
+		return nil, err
+	}
+	// An attached cluster must answer before anything is registered (CheckReachable says why).
+	if err := CheckReachable(env.Cluster, ReachTimeout); err != nil {
+		return nil, err
+	}
+	return env, nil
 }
 
 // stackKeys lists every key the stack sets. The language host hands the program its whole config as JSON in

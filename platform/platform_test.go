@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -107,9 +108,32 @@ func slicesContains(s []string, v string) bool {
 	return false
 }
 
+// kubeconfigAt writes a kubeconfig whose API server is https://addr.
+func kubeconfigAt(t *testing.T, addr string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(path, []byte(`apiVersion: v1
+kind: Config
+current-context: c
+clusters: [{name: c, cluster: {server: "https://`+addr+`"}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+users: [{name: u, user: {token: t}}]
+`), 0o600))
+	return path
+}
+
+// listening is the address of a loopback listener that lives as long as the test: an API server as far as the
+// program's attach-mode reachability check can tell (it only connects).
+func listening(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	return l.Addr().String()
+}
+
 func TestAttachModeRegistersNoLinodeResource(t *testing.T) {
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	require.NoError(t, os.WriteFile(kubeconfig, []byte("apiVersion: v1\nkind: Config\n"), 0o600))
+	kubeconfig := kubeconfigAt(t, listening(t))
 	rec := run(t, config.Development, map[string]string{"clusterMode": "attach", "importClusterId": "", "kubeconfigPath": kubeconfig})
 	for _, r := range rec.Resources() {
 		assert.NotContains(t, r.Type, "linode:", "attach mode must not touch the Linode API")
@@ -124,6 +148,25 @@ func TestRenderModeTouchesNoCluster(t *testing.T) {
 	}
 	p := rec.One(t, "pulumi:providers:kubernetes", config.Staging)
 	assert.True(t, strings.HasSuffix(p.Inputs["renderYamlToDirectory"].StringValue(), filepath.Join("generated", "staging")))
+}
+
+// TestUnreachableClusterRegistersNothing: an attach-mode kubeconfig whose server does not answer fails the
+// program before any resource is registered, naming the key, the server and what to do.
+func TestUnreachableClusterRegistersNothing(t *testing.T) {
+	// A loopback port nothing listens on: a listener's, closed.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closed := l.Addr().String()
+	require.NoError(t, l.Close())
+	kubeconfig := kubeconfigAt(t, closed)
+	rec, err := platformtest.Run(t, "development", platformtest.Config(t, "..", config.Development, map[string]string{
+		"clusterMode": "attach", "importClusterId": "", "kubeconfigPath": kubeconfig,
+	}), Program)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `lke-platform:kubeconfigPath = "`+kubeconfig+`"`)
+	assert.Contains(t, err.Error(), "https://"+closed)
+	assert.Contains(t, err.Error(), "scripts/cluster up")
+	assert.Empty(t, rec.Resources(), "the check happens before any resource is registered")
 }
 
 func TestBadConfigRegistersNothing(t *testing.T) {

@@ -158,7 +158,7 @@ func samplePeaks(root int, stop <-chan struct{}) map[processRole]int64 {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		for pid, role := range descendants(root) {
+		for pid, role := range roles(root) {
 			if kb := highWaterMark(pid); kb > peak[role] {
 				peak[role] = kb
 			}
@@ -171,48 +171,20 @@ func samplePeaks(root int, stop <-chan struct{}) map[processRole]int64 {
 	}
 }
 
-// descendants maps root and every process below it that has a role to that role, from /proc.
-func descendants(root int) map[int]processRole {
-	entries, _ := os.ReadDir("/proc")
-	parent := map[int]int{}
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+// roles maps root and every process under it (descendants, tests/faults_test.go) that has a role to that role.
+func roles(root int) map[int]processRole {
+	found := map[int]processRole{}
+	for _, pid := range append(descendants(root), root) {
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if err != nil {
 			continue // gone since the listing
 		}
-		// "pid (comm) state ppid ...": comm may hold spaces and parentheses, so parse after the last ')'.
-		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
-		if len(fields) > 1 {
-			parent[pid], _ = strconv.Atoi(fields[1])
-		}
-	}
-	under := func(pid int) bool {
-		for ; pid > 1; pid = parent[pid] {
-			if pid == root {
-				return true
-			}
-		}
-		return false
-	}
-	roles := map[int]processRole{}
-	for pid := range parent {
-		if !under(pid) {
-			continue
-		}
-		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if err != nil {
-			continue
-		}
 		argv0, _, _ := bytes.Cut(cmdline, []byte{0})
 		if role, ok := roleOf(string(argv0)); ok {
-			roles[pid] = role
+			found[pid] = role
 		}
 	}
-	return roles
+	return found
 }
 
 // highWaterMark is a process's VmHWM in KiB, or 0 once it is gone.
