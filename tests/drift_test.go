@@ -141,14 +141,7 @@ func checkDrift(t *testing.T, c *cli, stack, env string) {
 // drift check fails with exit 1 and says so, and puts the state back.
 func checkDriftUnreachable(t *testing.T, c *cli, stack string, run func(*testing.T, []string, ...string) (int, string, string)) {
 	dir := t.TempDir()
-	dead := filepath.Join(dir, "unreachable.kubeconfig")
-	require.NoError(t, os.WriteFile(dead, []byte(`apiVersion: v1
-kind: Config
-clusters: [{name: gone, cluster: {server: "https://127.0.0.1:1"}}]
-contexts: [{name: gone, context: {cluster: gone, user: gone}}]
-current-context: gone
-users: [{name: gone, user: {token: none}}]
-`), 0o600))
+	dead, _ := closedKubeconfig(t) // tests/badinput_test.go
 
 	original := c.must("stack", "export", "-s", stack)
 	quoted, err := json.Marshal(kubeconfig)
