@@ -54,8 +54,9 @@ func main() {
 			return fmt.Errorf("capacity:environment = %q: reading its stack files: %w", env, err)
 		}
 		// The scaling benchmark (tests/bench_test.go) goes past an environment's 30 services: it sizes the quota
-		// for more, the same way the platform would if servicesPerNamespace said so.
-		if n, ok := ctx.GetConfig("capacity:servicesPerNamespace"); ok {
+		// for more, the same way the platform would if servicesPerNamespace said so. (Pulumi.yaml declares 0 as
+		// the default: a declared key without one would be required of every stack.)
+		if n, ok := ctx.GetConfig("capacity:servicesPerNamespace"); ok && n != "0" {
 			values["servicesPerNamespace"] = n
 		}
 		sizing, err := config.ParseSizing(func(key string) (string, bool) { v, ok := values[key]; return v, ok })
