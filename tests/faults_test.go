@@ -61,18 +61,19 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-// apiServerStoppedMidUp kills the API server while the first up starts creating the placeholders, once the
-// namespace and its guard rails exist. Calls the provider makes from then on fail at once with the connection
-// error; calls already answered wait for their objects to become ready (a Deployment's await retries until its
-// 10-minute timeout), which needs the control plane back. So the API server goes down the moment the up starts
-// the placeholders' creates (read from its own output: kubectl polling is too slow to land before every call is
-// sent), stays down until a call has failed, then comes back. The up fails with the connection error, the
-// state stays valid with nothing pending, and a plain up converges: no refresh or state edit is needed, because
-// the provider reports each failed call and the engine records it.
+// apiServerStoppedMidUp kills the API server in the middle of the first up: as soon as the namespace is
+// created, while its guard rails are being created and before any placeholder (which waits for all of them).
+// Calls the provider makes from then on fail at once with the connection error; calls already answered would
+// wait for their objects to become ready (a Deployment's await retries until its 10-minute timeout), so the
+// trigger is early: on a quiet machine, stopping at the first placeholder's create came after every call had
+// been sent. The trigger is read from the up's own output (kubectl polling is too slow). The API server stays
+// down until a call has failed, then comes back. The up fails with the connection error, the state stays valid
+// with nothing pending, and a plain up converges: no refresh or state edit is needed, because the provider
+// reports each failed call and the engine records it.
 func apiServerStoppedMidUp(t *testing.T, fs *faultStack) {
 	up := fs.start(t)
-	require.Eventually(t, func() bool { return strings.Contains(up.output(), "Deployment placeholder-") },
-		2*time.Minute, 5*time.Millisecond, "the up never started the placeholders:\n%s", up.output())
+	require.Eventually(t, func() bool { return strings.Contains(up.output(), "Namespace "+capacityNamespace+" created") },
+		2*time.Minute, 5*time.Millisecond, "the up never created the namespace:\n%s", up.output())
 	fs.cp.stopAPIServer(t)
 	require.Eventually(t, func() bool { return strings.Contains(up.output(), "connection refused") },
 		time.Minute, 200*time.Millisecond, "no call failed with the API server stopped:\n%s", up.output())
