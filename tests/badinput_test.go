@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -129,10 +128,7 @@ func TestBadInput(t *testing.T) {
 // registers before the program runs (so a failed up of a new stack records it, and nothing else).
 func platformResources(t *testing.T, c *cli, stack string) []string {
 	t.Helper()
-	cmd := exec.Command("pulumi", "stack", "export", "-s", stack, "--non-interactive")
-	cmd.Dir, cmd.Env = c.dir, c.env
-	raw, err := cmd.Output()
-	require.NoError(t, err)
+	raw := []byte(c.stdout("stack", "export", "-s", stack))
 	var doc struct {
 		Deployment struct {
 			Resources []struct {

@@ -264,10 +264,7 @@ type stackState struct {
 // URN and a type, no URN twice.
 func (fs *faultStack) state(t *testing.T) *stackState {
 	t.Helper()
-	cmd := exec.Command("pulumi", "stack", "export", "-s", fs.name, "--non-interactive")
-	cmd.Dir, cmd.Env = fs.c.dir, fs.c.env
-	raw, err := cmd.Output()
-	require.NoError(t, err)
+	raw := []byte(fs.c.stdout("stack", "export", "-s", fs.name))
 	var doc struct {
 		Version    int `json:"version"`
 		Deployment struct {
