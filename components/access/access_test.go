@@ -123,7 +123,9 @@ func pkg(name, role string, expiresIn time.Duration, namespaces ...string) confi
 
 func runComponent(t *testing.T, packages ...config.AccessPackage) (*mocks.Recorder, map[string]any) {
 	t.Helper()
-	var issued map[string]any
+	// Issued is built from plain values, so no output of the context's waits for it: the program's end does not
+	// mean the apply has run. The channel does.
+	issued := make(chan map[string]any, 1)
 	rec, err := mocks.Run(t, "staging", nil, func(ctx *pulumi.Context) error {
 		c, err := access.New(ctx, "staging", &access.Args{
 			Environment: "staging", Labels: map[string]string{"platform.lke/environment": "staging"},
@@ -133,11 +135,17 @@ func runComponent(t *testing.T, packages ...config.AccessPackage) (*mocks.Record
 		if err != nil {
 			return err
 		}
-		c.Issued.ApplyT(func(m map[string]any) error { issued = m; return nil })
+		c.Issued.ApplyT(func(m map[string]any) error { issued <- m; return nil })
 		return nil
 	})
 	require.NoError(t, err)
-	return rec, issued
+	select {
+	case m := <-issued:
+		return rec, m
+	case <-time.After(10 * time.Second):
+		require.FailNow(t, "the component's Issued output never resolved")
+		return nil, nil
+	}
 }
 
 func TestEditOnSeveralNamespacesAndTheIssuedRecord(t *testing.T) {
