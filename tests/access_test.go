@@ -139,6 +139,8 @@ func issueAndCheck(t *testing.T, c *cli, stack, env string) string {
 // left out with a warning; removing a package from the config and updating revokes the tokens already issued
 // (their ServiceAccount is deleted); the docs' `pulumi config set --path` commands add one back.
 func TestAccessPackageOnTheLocalControlPlane(t *testing.T) {
+	needsCluster(t)
+	t.Parallel()
 	c := newCLI(t, "tests/accessprogram")
 	const stack, env = "access-local", "sandbox"
 	c.stack(stack, "environment="+env, "kubeconfigPath="+kubeconfig)

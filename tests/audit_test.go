@@ -80,13 +80,10 @@ type historyEntry struct {
 // as Pulumi Cloud does, and so does this.
 func latestEntry(t *testing.T, c *cli, stack string) historyEntry {
 	t.Helper()
-	cmd := exec.Command("pulumi", "stack", "history", "-s", stack, "--json", "--non-interactive")
-	var stderr bytes.Buffer
-	cmd.Dir, cmd.Env, cmd.Stderr = c.dir, c.env, &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, stderr.String())
+	out, combined, err := c.exec(nil, nil, "stack", "history", "-s", stack, "--json")
+	require.NoError(t, err, combined)
 	var history []historyEntry
-	require.NoError(t, json.Unmarshal(out, &history), string(out))
+	require.NoError(t, json.Unmarshal([]byte(out), &history), out)
 	require.NotEmpty(t, history, "stack %s has no history", stack)
 	if history[0].Version == 0 {
 		history[0].Version = len(history)
@@ -165,10 +162,11 @@ func assertSendFailuresReported(t *testing.T, bin string, c *cli, stack string) 
 	}
 }
 
-// checkAudit is called by TestPlatformDeploysEndToEnd on the deployed e2e stack (environment env), after its
-// idempotence checks: it runs cmd/audit against Loki and Slack stand-ins and checks the event it pushes. The
-// latest entry there is the idempotence refresh, which is not reported: that is checked first, then an
-// update (which changes nothing) gives the command something to report.
+// checkAudit is called by TestPlatformDeploysEndToEnd on the deployed e2e stack (environment env), after the
+// rollback drill: it runs cmd/audit against Loki and Slack stand-ins and checks the event it pushes for the
+// latest update. Should the latest entry be anything else (a refresh, which is not reported: that is checked),
+// an update that changes nothing gives the command something to report. Every kind of entry is
+// TestAuditEventsForAnUpdate's, on a small program.
 func checkAudit(t *testing.T, c *cli, stack, env string) {
 	t.Helper()
 	bin := buildAudit(t)
@@ -195,6 +193,8 @@ func checkAudit(t *testing.T, c *cli, stack, env string) {
 // destroyed, and a stack that does not exist. Each event is checked against the stand-ins and the stack's
 // history as the CLI prints it.
 func TestAuditEventsForAnUpdate(t *testing.T) {
+	needsCluster(t)
+	t.Parallel()
 	const env = "development"
 	c := newCLI(t, filepath.Join("audit", "testdata", "program"))
 	stack := "audit-" + env

@@ -78,14 +78,16 @@ var badInputs = []badInput{
 	},
 }
 
-// TestBadInput makes each mistake on a stack of the program (development, attached to the shared control
-// plane) and runs `pulumi up`: each fails fast, with a message that says what is wrong and what to do, and
-// changes nothing: no platform resource in the state, no object or namespace in the cluster. How long each
-// took to fail is a figure.
+// TestBadInput makes each mistake on a stack of the program (staging, attached to the shared control plane,
+// where no other test deploys staging) and runs `pulumi up`: each fails fast, with a message that says what is
+// wrong and what to do, and changes nothing: no platform resource in the state, no namespace of the environment
+// in the cluster. How long each took to fail is a figure.
 func TestBadInput(t *testing.T) {
+	needsCluster(t)
+	t.Parallel()
 	c := newCLI(t, "")
-	const stack = "badinput"
-	c.platformStack(stack, "development")
+	const stack, env = "badinput", "staging"
+	c.platformStack(stack, env, kubeconfig)
 	stackFile := filepath.Join(c.dir, "Pulumi."+stack+".yaml")
 	good, err := os.ReadFile(stackFile)
 	require.NoError(t, err)
@@ -95,7 +97,7 @@ func TestBadInput(t *testing.T) {
 	require.Contains(t, out, `lke-platform:environment = "nowhere" is not allowed`, out)
 	require.NoError(t, os.WriteFile(stackFile, good, 0o644)) // --config saved the value in the stack file
 
-	namespacesBefore := namespaces(t)
+	namespacesBefore := namespaces(t, env)
 	var times []string
 	for _, in := range badInputs {
 		t.Run(in.name, func(t *testing.T) {
@@ -115,11 +117,12 @@ func TestBadInput(t *testing.T) {
 			}
 			assert.Less(t, took, time.Minute, "fails fast")
 			assert.Equal(t, before, platformResources(t, c, stack), "the state gained or lost resources")
-			assert.Equal(t, namespacesBefore, namespaces(t), "the cluster's namespaces changed")
+			assert.Equal(t, namespacesBefore, namespaces(t, env), "the environment's namespaces changed")
 		})
 	}
 	c.t = t
-	_, err = kubectl(t, "get", "namespace", "development-apps")
+	assert.Empty(t, namespacesBefore, "no namespace of %s was there to begin with", env)
+	_, err = kubectl(t, "get", "namespace", env+"-apps")
 	assert.Error(t, err, "no platform namespace was created")
 	figure(t, "bad input fails in: %s", strings.Join(times, ", "))
 }
@@ -148,10 +151,11 @@ func platformResources(t *testing.T, c *cli, stack string) []string {
 	return urns
 }
 
-// namespaces are the shared control plane's namespaces.
-func namespaces(t *testing.T) []string {
+// namespaces are the shared control plane's namespaces labelled with the environment env: those the program
+// creates (tests running beside this one create others).
+func namespaces(t *testing.T, env string) []string {
 	t.Helper()
-	out, err := kubectl(t, "get", "namespaces", "-o", "name")
+	out, err := kubectl(t, "get", "namespaces", "-l", "platform.lke/environment="+env, "-o", "name")
 	require.NoError(t, err)
 	return strings.Fields(string(out))
 }

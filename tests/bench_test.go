@@ -6,12 +6,15 @@ package tests
 // the same run, or a slope, because these machines are noisy: seconds alone compare badly between runs. The
 // figures are recorded, never asserted. The third benchmark, pulumi up against kubectl apply of the same
 // objects, is part of TestPlatformDeploysEndToEnd, which deploys the full stack anyway.
+//
+// The whole suite runs these tests at one quick point each (one stack's preview; 1 and 10 services), beside the
+// other tests, so that a broken benchmark fails CI; their figures then say nothing. bench/run sets
+// LKE_PLATFORM_BENCH=full and runs them alone, at every point.
 
 import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -23,6 +26,9 @@ import (
 
 	"github.com/platform-eng/lke-platform/config"
 )
+
+// fullBench reports whether this is bench/run's full run, rather than the quick point of the test suite.
+func fullBench() bool { return os.Getenv("LKE_PLATFORM_BENCH") == "full" }
 
 // benchRuns is how many times each timed preview runs, the median being the figure: LKE_PLATFORM_BENCH_RUNS
 // (bench/run sets 3), else once, as the whole suite runs it.
@@ -41,7 +47,13 @@ func benchRuns(t *testing.T) int {
 // the policy pack, as CI runs it) against the preview of an empty program with the same kubernetes provider,
 // and records the peak memory of the program, the kubernetes provider, the pack and the CLI during it.
 func TestBenchPreview(t *testing.T) {
+	needsCluster(t)
+	t.Parallel()
 	runs := benchRuns(t)
+	environments := config.Environments
+	if !fullBench() {
+		environments = environments[:1]
+	}
 	preview := []string{"preview", "--policy-pack", policyPack}
 
 	empty := newCLI(t, "bench/emptyprogram")
@@ -50,10 +62,10 @@ func TestBenchPreview(t *testing.T) {
 	baseline, _ := empty.bench(runs, append(preview, "-s", "bench-empty")...)
 
 	c := newCLI(t, "")
-	for _, env := range config.Environments {
+	for _, env := range environments {
 		stack := "bench-" + env
-		c.platformStack(stack, env)
-		if env == config.Environments[0] {
+		c.platformStack(stack, env, kubeconfig)
+		if env == environments[0] {
 			c.must(append(preview, "-s", stack)...)
 		}
 		seconds, peak := c.bench(runs, append(preview, "-s", stack)...)
@@ -67,8 +79,13 @@ func TestBenchPreview(t *testing.T) {
 // per service, in a namespace built by the platform's Namespace component) with 1, 10, 30 and 100 services,
 // each from an empty stack, and fits a line through each series: the slope is the cost of one more service.
 func TestBenchScaling(t *testing.T) {
+	needsCluster(t)
+	t.Parallel()
 	c := newCLI(t, "tests/capacity")
 	counts := []int{1, 10, 30, 100}
+	if !fullBench() {
+		counts = counts[:2]
+	}
 	previews := make([]float64, len(counts))
 	ups := make([]float64, len(counts))
 	for i, n := range counts {
@@ -93,10 +110,10 @@ func TestBenchScaling(t *testing.T) {
 	}
 	previewSlope, previewFixed := fitLine(counts, previews)
 	upSlope, upFixed := fitLine(counts, ups)
-	figure(t, "scaling, preview of 1/10/30/100 services (3 objects each): %s s; %.3f s per service + %.1f s fixed",
-		joinSeconds(previews), previewSlope, previewFixed)
-	figure(t, "scaling, pulumi up of 1/10/30/100 services: %s s; %.3f s per service + %.1f s fixed",
-		joinSeconds(ups), upSlope, upFixed)
+	figure(t, "scaling, preview of %s services (3 objects each): %s s; %.3f s per service + %.1f s fixed",
+		joinCounts(counts), joinSeconds(previews), previewSlope, previewFixed)
+	figure(t, "scaling, pulumi up of %s services: %s s; %.3f s per service + %.1f s fixed",
+		joinCounts(counts), joinSeconds(ups), upSlope, upFixed)
 }
 
 // bench runs pulumi with args runs times and returns the median of the times taken and the peak resident memory
@@ -106,8 +123,7 @@ func (c *cli) bench(runs int, args ...string) (float64, map[processRole]int64) {
 	peak := map[processRole]int64{}
 	times := make([]float64, 0, runs)
 	for range runs {
-		cmd := exec.Command("pulumi", append(args, "--non-interactive")...)
-		cmd.Dir, cmd.Env = c.dir, c.env
+		cmd := c.command(args...)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		start := time.Now()
@@ -208,6 +224,14 @@ func mib(kb int64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.0f MiB", float64(kb)/1024)
+}
+
+func joinCounts(counts []int) string {
+	parts := make([]string, len(counts))
+	for i, n := range counts {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, "/")
 }
 
 func joinSeconds(s []float64) string {

@@ -26,6 +26,8 @@ const capacityNamespace = "capacity-apps"
 // the quota; each HPA holds its configured range. How preview and up grow with the number of services is
 // TestBenchScaling's.
 func TestCapacityHarness(t *testing.T) {
+	needsCluster(t)
+	t.Parallel()
 	c := newCLI(t, "tests/capacity")
 	const stack = "capacity"
 	c.must("stack", "init", stack)

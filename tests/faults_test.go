@@ -38,9 +38,11 @@ const (
 // ups of the stack race. After each, the documented recovery (docs/runbooks/interrupted-update.md) brings the
 // stack back to exactly the objects the program declares, with a valid state and nothing left to change.
 func TestFaults(t *testing.T) {
+	needsCluster(t)
+	t.Parallel()
 	cp := startControlPlane(t, faultCluster)
 	c := newCLI(t, "tests/capacity")
-	fs := &faultStack{c: c, cp: cp, name: "faults", backend: backendDir(t, c)}
+	fs := &faultStack{c: c, cp: cp, name: "faults", backend: c.backend()}
 	c.must("stack", "init", fs.name)
 	c.must("config", "set", "-s", fs.name, "--plaintext", "capacity:kubeconfigPath", cp.kubeconfig)
 	fs.setServices(faultServices)
@@ -294,19 +296,6 @@ func (fs *faultStack) importState(t *testing.T) {
 	fs.c.must("stack", "import", "-s", fs.name, "--file", file)
 }
 
-// backendDir is the folder of the cli's diy backend.
-func backendDir(t *testing.T, c *cli) string {
-	t.Helper()
-	var dir string
-	for _, kv := range c.env {
-		if v, ok := strings.CutPrefix(kv, "PULUMI_BACKEND_URL=file://"); ok {
-			dir = v
-		}
-	}
-	require.NotEmpty(t, dir)
-	return dir
-}
-
 // locks are the stack's lock files in the diy backend: .pulumi/locks/<org>/<project>/<stack>/<id>.json.
 func (fs *faultStack) locks() []string {
 	files, _ := filepath.Glob(filepath.Join(fs.backend, ".pulumi", "locks", "*", "capacity", fs.name, "*.json"))
@@ -354,8 +343,7 @@ func (u *update) until(t *testing.T, cond func() bool, what string, timeout time
 func (fs *faultStack) start(t *testing.T) *update {
 	t.Helper()
 	u := &update{done: make(chan error, 1)}
-	u.cmd = exec.Command("pulumi", "up", "-s", fs.name, "--yes", "--skip-preview", "--non-interactive")
-	u.cmd.Dir, u.cmd.Env = fs.c.dir, fs.c.env
+	u.cmd = fs.c.command("up", "-s", fs.name, "--yes", "--skip-preview")
 	u.cmd.Stdout, u.cmd.Stderr = u, u
 	u.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(t, u.cmd.Start())
@@ -403,45 +391,10 @@ func (u *update) kill(t *testing.T) int {
 	return pid
 }
 
-// controlPlane is a local control plane of the fault tests' own (scripts/cluster, kwokctl's binary runtime).
-type controlPlane struct {
-	name, kubeconfig string
-	dir              string // kwokctl's folder of the cluster: pids/, logs/, bin/
-	server           string // the API server's address, host:port
-	// commands are the command lines of the components a stop takes down, read from /proc while they run.
-	commands map[string][]string
-}
-
 // restartedComponents are the components a stop of the API server takes down, in start order: the API server
 // itself, and the controller-manager and scheduler, which exit on their own once they cannot renew their
 // leader lease (about 10 s without an API server). kwokctl's binary runtime does not restart anything.
 var restartedComponents = []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler"}
-
-func startControlPlane(t *testing.T, name string) *controlPlane {
-	t.Helper()
-	script := filepath.Join(repoRoot(), "scripts", "cluster")
-	// Fresh, never reused: one left behind by an interrupted run would hold its objects and stopped components.
-	_ = exec.Command(script, "down", name).Run()
-	out, err := exec.Command(script, "up", name).Output()
-	require.NoError(t, err, "starting control plane %s", name)
-	t.Cleanup(func() { _ = exec.Command(script, "down", name).Run() })
-
-	workdir := os.Getenv("KWOK_WORKDIR")
-	if workdir == "" {
-		state := os.Getenv("LKE_PLATFORM_STATE")
-		if state == "" {
-			state = filepath.Join(repoRoot(), ".state")
-		}
-		workdir = filepath.Join(state, "kwok")
-	}
-	cp := &controlPlane{name: name, kubeconfig: strings.TrimSpace(string(out)), dir: filepath.Join(workdir, "clusters", name)}
-	server, err := exec.Command("kubectl", "--kubeconfig", cp.kubeconfig, "config", "view", "--minify",
-		"-o", "jsonpath={.clusters[0].cluster.server}").Output()
-	require.NoError(t, err)
-	cp.server = strings.TrimPrefix(strings.TrimSpace(string(server)), "https://")
-	require.NotEmpty(t, cp.server)
-	return cp
-}
 
 // pid reads a component's pid file.
 func (cp *controlPlane) pid(t *testing.T, component string) int {

@@ -2,24 +2,42 @@
 
 // Integration tests: the real pulumi CLI, the real kubernetes provider and a real Kubernetes API server on
 // loopback (scripts/cluster). Run them with scripts/test, which builds or reuses the toolchain first.
+//
+// This file is the one harness every test uses:
+//   - ProgramTest (pkg/v3/testing/integration, baseOptions) for a stack's whole lifecycle;
+//   - cli, a copy of a project with stacks on its own state, run through the Automation API's PulumiCommand,
+//     for every other command a test makes (and command, for the tests that need the process itself);
+//   - the shared control plane (TestMain's, sharedPlane) and control planes of a test's own (startControlPlane),
+//     with kubectl and get against either.
+//
+// Tests run side by side (t.Parallel): each works in namespaces of its own on the shared control plane, or on a
+// control plane of its own when it breaks it (TestFaults) or when its objects share names with another test's
+// (two environments' stacks of the whole platform both manage the platform's namespaces: argocd, monitoring, …).
+// With -short, TestMain starts no control plane and the tests that need one are skipped.
 package tests
 
 import (
 	"bytes"
+	"context"
 	"crypto/rsa"
 	"encoding/json"
 	"encoding/pem"
+	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	sealedcrypto "github.com/bitnami/sealed-secrets/pkg/crypto"
 	"github.com/pulumi/pulumi/pkg/v3/testing/integration"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/stretchr/testify/require"
 )
 
@@ -33,8 +51,11 @@ func repoRoot() string {
 	return filepath.Dir(wd)
 }
 
-// kubeconfig is the local control plane's, started by TestMain; policyPack is the compiled policy pack.
+// kubeconfig is the shared local control plane's, started by TestMain; policyPack is the compiled policy pack.
 var kubeconfig, policyPack string
+
+// pulumiCLI runs the toolchain's pulumi (first on PATH, scripts/env.sh) for every cli.
+var pulumiCLI auto.PulumiCommand
 
 // sealingCert is the PEM certificate every test stack seals its secrets with, and sealingKey its private key
 // (the Sealed Secrets controller's, which tests use to prove what was sealed).
@@ -54,12 +75,12 @@ var testSecrets = map[string]string{
 // plaintexts are the secret values themselves, as they would appear if one leaked.
 var plaintexts = []string{"plaintextSlackWebhook7Qx", "plaintextDnsToken4Rw", "plaintextBundleToken9Kz"}
 
-// platformConfig is the plain config of a program stack attached to the local control plane as env.
-func platformConfig(env string) map[string]string {
+// platformConfig is the plain config of a program stack attached to the control plane of kubeconfigPath as env.
+func platformConfig(env, kubeconfigPath string) map[string]string {
 	return map[string]string{
 		"environment":              env,
 		"clusterMode":              "attach",
-		"kubeconfigPath":           kubeconfig,
+		"kubeconfigPath":           kubeconfigPath,
 		"sealedSecretsCertificate": sealingCert,
 	}
 }
@@ -75,6 +96,7 @@ func newSealingKey(dir string) (string, *rsa.PrivateKey, error) {
 }
 
 func TestMain(m *testing.M) {
+	flag.Parse()
 	for _, tool := range []string{"pulumi", "kubectl", "kwokctl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			fmt.Fprintf(os.Stderr, "%s is not on PATH: run the integration tests through scripts/test (it builds the toolchain)\n", tool)
@@ -85,39 +107,75 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "LKE_PLATFORM_KUBERNETES_PLUGIN_DIR is not set: run the integration tests through scripts/test")
 		os.Exit(1)
 	}
+	os.Exit(setUpAndRun(m))
+}
+
+// setUpAndRun prepares what every test shares, runs the tests and cleans up after them.
+func setUpAndRun(m *testing.M) int {
+	fail := func(format string, args ...any) int {
+		fmt.Fprintf(os.Stderr, format+"\n", args...)
+		return 1
+	}
+	var err error
+	if pulumiCLI, err = auto.NewPulumiCommand(nil); err != nil {
+		return fail("the pulumi CLI: %v", err)
+	}
 	packDir, err := os.MkdirTemp("", "lke-platform-policy")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return fail("%v", err)
 	}
 	defer os.RemoveAll(packDir)
+	// ProgramTest copies Go programs under $GOPATH/src: a GOPATH of the run's own, set once for the whole process
+	// (t.Setenv would forbid t.Parallel), with the module cache kept where it is.
+	modcache, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		return fail("go env GOMODCACHE: %v", err)
+	}
+	for k, v := range map[string]string{
+		"GOMODCACHE": strings.TrimSpace(string(modcache)),
+		"GOPATH":     filepath.Join(packDir, "gopath"),
+		"GOFLAGS":    "-mod=mod -trimpath", // -trimpath: see scripts/env.sh
+	} {
+		if err := os.Setenv(k, v); err != nil {
+			return fail("%v", err)
+		}
+	}
 	if sealingCert, sealingKey, err = newSealingKey(packDir); err != nil {
-		fmt.Fprintf(os.Stderr, "making the sealing key: %v\n", err)
-		os.Exit(1)
+		return fail("making the sealing key: %v", err)
 	}
 	policyPack = filepath.Join(packDir, "lke-platform-policy")
 	build := exec.Command("go", "build", "-o", policyPack, "./policy")
 	build.Dir, build.Stderr = repoRoot(), os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintf(os.Stderr, "building the policy pack: %v\n", err)
-		os.Exit(1)
+		return fail("building the policy pack: %v", err)
+	}
+	defer func() {
+		for _, dir := range renderedDirs() {
+			os.RemoveAll(dir)
+		}
+	}()
+	if testing.Short() {
+		return m.Run() // no control plane: the tests that need one skip
 	}
 
 	const cluster = "lke-platform-test"
 	out, err := exec.Command(filepath.Join(repoRoot(), "scripts", "cluster"), "up", cluster).Output()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "starting the local control plane: %v\n", err)
-		os.Exit(1)
+		return fail("starting the local control plane: %v", err)
 	}
 	kubeconfig = strings.TrimSpace(string(out))
-	code := m.Run()
-	for _, dir := range renderedDir {
-		os.RemoveAll(dir)
-	}
 	if os.Getenv("LKE_PLATFORM_KEEP_CLUSTER") == "" {
-		_ = exec.Command(filepath.Join(repoRoot(), "scripts", "cluster"), "down", cluster).Run()
+		defer exec.Command(filepath.Join(repoRoot(), "scripts", "cluster"), "down", cluster).Run()
 	}
-	os.Exit(code)
+	return m.Run()
+}
+
+// needsCluster skips a test that needs the shared control plane when there is none (-short).
+func needsCluster(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a control plane: not run with -short")
+	}
 }
 
 // programDir copies the program (tracked sources, not the clone's tool links, state or build outputs) to a
@@ -155,22 +213,16 @@ func programDir(t *testing.T) string {
 	return dst
 }
 
-// baseOptions are the ProgramTest options every test shares: local file state, the built kubernetes plugin,
-// no network, and the program attached to the local control plane as environment env.
-func baseOptions(t *testing.T, env string) *integration.ProgramTestOptions {
+// baseOptions are the ProgramTest options every lifecycle test shares: local file state, the built kubernetes
+// plugin, no network, and the program attached as environment env to the control plane of kubeconfigPath.
+func baseOptions(t *testing.T, env, kubeconfigPath string) *integration.ProgramTestOptions {
 	t.Helper()
-	// ProgramTest copies Go programs under $GOPATH/src; keep the module cache where it is.
-	modcache := goEnv(t, "GOMODCACHE")
-	t.Setenv("GOMODCACHE", modcache)
-	t.Setenv("GOPATH", t.TempDir())
-	t.Setenv("GOFLAGS", "-mod=mod -trimpath") // -trimpath: see scripts/env.sh
-
 	state := t.TempDir()
 	return &integration.ProgramTestOptions{
 		Dir:            programDir(t),
 		StackName:      "it-" + env,
 		CloudURL:       "file://" + state,
-		Config:         platformConfig(env),
+		Config:         platformConfig(env, kubeconfigPath),
 		Secrets:        testSecrets,
 		LocalProviders: []integration.LocalDependency{{Package: "kubernetes", Path: os.Getenv("LKE_PLATFORM_KUBERNETES_PLUGIN_DIR")}},
 		Env: []string{
@@ -180,30 +232,27 @@ func baseOptions(t *testing.T, env string) *integration.ProgramTestOptions {
 			"PULUMI_BACKEND_URL=file://" + state,
 			"PULUMI_CONFIG_PASSPHRASE=integration-test-only",
 			"PULUMI_CONFIG_PASSPHRASE_FILE=",
-			"GOPATH=" + os.Getenv("GOPATH"),
-			"GOMODCACHE=" + modcache,
 		},
 		// Every preview and update runs the policy pack, as CI and the README's main command do.
 		PreviewCommandlineFlags: []string{"--policy-pack", policyPack},
 		UpdateCommandlineFlags:  []string{"--policy-pack", policyPack},
 		SkipExportImport:        true,
-		// The tests share one control plane and set GOPATH for ProgramTest: one at a time.
+		// The test calls t.Parallel itself (ProgramTest would too, but only after its own setup).
 		NoParallel:                      true,
 		RequireEmptyPreviewAfterRefresh: true,
 		Verbose:                         testing.Verbose(),
 	}
 }
 
-func goEnv(t *testing.T, key string) string {
-	out, err := exec.Command("go", "env", key).Output()
-	require.NoError(t, err)
-	return strings.TrimSpace(string(out))
-}
-
-// kubectl runs kubectl against the local control plane and returns its standard output.
+// kubectl runs kubectl against the shared control plane and returns its standard output.
 func kubectl(t *testing.T, args ...string) ([]byte, error) {
 	t.Helper()
-	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	return kubectlOn(kubeconfig, args...)
+}
+
+// kubectlOn runs kubectl against the control plane of kubeconfigPath and returns its standard output.
+func kubectlOn(kubeconfigPath string, args ...string) ([]byte, error) {
+	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", kubeconfigPath}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -213,9 +262,15 @@ func kubectl(t *testing.T, args ...string) ([]byte, error) {
 	return out, nil
 }
 
-// get reads one object (or, with an empty name, the list of them) back from the API server into its
+// get reads one object (or, with an empty name, the list of them) back from the shared control plane into its
 // Kubernetes API type.
 func get[T any](t *testing.T, kind, namespace, name string) T {
+	t.Helper()
+	return getFrom[T](t, kubeconfig, kind, namespace, name)
+}
+
+// getFrom is get on the control plane of kubeconfigPath.
+func getFrom[T any](t *testing.T, kubeconfigPath, kind, namespace, name string) T {
 	t.Helper()
 	args := []string{"get", kind, "-o", "json"}
 	if name != "" {
@@ -224,9 +279,181 @@ func get[T any](t *testing.T, kind, namespace, name string) T {
 	if namespace != "" {
 		args = append(args, "-n", namespace)
 	}
-	out, err := kubectl(t, args...)
+	out, err := kubectlOn(kubeconfigPath, args...)
 	require.NoError(t, err)
 	var obj T
 	require.NoError(t, json.Unmarshal(out, &obj))
 	return obj
 }
+
+// controlPlane is a local control plane of a test's own (scripts/cluster, kwokctl's binary runtime).
+type controlPlane struct {
+	name, kubeconfig string
+	dir              string // kwokctl's folder of the cluster: pids/, logs/, bin/
+	server           string // the API server's address, host:port
+	// commands are the command lines of the components a stop takes down, read from /proc while they run
+	// (tests/faults_test.go).
+	commands map[string][]string
+}
+
+// startControlPlane starts a fresh control plane named name, stopped when the test ends.
+func startControlPlane(t *testing.T, name string) *controlPlane {
+	t.Helper()
+	needsCluster(t)
+	script := filepath.Join(repoRoot(), "scripts", "cluster")
+	// Fresh, never reused: one left behind by an interrupted run would hold its objects and stopped components.
+	_ = exec.Command(script, "down", name).Run()
+	out, err := exec.Command(script, "up", name).Output()
+	require.NoError(t, err, "starting control plane %s", name)
+	t.Cleanup(func() { _ = exec.Command(script, "down", name).Run() })
+
+	workdir := os.Getenv("KWOK_WORKDIR")
+	if workdir == "" {
+		state := os.Getenv("LKE_PLATFORM_STATE")
+		if state == "" {
+			state = filepath.Join(repoRoot(), ".state")
+		}
+		workdir = filepath.Join(state, "kwok")
+	}
+	cp := &controlPlane{name: name, kubeconfig: strings.TrimSpace(string(out)), dir: filepath.Join(workdir, "clusters", name)}
+	server, err := kubectlOn(cp.kubeconfig, "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}")
+	require.NoError(t, err)
+	cp.server = strings.TrimPrefix(strings.TrimSpace(string(server)), "https://")
+	require.NotEmpty(t, cp.server)
+	return cp
+}
+
+// cli runs the real pulumi CLI in a copy of the project, on its own local state.
+type cli struct {
+	t    *testing.T
+	dir  string
+	vars []string // the test's own environment: its backend and passphrase
+	env  []string // os.Environ() and vars, for the project's other commands run beside the CLI
+}
+
+func newCLI(t *testing.T, subdir string) *cli {
+	state := t.TempDir()
+	vars := []string{
+		"PULUMI_BACKEND_URL=file://" + state,
+		"PULUMI_CONFIG_PASSPHRASE=integration-test-only",
+		"PULUMI_CONFIG_PASSPHRASE_FILE=",
+	}
+	return &cli{t: t, dir: filepath.Join(programDir(t), subdir), vars: vars, env: append(os.Environ(), vars...)}
+}
+
+// syncBuffer is a buffer two goroutines (the command's stdout and stderr copiers) may write at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// exec runs pulumi with args (non-interactive) and extra environment, and returns its standard output and
+// its combined output.
+func (c *cli) exec(stdin io.Reader, extraEnv []string, args ...string) (stdout, combined string, err error) {
+	var all syncBuffer
+	env := append(append([]string(nil), c.vars...), extraEnv...)
+	stdout, _, _, err = pulumiCLI.Run(context.Background(), c.dir, stdin, []io.Writer{&all}, []io.Writer{&all}, env, args...)
+	return stdout, all.String(), err
+}
+
+// run runs pulumi with args and returns its combined output.
+func (c *cli) run(extraEnv []string, args ...string) (string, error) {
+	c.t.Helper()
+	_, out, err := c.exec(nil, extraEnv, args...)
+	return out, err
+}
+
+func (c *cli) must(args ...string) string {
+	c.t.Helper()
+	out, err := c.run(nil, args...)
+	require.NoError(c.t, err, out)
+	return out
+}
+
+// stdout runs pulumi and returns its standard output alone, for JSON that a warning on stderr must not spoil.
+func (c *cli) stdout(args ...string) string {
+	c.t.Helper()
+	stdout, out, err := c.exec(nil, nil, args...)
+	require.NoError(c.t, err, out)
+	return stdout
+}
+
+// command is pulumi with args as a process of the test's own, for the tests that watch or kill it.
+func (c *cli) command(args ...string) *exec.Cmd {
+	cmd := exec.Command("pulumi", append(args, "--non-interactive")...)
+	cmd.Dir, cmd.Env = c.dir, c.env
+	return cmd
+}
+
+// stack makes a stack with the given config (key=value, in the project's namespace).
+func (c *cli) stack(name string, config ...string) {
+	c.t.Helper()
+	c.must("stack", "init", name)
+	for _, kv := range config {
+		k, v, _ := strings.Cut(kv, "=")
+		c.must("config", "set", "-s", name, k, v)
+	}
+}
+
+// platformStack makes a stack of the program as environment env, attached to the control plane of
+// kubeconfigPath, with the test secrets set as secrets (through stdin, as an operator would, never on a command
+// line).
+func (c *cli) platformStack(name, env, kubeconfigPath string) {
+	c.t.Helper()
+	c.must("stack", "init", name)
+	for k, v := range platformConfig(env, kubeconfigPath) {
+		// --plaintext: the CLI takes a random temporary path for something that looks like a secret.
+		c.must("config", "set", "--plaintext", "-s", name, k, v)
+	}
+	for k, v := range testSecrets {
+		_, out, err := c.exec(strings.NewReader(v), nil, "config", "set", "--secret", "-s", name, k)
+		require.NoError(c.t, err, out)
+	}
+}
+
+// backend is the folder of the cli's diy backend.
+func (c *cli) backend() string {
+	return strings.TrimPrefix(envValue(c.vars, "PULUMI_BACKEND_URL"), "file://")
+}
+
+// envValue is key's value in env as exec.Cmd sees it: the last entry wins.
+func envValue(env []string, key string) string {
+	for _, kv := range slices.Backward(env) {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// figure records a measured figure: in the test log, and in the file LKE_PLATFORM_FIGURES names (scripts/test
+// prints it at the end, since go test shows a passing test's log only with -v).
+func figure(t *testing.T, format string, args ...any) {
+	t.Helper()
+	line := fmt.Sprintf("%s: %s", t.Name(), fmt.Sprintf(format, args...))
+	t.Log(line)
+	figuresMu.Lock()
+	defer figuresMu.Unlock()
+	if path := os.Getenv("LKE_PLATFORM_FIGURES"); path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		require.NoError(t, err)
+		defer f.Close()
+		_, err = fmt.Fprintln(f, line)
+		require.NoError(t, err)
+	}
+}
+
+// figuresMu keeps the lines of tests running side by side whole.
+var figuresMu sync.Mutex

@@ -3,7 +3,6 @@
 package tests
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -23,12 +22,17 @@ import (
 // TestEnvironmentLifecycle deploys an environment onto the local control plane with the real CLI and provider,
 // reads every object back from the API server and compares it with what the platform promises, then checks
 // that a second preview and up, and a refresh, find no changes, and that destroy leaves nothing behind.
+//
+// Production runs on a control plane of its own: its stack manages the platform's namespaces (argocd,
+// monitoring, …) under the same names as the development stack of TestPlatformDeploysEndToEnd, which runs at the
+// same time on the shared one. Development goes through the same cycle there; production is the protected one.
 func TestEnvironmentLifecycle(t *testing.T) {
-	// Development goes through the same cycle in TestPlatformDeploysEndToEnd; production is the protected one.
+	t.Parallel()
 	for _, env := range []string{"production"} {
 		t.Run(env, func(t *testing.T) {
+			cp := startControlPlane(t, "lke-platform-"+env)
 			ns := env + "-apps"
-			opts := baseOptions(t, env)
+			opts := baseOptions(t, env, cp.kubeconfig)
 			if env == "production" {
 				// The policy pack refuses production updates without an approval record (docs/policy.md).
 				opts.Env = append(opts.Env, "PLATFORM_APPROVAL_RECORD="+approvalRecord(time.Hour))
@@ -37,7 +41,7 @@ func TestEnvironmentLifecycle(t *testing.T) {
 				assert.Equal(t, env, stack.Outputs["environment"])
 				assert.Equal(t, "attach", stack.Outputs["clusterMode"])
 				assert.Equal(t, []any{ns}, stack.Outputs["namespaces"])
-				checkNamespace(t, env, ns)
+				checkNamespace(t, cp.kubeconfig, env, ns)
 				if env == "production" {
 					for _, res := range stack.Deployment.Resources {
 						// Access packages are never protected: their grants go when they expire (decision 34).
@@ -56,12 +60,12 @@ func TestEnvironmentLifecycle(t *testing.T) {
 				if env == "production" {
 					// Production is protected for real: destroy refuses until someone unprotects on purpose.
 					require.Error(t, pt.RunPulumiCommand("destroy", "--yes", "--skip-preview"), "destroy of protected production")
-					_, err := kubectl(t, "get", "namespace", ns)
+					_, err := kubectlOn(cp.kubeconfig, "get", "namespace", ns)
 					require.NoError(t, err, "a refused destroy must leave production in place")
 					require.NoError(t, pt.RunPulumiCommand("state", "unprotect", "--all", "--yes"))
 				}
 				require.NoError(t, pt.TestLifeCycleDestroy(), "destroy")
-				_, err := kubectl(t, "get", "namespace", ns)
+				_, err := kubectlOn(cp.kubeconfig, "get", "namespace", ns)
 				require.Error(t, err, "namespace %s is still there after destroy", ns)
 				assert.Contains(t, err.Error(), "NotFound")
 			})
@@ -70,14 +74,10 @@ func TestEnvironmentLifecycle(t *testing.T) {
 	}
 }
 
-// approvalRecord is a valid production approval record that expires after ttl.
-func approvalRecord(ttl time.Duration) string {
-	return fmt.Sprintf(`{"change":"PR#1","author":"alice","approvers":["bob","carol"],"expires":%q}`,
-		time.Now().Add(ttl).UTC().Format(time.RFC3339))
-}
-
-func checkNamespace(t *testing.T, env, ns string) {
-	n := get[corev1.Namespace](t, "namespace", "", ns)
+// checkNamespace reads the environment's workload namespace and its guard rails back from the control plane of
+// kubeconfigPath and compares them with what the platform promises.
+func checkNamespace(t *testing.T, kubeconfigPath, env, ns string) {
+	n := getFrom[corev1.Namespace](t, kubeconfigPath, "namespace", "", ns)
 	for k, v := range map[string]string{
 		"platform.lke/environment":           env,
 		"app.kubernetes.io/managed-by":       "pulumi",
@@ -87,7 +87,7 @@ func checkNamespace(t *testing.T, env, ns string) {
 		assert.Equal(t, v, n.Labels[k], "namespace label %s", k)
 	}
 
-	q := get[corev1.ResourceQuota](t, "resourcequota", ns, namespace.QuotaName)
+	q := getFrom[corev1.ResourceQuota](t, kubeconfigPath, "resourcequota", ns, namespace.QuotaName)
 	// The spec's 30 services, each at its HPA maximum of 3 replicas, plus 20% surge headroom.
 	want := corev1.ResourceList{
 		"pods": resource.MustParse("108"), "services": resource.MustParse("30"),
@@ -97,7 +97,7 @@ func checkNamespace(t *testing.T, env, ns string) {
 	}
 	assertResources(t, want, q.Spec.Hard, "quota spec")
 
-	lr := get[corev1.LimitRange](t, "limitrange", ns, namespace.LimitRangeName)
+	lr := getFrom[corev1.LimitRange](t, kubeconfigPath, "limitrange", ns, namespace.LimitRangeName)
 	require.Len(t, lr.Spec.Limits, 1)
 	l := lr.Spec.Limits[0]
 	assert.Equal(t, corev1.LimitTypeContainer, l.Type)
@@ -136,7 +136,7 @@ func checkNamespace(t *testing.T, env, ns string) {
 			}}}},
 		},
 	}
-	list := get[networkingv1.NetworkPolicyList](t, "networkpolicy", ns, "")
+	list := getFrom[networkingv1.NetworkPolicyList](t, kubeconfigPath, "networkpolicy", ns, "")
 	got := map[string]networkingv1.NetworkPolicySpec{}
 	for _, p := range list.Items {
 		got[p.Name] = p.Spec

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"maps"
@@ -50,12 +51,13 @@ func (o object) Name() string      { return o.str("metadata", "name") }
 func (o object) Namespace() string { return o.str("metadata", "namespace") }
 
 // renderStack runs the program in render mode as env, with the test secrets and sealing certificate, in a
-// fresh copy of the project, and returns the folder it wrote (generated/<env>).
+// fresh copy of the project, and returns the folder it wrote (generated/<env>). The pack runs as in CI: every
+// environment's render passing it is the real CLI's proof that each environment, as configured, is compliant.
 func renderStack(t *testing.T, envName string) string {
 	t.Helper()
 	c := newCLI(t, "")
 	stack := "render-" + envName
-	c.platformStack(stack, envName)
+	c.platformStack(stack, envName, "")
 	c.must("config", "set", "-s", stack, "clusterMode", "render")
 	c.must("config", "rm", "-s", stack, "kubeconfigPath")
 	// A render stack is thrown away afterwards: its intermediate checkpoints protect nothing, and writing the
@@ -67,28 +69,51 @@ func renderStack(t *testing.T, envName string) string {
 	}
 	out, err := c.run(env, "up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
 	require.NoError(t, err, out)
+	require.NotContains(t, out, "[mandatory]", out)
 	return filepath.Join(c.dir, "generated", envName)
 }
 
-var (
-	renderedMu  sync.Mutex
-	renderedDir = map[string]string{}
-)
+// renders holds each environment's render, made once per test run by the first test that asks for it and
+// shared by the others (tests running side by side wait for it, not for each other's environments).
+var renders sync.Map // environment → *render
 
-// rendered renders env once per test run and shares the folder between tests (rendering takes a while).
+type render struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// rendered renders env once per test run and returns the folder.
 func rendered(t *testing.T, env string) string {
 	t.Helper()
-	renderedMu.Lock()
-	defer renderedMu.Unlock()
-	if dir, ok := renderedDir[env]; ok {
-		return dir
-	}
-	// A folder that outlives the test that made it: the CLI's t.TempDir would go with the first test.
-	keep, err := os.MkdirTemp("", "lke-platform-rendered-"+env)
-	require.NoError(t, err)
-	require.NoError(t, os.CopyFS(keep, os.DirFS(renderStack(t, env))))
-	renderedDir[env] = keep
-	return keep
+	v, _ := renders.LoadOrStore(env, &render{})
+	r := v.(*render)
+	r.once.Do(func() {
+		// A folder that outlives the test that made it: the CLI's t.TempDir would go with the first test.
+		keep, err := os.MkdirTemp("", "lke-platform-rendered-"+env)
+		if err != nil {
+			r.err = err
+			return
+		}
+		r.dir = keep
+		// A failed render fails the test that made it (require stops it here); the others see no folder.
+		r.err = fmt.Errorf("rendering %s failed in another test", env)
+		r.err = os.CopyFS(keep, os.DirFS(renderStack(t, env)))
+	})
+	require.NoError(t, r.err)
+	return r.dir
+}
+
+// renderedDirs are the folders rendered so far, for TestMain to remove.
+func renderedDirs() []string {
+	var dirs []string
+	renders.Range(func(_, v any) bool {
+		if r := v.(*render); r.dir != "" {
+			dirs = append(dirs, r.dir)
+		}
+		return true
+	})
+	return dirs
 }
 
 // readObjects reads every document under dir, in a stable order.
@@ -140,9 +165,11 @@ func find(objs []object, kind, name string) []object {
 // network policies, the sealed secrets, the observability values and the Argo CD manifests are there; every
 // document of a built-in kind decodes strictly into its Kubernetes API type; no secret is in plain text.
 func TestRenderModeWritesEveryObject(t *testing.T) {
+	t.Parallel()
 	strict := serializer.NewCodecFactory(scheme.Scheme, serializer.EnableStrict).UniversalDeserializer()
 	for _, env := range []string{"development", "staging", "production", "system"} {
 		t.Run(env, func(t *testing.T) {
+			t.Parallel()
 			dir := rendered(t, env)
 			objs := readObjects(t, dir)
 			require.NotEmpty(t, objs)
@@ -200,6 +227,7 @@ func containsNamespace(objs []object, ns string) bool {
 // TestRenderingTwiceGivesIdenticalFiles renders the same stack twice, from two fresh copies and two stacks,
 // and compares the trees byte for byte: promotion diffs show only real changes.
 func TestRenderingTwiceGivesIdenticalFiles(t *testing.T) {
+	t.Parallel()
 	first := rendered(t, "staging")
 	second := renderStack(t, "staging")
 	a, b := tree(t, first), tree(t, second)
