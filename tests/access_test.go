@@ -140,7 +140,7 @@ func issueAndCheck(t *testing.T, c *cli, stack, env string) string {
 // (their ServiceAccount is deleted); the docs' `pulumi config set --path` commands add one back.
 func TestAccessPackageOnTheLocalControlPlane(t *testing.T) {
 	needsCluster(t)
-	t.Parallel()
+	parallel(t)
 	c := newCLI(t, "tests/accessprogram")
 	const stack, env = "access-local", "sandbox"
 	c.stack(stack, "environment="+env, "kubeconfigPath="+kubeconfig)

@@ -194,7 +194,7 @@ func checkAudit(t *testing.T, c *cli, stack, env string) {
 // history as the CLI prints it.
 func TestAuditEventsForAnUpdate(t *testing.T) {
 	needsCluster(t)
-	t.Parallel()
+	parallel(t)
 	const env = "development"
 	c := newCLI(t, filepath.Join("audit", "testdata", "program"))
 	stack := "audit-" + env

@@ -84,7 +84,7 @@ var badInputs = []badInput{
 // in the cluster. How long each took to fail is a figure.
 func TestBadInput(t *testing.T) {
 	needsCluster(t)
-	t.Parallel()
+	parallel(t)
 	c := newCLI(t, "")
 	const stack, env = "badinput", "staging"
 	c.platformStack(stack, env, kubeconfig)

@@ -48,7 +48,7 @@ func benchRuns(t *testing.T) int {
 // and records the peak memory of the program, the kubernetes provider, the pack and the CLI during it.
 func TestBenchPreview(t *testing.T) {
 	needsCluster(t)
-	t.Parallel()
+	parallel(t)
 	runs := benchRuns(t)
 	environments := config.Environments
 	if !fullBench() {
@@ -80,7 +80,7 @@ func TestBenchPreview(t *testing.T) {
 // each from an empty stack, and fits a line through each series: the slope is the cost of one more service.
 func TestBenchScaling(t *testing.T) {
 	needsCluster(t)
-	t.Parallel()
+	parallel(t)
 	c := newCLI(t, "tests/capacity")
 	counts := []int{1, 10, 30, 100}
 	if !fullBench() {

@@ -27,7 +27,7 @@ const capacityNamespace = "capacity-apps"
 // TestBenchScaling's.
 func TestCapacityHarness(t *testing.T) {
 	needsCluster(t)
-	t.Parallel()
+	parallel(t)
 	c := newCLI(t, "tests/capacity")
 	const stack = "capacity"
 	c.must("stack", "init", stack)

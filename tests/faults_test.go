@@ -39,7 +39,7 @@ const (
 // stack back to exactly the objects the program declares, with a valid state and nothing left to change.
 func TestFaults(t *testing.T) {
 	needsCluster(t)
-	t.Parallel()
+	parallel(t)
 	cp := startControlPlane(t, faultCluster)
 	c := newCLI(t, "tests/capacity")
 	fs := &faultStack{c: c, cp: cp, name: "faults", backend: c.backend()}

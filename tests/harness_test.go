@@ -30,6 +30,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -117,6 +118,10 @@ func setUpAndRun(m *testing.M) int {
 		return 1
 	}
 	var err error
+	if atOnce, err = parseAtOnce(os.Getenv("LKE_PLATFORM_TEST_PARALLEL")); err != nil {
+		return fail("%v", err)
+	}
+	slots = make(chan struct{}, atOnce)
 	if pulumiCLI, err = auto.NewPulumiCommand(nil); err != nil {
 		return fail("the pulumi CLI: %v", err)
 	}
@@ -168,6 +173,47 @@ func setUpAndRun(m *testing.M) int {
 		defer exec.Command(filepath.Join(repoRoot(), "scripts", "cluster"), "down", cluster).Run()
 	}
 	return m.Run()
+}
+
+// atOnce is how many tests run at once beside the longest, which starts first and takes no turn
+// (parallelCriticalPath): LKE_PLATFORM_TEST_PARALLEL (scripts/test; default 2). slots is the gate that holds
+// them to it, and the only one: scripts/test sets go test's own -parallel far higher, because go test starts
+// waiting tests in no particular order, and a run whose longest test starts last ends with it running alone.
+// With atOnce = 1 (bench/run) every test, the longest too, takes its turn: one at a time.
+var (
+	atOnce int
+	slots  chan struct{}
+)
+
+// parseAtOnce reads LKE_PLATFORM_TEST_PARALLEL.
+func parseAtOnce(raw string) (int, error) {
+	if raw == "" {
+		return 2, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("LKE_PLATFORM_TEST_PARALLEL = %q: want a whole number of tests, at least 1", raw)
+	}
+	return n, nil
+}
+
+// parallel runs the test beside the others once a slot is free, and frees it when the test and its subtests end.
+func parallel(t *testing.T) {
+	t.Helper()
+	t.Parallel()
+	slots <- struct{}{}
+	t.Cleanup(func() { <-slots })
+}
+
+// parallelCriticalPath runs the longest test (TestPlatformDeploysEndToEnd) beside the others from the start,
+// without waiting for a slot, unless tests run one at a time.
+func parallelCriticalPath(t *testing.T) {
+	t.Helper()
+	if atOnce == 1 {
+		parallel(t)
+		return
+	}
+	t.Parallel()
 }
 
 // needsCluster skips a test that needs the shared control plane when there is none (-short).

@@ -36,7 +36,7 @@ const sampleDeployment = "sample-service"
 // empty preview, empty up and refresh of ProgramTest's lifecycle are TestEnvironmentLifecycle's.
 func TestPlatformDeploysEndToEnd(t *testing.T) {
 	needsCluster(t)
-	t.Parallel()
+	parallelCriticalPath(t)
 	const env = "development"
 	ns := env + "-apps"
 	dir := rendered(t, env)

@@ -19,7 +19,7 @@ import (
 // (policy/program_test.go) and through the real CLI by each environment's render (render_test.go).
 func TestPolicyPackRefusesEachViolation(t *testing.T) {
 	needsCluster(t)
-	t.Parallel()
+	parallel(t)
 	c := newCLI(t, "tests/policyviolations")
 	const production = "lke-platform:environment=production" // the pack's environment, as the program's stacks set it
 	cases := []struct {

@@ -169,7 +169,7 @@ func TestRenderModeWritesEveryObject(t *testing.T) {
 	strict := serializer.NewCodecFactory(scheme.Scheme, serializer.EnableStrict).UniversalDeserializer()
 	for _, env := range []string{"development", "staging", "production", "system"} {
 		t.Run(env, func(t *testing.T) {
-			t.Parallel()
+			parallel(t)
 			dir := rendered(t, env)
 			objs := readObjects(t, dir)
 			require.NotEmpty(t, objs)
@@ -227,7 +227,7 @@ func containsNamespace(objs []object, ns string) bool {
 // TestRenderingTwiceGivesIdenticalFiles renders the same stack twice, from two fresh copies and two stacks,
 // and compares the trees byte for byte: promotion diffs show only real changes.
 func TestRenderingTwiceGivesIdenticalFiles(t *testing.T) {
-	t.Parallel()
+	parallel(t)
 	first := rendered(t, "staging")
 	second := renderStack(t, "staging")
 	a, b := tree(t, first), tree(t, second)
