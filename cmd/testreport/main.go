@@ -1,8 +1,9 @@
 // Command testreport reads `go test -json` on standard input and prints what a person wants from a long run:
-// each top-level test's result and time as it ends, the whole output of every test that failed, each package's
-// summary, and at the end the ten slowest tests, so that every CI log shows where the time goes. With -v it
-// prints every test's output as it comes, as `go test -v` would. It exits 1 when a test or a package failed,
-// or when the input ends before every package has reported.
+// each top-level test's result and time as it ends (passing tests under a second are left to their package's
+// summary line), the whole output of every test that failed, each package's summary, and at the end the ten
+// slowest tests, so that every CI log shows where the time goes. With -v it prints every test's output as it
+// comes, as `go test -v` would. It exits 1 when a test or a package failed, or when the input ends before every
+// package has reported.
 //
 //	go test -json ./... | go run ./cmd/testreport [-v] [-top N]
 package main
@@ -32,24 +33,33 @@ type event struct {
 	Output     string
 }
 
+// quick is how long a passing test may take and go unlisted as it ends (hundreds of unit tests take less; the
+// package's summary line counts them).
+const quick = 1.0 // seconds
+
 // result is a finished top-level test.
 type result struct {
 	Package, Test string
 	Elapsed       float64
 }
 
+// longest is how long a top-level test took: its own time, or its longest subtest's when that is longer (a test
+// whose subtests run in parallel returns before they do, and reports almost nothing itself).
+type longest map[string]float64
+
 // report accumulates a run.
 type report struct {
 	out     io.Writer
-	verbose bool // print every test's output as it comes
+	verbose bool                        // print every test's output as it comes
 	output  map[string]*strings.Builder // by package and top-level test: the test's and its subtests' output
 	results []result
 	open    map[string]bool // packages that started and have not reported
+	subtest longest         // by package and top-level test: its longest subtest so far
 	failed  bool
 }
 
 func newReport(out io.Writer) *report {
-	return &report{out: out, output: map[string]*strings.Builder{}, open: map[string]bool{}}
+	return &report{out: out, output: map[string]*strings.Builder{}, open: map[string]bool{}, subtest: longest{}}
 }
 
 // topLevel is the top-level test a (sub)test belongs to.
@@ -78,8 +88,10 @@ func (r *report) add(e event) {
 		b.WriteString(e.Output)
 	case "pass", "fail", "skip":
 		if e.Test != topLevel(e.Test) {
+			r.subtest[key] = max(r.subtest[key], e.Elapsed)
 			return // a subtest: its lines are in its parent's output
 		}
+		elapsed := max(e.Elapsed, r.subtest[key])
 		if e.Action == "fail" {
 			r.failed = true
 			fmt.Fprintf(r.out, "=== output of %s (%s)\n", e.Test, e.Package)
@@ -87,10 +99,13 @@ func (r *report) add(e event) {
 				fmt.Fprint(r.out, b.String())
 			}
 		}
-		fmt.Fprintf(r.out, "--- %s: %s (%.1f s) %s\n", strings.ToUpper(e.Action), e.Test, e.Elapsed, e.Package)
+		if e.Action != "pass" || elapsed >= quick || r.verbose {
+			fmt.Fprintf(r.out, "--- %s: %s (%.1f s) %s\n", strings.ToUpper(e.Action), e.Test, elapsed, e.Package)
+		}
 		delete(r.output, key)
+		delete(r.subtest, key)
 		if e.Action != "skip" {
-			r.results = append(r.results, result{e.Package, e.Test, e.Elapsed})
+			r.results = append(r.results, result{e.Package, e.Test, elapsed})
 		}
 	}
 }

@@ -33,6 +33,7 @@ func TestPassingRunListsTheSlowest(t *testing.T) {
 		event{Action: "pass", Package: "p", Test: "TestA", Elapsed: 1.5},
 		event{Action: "pass", Package: "p", Test: "TestB", Elapsed: 30},
 		event{Action: "pass", Package: "p", Test: "TestC", Elapsed: 3},
+		event{Action: "pass", Package: "p", Test: "TestQuick", Elapsed: 0.2},
 		event{Action: "skip", Package: "p", Test: "TestD", Elapsed: 99},
 		event{Action: "output", Package: "p", Output: "ok  \tp\t35s\n"},
 		event{Action: "pass", Package: "p", Elapsed: 35},
@@ -41,6 +42,7 @@ func TestPassingRunListsTheSlowest(t *testing.T) {
 	assert.NotContains(t, out, "noise of a passing test")
 	assert.NotContains(t, out, "TestA/sub", "subtests are in their parent's figure")
 	assert.Contains(t, out, "--- PASS: TestB (30.0 s) p\n")
+	assert.NotContains(t, out, "TestQuick", "a quick pass is counted in the package's summary")
 	assert.Contains(t, out, "ok  \tp\t35s\n")
 	assert.True(t, strings.HasSuffix(out, "--- the 2 slowest tests\n    30.0 s  TestB  p\n     3.0 s  TestC  p\n"), out)
 }
@@ -84,4 +86,16 @@ func TestVerbosePrintsEverything(t *testing.T) {
 	r.add(event{Action: "pass", Package: "p", Test: "TestA", Elapsed: 1})
 	assert.True(t, r.finish(10))
 	assert.Contains(t, out.String(), "a log line of a passing test\n--- PASS: TestA (1.0 s) p\n")
+}
+
+func TestParallelSubtestsCountForTheirParent(t *testing.T) {
+	out, ok := run(t,
+		event{Action: "start", Package: "p"},
+		event{Action: "pass", Package: "p", Test: "TestRender/staging", Elapsed: 90},
+		event{Action: "pass", Package: "p", Test: "TestRender/production", Elapsed: 120},
+		event{Action: "pass", Package: "p", Test: "TestRender", Elapsed: 0},
+		event{Action: "pass", Package: "p", Elapsed: 120},
+	)
+	assert.True(t, ok)
+	assert.Contains(t, out, "--- PASS: TestRender (120.0 s) p\n")
 }
