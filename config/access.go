@@ -77,7 +77,7 @@ func (p *parser) accessPackages(env string, shortNames []string, now time.Time) 
 		}
 	}
 	var raw []accessPackageJSON
-	p.object("accessPackages", &raw, false)
+	p.object("accessPackages", &raw)
 	var out []AccessPackage
 	seen := map[string]bool{}
 	for i, r := range raw {

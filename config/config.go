@@ -55,6 +55,12 @@ const (
 // Modes lists every cluster mode.
 var Modes = []string{string(Create), string(Attach), string(Render)}
 
+// ExternalPoolTag marks a node pool that is its own LkeNodePool resource (the GPU pool) rather than one of the
+// LkeCluster's pools. The cluster lists it in externalPoolTags, so the linode provider leaves such pools out of
+// the cluster's pools when it reads the cluster: otherwise a refresh would adopt the GPU pool into the cluster
+// and the next update would delete it. The baseline pool must never carry it, so the tags key refuses it.
+const ExternalPoolTag = "pool:external"
+
 // SampleServiceBundle is the secret bundle the sample service mounts: every stack must define it, so the
 // service proves the secret path end to end.
 const SampleServiceBundle = "sample-service"
@@ -118,6 +124,16 @@ type Cluster struct {
 	KubeContext    string
 	// Render mode: the folder the YAML goes to, "<project>/generated/<env>".
 	RenderDirectory string
+	// ControlPlaneACL lists who may reach the LKE API server (create mode: created and adopted clusters).
+	ControlPlaneACL ACL
+}
+
+// ACL is the allow list of the LKE control plane: the addresses (single, or CIDRs) that may reach the Kubernetes
+// API server, as written in the stack's config, split by family as the Linode API takes them. Every other
+// address is refused in front of the API server, so a leaked kubeconfig is not enough to reach the cluster.
+type ACL struct {
+	IPv4 []string
+	IPv6 []string
 }
 
 // NodePool is an autoscaled LKE node pool.
@@ -168,7 +184,7 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 
 	defaultRegion := p.oneOf("defaultRegion", Regions)
 	overrides := map[string]string{}
-	p.object("regionOverrides", &overrides, false)
+	p.object("regionOverrides", &overrides)
 	for _, name := range slices.Sorted(maps.Keys(overrides)) {
 		key := "regionOverrides." + name
 		if !slices.Contains(Environments, name) {
@@ -186,16 +202,13 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 	c := &env.Cluster
 	c.Mode = Mode(p.oneOf("clusterMode", Modes))
 	c.Label = "platform-" + env.Name
-	c.KubernetesVersion = p.str("kubernetesVersion")
-	if c.KubernetesVersion != "" && !kubernetesVersion.MatchString(c.KubernetesVersion) {
-		p.fail("kubernetesVersion", c.KubernetesVersion, "an LKE minor version 1.31 or later, such as 1.33")
-	}
+	c.KubernetesVersion = p.pattern("kubernetesVersion", kubernetesVersion, "an LKE minor version 1.31 or later, such as 1.33")
 	c.HighAvailability = p.boolean("highAvailability")
 	// HA is a property of the LKE cluster the program creates; an attached cluster's control plane is not ours.
 	if env.Name == Production && c.Mode == Create && !c.HighAvailability {
 		p.fail("highAvailability", "false", "true on production: its control plane must be highly available")
 	}
-	p.object("baselinePool", &c.BaselinePool, true)
+	p.requiredObject("baselinePool", &c.BaselinePool, `an object {"type", "count", "min", "max"}, such as {"type": "g6-standard-8", "count": 3, "min": 3, "max": 10}`)
 	p.pool("baselinePool", c.BaselinePool, BaselineNodeTypes)
 
 	if id, ok := get("importClusterId"); ok && id != "" {
@@ -209,6 +222,8 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 		}
 		c.ImportID = id
 	}
+
+	c.ControlPlaneACL = p.controlPlaneACL(env.Name)
 
 	c.KubeContext, _ = get("kubeContext")
 	switch c.Mode {
@@ -226,7 +241,7 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 		Type    string `json:"type"`
 		Count   int    `json:"count"`
 	}
-	p.object("gpuPool", &gpu, false)
+	p.object("gpuPool", &gpu)
 	if gpu.Enabled {
 		env.GPUPool = &GPUPool{Type: gpu.Type, Count: gpu.Count}
 		switch {
@@ -244,7 +259,7 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 	}
 
 	var shortNames []string
-	p.object("namespaces", &shortNames, true)
+	p.requiredObject("namespaces", &shortNames, `a list of namespace names (DNS labels), such as ["apps"]`)
 	if len(shortNames) == 0 {
 		p.fail("namespaces", "[]", "at least one namespace name")
 	}
@@ -267,30 +282,34 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 	env.Sizing = p.sizing()
 	env.IngressNamespace = p.dnsLabel("ingressNamespace")
 	env.MonitoringNamespace = p.dnsLabel("monitoringNamespace")
-	p.object("tags", &env.Tags, false)
+	p.object("tags", &env.Tags)
 	for i, t := range env.Tags {
-		if !tag.MatchString(t) {
+		switch {
+		case !tag.MatchString(t):
 			p.fail(fmt.Sprintf("tags[%d]", i), t, "3..50 characters of letters, digits, '-', '_', ':' or '.'")
+		case strings.EqualFold(t, ExternalPoolTag):
+			// The baseline pool carries these tags: with this one the cluster would stop managing it.
+			p.fail(fmt.Sprintf("tags[%d]", i), t, "a tag other than "+ExternalPoolTag+" (it marks node pools the cluster leaves to their own resource)")
 		}
 	}
 
-	env.Domain = p.str("domain")
-	if env.Domain != "" && !dnsName.MatchString(env.Domain) {
-		p.fail("domain", env.Domain, "a DNS zone served by Linode DNS, such as platform.example.com")
-	}
-	env.ACMEEmail = p.str("acmeEmail")
+	env.Domain = p.pattern("domain", dnsName, "a DNS zone served by Linode DNS, such as platform.example.com")
+	const acmeEmail = "a plain e-mail address for the Let's Encrypt account, such as platform-infra@example.com"
+	env.ACMEEmail = p.str("acmeEmail", acmeEmail)
 	if a, err := mail.ParseAddress(env.ACMEEmail); env.ACMEEmail != "" && (err != nil || a.Address != env.ACMEEmail) {
-		p.fail("acmeEmail", env.ACMEEmail, "a plain e-mail address for the Let's Encrypt account, such as platform-infra@example.com")
+		p.fail("acmeEmail", env.ACMEEmail, acmeEmail)
 	}
 	env.Tracing = p.boolean("tracing")
-	env.GitOps.RepoURL = p.str("gitopsRepoUrl")
+	const repoURL = "the https URL of the Git repository Argo CD is registered with"
+	env.GitOps.RepoURL = p.str("gitopsRepoUrl", repoURL)
 	if u, err := url.Parse(env.GitOps.RepoURL); env.GitOps.RepoURL != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
-		p.fail("gitopsRepoUrl", env.GitOps.RepoURL, "the https URL of the Git repository Argo CD is registered with")
+		p.fail("gitopsRepoUrl", env.GitOps.RepoURL, repoURL)
 	}
-	env.GitOps.Revision = p.str("gitopsRevision")
-	env.SampleServiceImage = p.str("sampleServiceImage")
+	env.GitOps.Revision = p.str("gitopsRevision", "a branch, tag or commit of gitopsRepoUrl, such as main")
+	const image = "an image pinned by a tag other than latest or by a digest, such as ghcr.io/platform-eng/sample-service:0.1.0"
+	env.SampleServiceImage = p.str("sampleServiceImage", image)
 	if img := env.SampleServiceImage; img != "" && (!pinnedImage.MatchString(img) || strings.HasSuffix(strings.ToLower(img), ":latest")) {
-		p.fail("sampleServiceImage", img, "an image pinned by a tag other than latest or by a digest, such as ghcr.io/platform-eng/sample-service:0.1.0")
+		p.fail("sampleServiceImage", img, image)
 	}
 	env.Secrets = p.secrets(baseDir)
 
@@ -305,14 +324,15 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 // secret's value is never part of a problem: only "(plain text, not shown)" or its absence.
 func (p *parser) secrets(baseDir string) Secrets {
 	var s Secrets
-	s.SealingCertificatePath = p.str("sealedSecretsCertificate")
+	const certificate = "a readable PEM file: the Sealed Secrets controller's certificate (kubeseal --fetch-cert > FILE)"
+	s.SealingCertificatePath = p.str("sealedSecretsCertificate", certificate)
 	if path := s.SealingCertificatePath; path != "" {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(baseDir, path)
 		}
 		pem, err := os.ReadFile(path)
 		if err != nil {
-			p.fail("sealedSecretsCertificate", s.SealingCertificatePath, "a readable PEM file: the Sealed Secrets controller's certificate (kubeseal --fetch-cert > FILE)")
+			p.fail("sealedSecretsCertificate", s.SealingCertificatePath, certificate)
 		}
 		s.SealingCertificate = pem
 	}
@@ -380,7 +400,7 @@ func Unknown(all []string) []string {
 // Keys are every key this program reads, as declared in Pulumi.yaml.
 var Keys = []string{
 	"environment", "defaultRegion", "regionOverrides", "clusterMode", "kubernetesVersion", "highAvailability",
-	"baselinePool", "gpuPool", "importClusterId", "kubeconfigPath", "kubeconfig", "kubeContext", "namespaces",
+	"baselinePool", "gpuPool", "importClusterId", "controlPlaneAcl", "kubeconfigPath", "kubeconfig", "kubeContext", "namespaces",
 	"servicesPerNamespace", "serviceProfile", "quotaHeadroomPercent", "ingressNamespace", "monitoringNamespace", "tags",
 	"domain", "acmeEmail", "tracing", "gitopsRepoUrl", "gitopsRevision", "sampleServiceImage", "sealedSecretsCertificate",
 	"slackWebhookUrl", "dnsApiToken", "secretBundles", "accessPackages",
@@ -435,32 +455,41 @@ func (p *parser) fail(key, value, allowed string) {
 	p.errs = append(p.errs, Problem{Key: key, Value: value, Allowed: allowed})
 }
 
-func (p *parser) str(key string) string {
+// str reads a key that must have a value. A missing or empty one is reported with allowed, the same words as a
+// wrong value gets: whoever fixes the stack needs to know what to set, not only that something is missing (a key
+// such as environment has no default to fall back on, and an empty value set by hand replaces the default).
+func (p *parser) str(key, allowed string) string {
 	v, ok := p.get(key)
 	if !ok || v == "" {
-		p.fail(key, "", "a value (Pulumi.yaml declares its default)")
+		p.fail(key, "", allowed)
+	}
+	return v
+}
+
+// pattern is str for values that must match re.
+func (p *parser) pattern(key string, re *regexp.Regexp, allowed string) string {
+	v := p.str(key, allowed)
+	if v != "" && !re.MatchString(v) {
+		p.fail(key, v, allowed)
 	}
 	return v
 }
 
 func (p *parser) oneOf(key string, allowed []string) string {
-	v := p.str(key)
+	want := "one of " + strings.Join(allowed, ", ")
+	v := p.str(key, want)
 	if v != "" && !slices.Contains(allowed, v) {
-		p.fail(key, v, "one of "+strings.Join(allowed, ", "))
+		p.fail(key, v, want)
 	}
 	return v
 }
 
 func (p *parser) dnsLabel(key string) string {
-	v := p.str(key)
-	if v != "" && !dnsLabel.MatchString(v) {
-		p.fail(key, v, "a namespace name (a DNS label)")
-	}
-	return v
+	return p.pattern(key, dnsLabel, "a namespace name (a DNS label)")
 }
 
 func (p *parser) boolean(key string) bool {
-	v := p.str(key)
+	v := p.str(key, "true or false")
 	b, err := strconv.ParseBool(v)
 	if v != "" && err != nil {
 		p.fail(key, v, "true or false")
@@ -469,21 +498,29 @@ func (p *parser) boolean(key string) bool {
 }
 
 func (p *parser) integer(key string, lo, hi int) int {
-	v := p.str(key)
+	want := fmt.Sprintf("an integer in %d..%d", lo, hi)
+	v := p.str(key, want)
 	n, err := strconv.Atoi(v)
 	if v != "" && (err != nil || n < lo || n > hi) {
-		p.fail(key, v, fmt.Sprintf("an integer in %d..%d", lo, hi))
+		p.fail(key, v, want)
 	}
 	return n
 }
 
+// requiredObject is object for a key that must be set; a missing or empty one is reported with allowed.
+func (p *parser) requiredObject(key string, into any, allowed string) {
+	if v, ok := p.get(key); !ok || v == "" {
+		p.fail(key, "", allowed)
+		return
+	}
+	p.object(key, into)
+}
+
 // object decodes a JSON-valued key strictly: an unknown field inside it is a problem too, not silently dropped.
-func (p *parser) object(key string, into any, required bool) {
+// A key that is not set leaves into as it is.
+func (p *parser) object(key string, into any) {
 	v, ok := p.get(key)
 	if !ok || v == "" {
-		if required {
-			p.fail(key, "", "a value (Pulumi.yaml declares its default)")
-		}
 		return
 	}
 	dec := json.NewDecoder(strings.NewReader(v))
@@ -562,7 +599,7 @@ func (p *parser) sizing() quota.Sizing {
 		MinReplicas   int    `json:"minReplicas"`
 		MaxReplicas   int    `json:"maxReplicas"`
 	}
-	p.object("serviceProfile", &prof, true)
+	p.requiredObject("serviceProfile", &prof, `an object {"cpuRequest", "cpuLimit", "memoryRequest", "memoryLimit", "minReplicas", "maxReplicas"}, such as {"cpuRequest": "100m", "cpuLimit": "500m", "memoryRequest": "128Mi", "memoryLimit": "256Mi", "minReplicas": 1, "maxReplicas": 3}`)
 	q := func(field, v string) resource.Quantity {
 		parsed, err := resource.ParseQuantity(v)
 		if err != nil {

@@ -111,7 +111,7 @@ func TestInvalidConfigNamesKeyValueAndWhatIsAllowed(t *testing.T) {
 		{"unknown environment", Development, map[string]string{"environment": "qa"},
 			`lke-platform:environment = "qa" is not allowed; want one of development, staging, production, system`},
 		{"missing environment", Development, map[string]string{"environment": ""},
-			`lke-platform:environment is not set`},
+			`lke-platform:environment is not set; want one of development, staging, production, system`},
 		{"unknown region", Development, map[string]string{"defaultRegion": "mars-1"},
 			`lke-platform:defaultRegion = "mars-1" is not allowed; want one of`},
 		{"override for unknown environment", Development, map[string]string{"regionOverrides": `{"qa":"fr-par"}`},
@@ -204,6 +204,24 @@ func TestInvalidConfigNamesKeyValueAndWhatIsAllowed(t *testing.T) {
 			`lke-platform:ingressNamespace = "Ingress NGINX" is not allowed; want a namespace name`},
 		{"bad tag", Development, map[string]string{"tags": `["ok-tag","x"]`},
 			`lke-platform:tags[1] = "x" is not allowed`},
+		{"external pool tag on the cluster", System, map[string]string{"tags": `["POOL:external"]`},
+			`lke-platform:tags[0] = "POOL:external" is not allowed; want a tag other than pool:external`},
+		{"production ACL open to every IPv4 address", Production, map[string]string{"controlPlaneAcl": `["203.0.113.0/28","0.0.0.0/0"]`},
+			`lke-platform:controlPlaneAcl[1] = "0.0.0.0/0" is not allowed; want only the ranges that must reach the production API server (CI's and the operators'): 0.0.0.0/0 admits every address on the internet`},
+		{"production ACL open to every IPv6 address", Production, map[string]string{"controlPlaneAcl": `["::/0"]`},
+			`lke-platform:controlPlaneAcl[0] = "::/0" is not allowed; want only the ranges that must reach the production API server`},
+		{"production ACL open in attach mode too", Production, map[string]string{"controlPlaneAcl": `["0.0.0.0/0"]`, "clusterMode": "attach", "importClusterId": "", "kubeconfig": "x"},
+			`lke-platform:controlPlaneAcl[0] = "0.0.0.0/0" is not allowed`},
+		{"ACL entry not an address", Staging, map[string]string{"controlPlaneAcl": `["ci.example.com"]`},
+			`lke-platform:controlPlaneAcl[0] = "ci.example.com" is not allowed; want an IPv4 or IPv6 address or CIDR`},
+		{"ACL entry with host bits", Staging, map[string]string{"controlPlaneAcl": `["10.1.2.3/8"]`},
+			`lke-platform:controlPlaneAcl[0] = "10.1.2.3/8" is not allowed; want a CIDR with no host bits set, such as 10.0.0.0/8`},
+		{"ACL entry listed twice", Staging, map[string]string{"controlPlaneAcl": `["203.0.113.7","203.0.113.7/32"]`},
+			`lke-platform:controlPlaneAcl[1] = "203.0.113.7/32" is not allowed; want an address not already listed`},
+		{"empty ACL", Staging, map[string]string{"controlPlaneAcl": `[]`},
+			`lke-platform:controlPlaneAcl = "[]" is not allowed; want at least one address or CIDR`},
+		{"ACL not a list", Staging, map[string]string{"controlPlaneAcl": `"203.0.113.0/28"`},
+			`lke-platform:controlPlaneAcl = "\"203.0.113.0/28\"" is not allowed; want JSON of the shape Pulumi.yaml documents`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -213,6 +231,70 @@ func TestInvalidConfigNamesKeyValueAndWhatIsAllowed(t *testing.T) {
 			assert.Contains(t, err.Error(), c.want)
 		})
 	}
+}
+
+// A required key that is missing, or set to an empty value by hand (which replaces Pulumi.yaml's default), is
+// reported with what is allowed, as a wrong value is: the message says what to set.
+func TestMissingOrEmptyKeyListsWhatIsAllowed(t *testing.T) {
+	cases := []struct{ key, want string }{
+		{"environment", "one of development, staging, production, system"},
+		{"defaultRegion", "one of ap-northeast, ap-south"},
+		{"clusterMode", "one of create, attach, render"},
+		{"kubernetesVersion", "an LKE minor version 1.31 or later, such as 1.33"},
+		{"highAvailability", "true or false"},
+		{"baselinePool", `an object {"type", "count", "min", "max"}, such as {"type": "g6-standard-8", "count": 3, "min": 3, "max": 10}`},
+		{"controlPlaneAcl", "a list of the IPv4/IPv6 addresses or CIDRs allowed to reach the Kubernetes API server (CI's and the operators')"},
+		{"namespaces", `a list of namespace names (DNS labels), such as ["apps"]`},
+		{"servicesPerNamespace", "an integer in 1..500"},
+		{"quotaHeadroomPercent", "an integer in 0..100"},
+		{"serviceProfile", `an object {"cpuRequest", "cpuLimit", "memoryRequest", "memoryLimit", "minReplicas", "maxReplicas"}`},
+		{"ingressNamespace", "a namespace name (a DNS label)"},
+		{"monitoringNamespace", "a namespace name (a DNS label)"},
+		{"domain", "a DNS zone served by Linode DNS, such as platform.example.com"},
+		{"acmeEmail", "a plain e-mail address for the Let's Encrypt account"},
+		{"tracing", "true or false"},
+		{"gitopsRepoUrl", "the https URL of the Git repository Argo CD is registered with"},
+		{"gitopsRevision", "a branch, tag or commit of gitopsRepoUrl, such as main"},
+		{"sampleServiceImage", "an image pinned by a tag other than latest or by a digest"},
+		{"sealedSecretsCertificate", "a readable PEM file: the Sealed Secrets controller's certificate"},
+	}
+	for _, c := range cases {
+		for _, how := range []string{"missing", "empty"} {
+			t.Run(c.key+"/"+how, func(t *testing.T) {
+				src := stack(t, Staging, map[string]string{c.key: ""}) // unset
+				if how == "empty" {
+					get := src.Get
+					src.Get = func(key string) (string, bool) {
+						if key == c.key {
+							return "", true
+						}
+						return get(key)
+					}
+				}
+				_, err := Parse(src, "..")
+				var cfgErr *Error
+				require.ErrorAs(t, err, &cfgErr)
+				assert.Contains(t, err.Error(), "lke-platform:"+c.key+" is not set; want "+c.want)
+				assert.NotContains(t, err.Error(), "Pulumi.yaml declares its default")
+				for _, p := range cfgErr.Problems {
+					assert.NotEmpty(t, p.Allowed, "%s", p.Key)
+				}
+			})
+		}
+	}
+}
+
+func TestControlPlaneACL(t *testing.T) {
+	env, err := Parse(stack(t, Production, nil), "..")
+	require.NoError(t, err)
+	assert.Equal(t, ACL{IPv4: []string{"203.0.113.0/28", "198.51.100.0/24"}, IPv6: []string{"2001:db8:ac1::/48"}}, env.Cluster.ControlPlaneACL,
+		"Pulumi.yaml's default: CI's and the operators' ranges")
+
+	// Single addresses and CIDRs of both families, kept as written; outside production the API server may be
+	// opened on purpose.
+	env, err = Parse(stack(t, Staging, map[string]string{"controlPlaneAcl": `["0.0.0.0/0","::/0","203.0.113.7","2001:db8::1"]`}), "..")
+	require.NoError(t, err)
+	assert.Equal(t, ACL{IPv4: []string{"0.0.0.0/0", "203.0.113.7"}, IPv6: []string{"::/0", "2001:db8::1"}}, env.Cluster.ControlPlaneACL)
 }
 
 func TestEveryProblemIsReportedAtOnce(t *testing.T) {

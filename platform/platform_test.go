@@ -1,6 +1,8 @@
 package platform
 
 import (
+	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -23,6 +25,9 @@ const (
 	applicationSet     = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
 	sealedSecret       = "kubernetes:bitnami.com/v1alpha1:SealedSecret"
 	deployment         = "kubernetes:apps/v1:Deployment"
+	lkeCluster         = "linode:index/lkeCluster:LkeCluster"
+	lkeNodePool        = "linode:index/lkeNodePool:LkeNodePool"
+	k8sProvider        = "pulumi:providers:kubernetes"
 )
 
 func run(t *testing.T, stack string, overrides map[string]string) *mocks.Recorder {
@@ -42,7 +47,12 @@ func TestEveryStackComposesThePlatform(t *testing.T) {
 				counts[r.Type]++
 				// Access packages are never protected: their grants go when they expire (policy/protection.go).
 				access := r.Type == "platform:access:Packages" || strings.Contains(r.Parent, "platform:access:Packages")
-				assert.Equal(t, stack == config.Production && !access, r.Protect, "%s %s: protect only on production", r.Type, r.Name)
+				// An adopted cluster is protected and retained on delete on every stack (development's 531921 too).
+				adopted := r.Type == lkeCluster && r.ImportID != ""
+				assert.Equal(t, (stack == config.Production && !access) || adopted, r.Protect, "%s %s: protect only on production and on adopted clusters", r.Type, r.Name)
+				if strings.HasPrefix(r.Type, "linode:") { // (the shared CRDs are retained too, decision 20)
+					assert.Equal(t, adopted, r.RetainOnDelete, "%s %s: retained on delete only if adopted", r.Type, r.Name)
+				}
 			}
 			for token, n := range map[string]int{
 				"platform:cluster:Cluster":                                    1,
@@ -142,12 +152,79 @@ func TestAttachModeRegistersNoLinodeResource(t *testing.T) {
 }
 
 func TestRenderModeTouchesNoCluster(t *testing.T) {
+	// As after `scripts/local up`, which prints `export KUBECONFIG=…` as the way to look around: the render stack
+	// must not pick it up (the provider refuses a kubeconfig beside renderYamlToDirectory).
+	kubeconfig := kubeconfigAt(t, listening(t))
+	t.Setenv("KUBECONFIG", kubeconfig)
 	rec := run(t, config.Staging, map[string]string{"clusterMode": "render"})
 	for _, r := range rec.Resources() {
 		assert.NotContains(t, r.Type, "linode:")
+		assert.NotContains(t, fmt.Sprint(r.Inputs), kubeconfig, "%s %s", r.Type, r.Name)
 	}
-	p := rec.One(t, "pulumi:providers:kubernetes", config.Staging)
+	p := rec.One(t, k8sProvider, config.Staging)
 	assert.True(t, strings.HasSuffix(p.Inputs["renderYamlToDirectory"].StringValue(), filepath.Join("generated", "staging")))
+	assert.Equal(t, "", p.Inputs["kubeconfig"].StringValue())
+}
+
+// The GPU pool is its own LkeNodePool: the cluster lists the external pool tag, the GPU pool carries it and the
+// baseline pool does not, so after a refresh the cluster's pools are the baseline pool alone and no update ever
+// deletes the GPU pool.
+func TestGPUPoolIsExternalToTheCluster(t *testing.T) {
+	rec := run(t, config.System, nil)
+	cl := rec.One(t, lkeCluster, config.System).Inputs.Mappable()
+	assert.Equal(t, []any{config.ExternalPoolTag}, cl["externalPoolTags"])
+	pools := cl["pools"].([]any)
+	require.Len(t, pools, 1, "the cluster declares the baseline pool only")
+	assert.Equal(t, cl["tags"], pools[0].(map[string]any)["tags"], "the baseline pool carries the cluster's tags")
+	assert.NotContains(t, pools[0].(map[string]any)["tags"], config.ExternalPoolTag)
+
+	gpu := rec.One(t, lkeNodePool, config.System+"-gpu").Inputs.Mappable()
+	assert.Contains(t, gpu["tags"], config.ExternalPoolTag)
+	for _, tag := range cl["tags"].([]any) {
+		assert.Contains(t, gpu["tags"], tag, "the GPU pool carries the environment's tags too")
+	}
+}
+
+// development and production adopt the inventory's clusters; staging and system create theirs. Only the adopted
+// ones are retained on delete (and protected whatever the stack): destroying development never deletes 531921.
+func TestAdoptedClustersAreNeverDeleted(t *testing.T) {
+	for stack, id := range map[string]string{config.Development: "531921", config.Production: "531922", config.Staging: "", config.System: ""} {
+		lke := run(t, stack, nil).One(t, lkeCluster, stack)
+		assert.Equal(t, id, lke.ImportID, stack)
+		assert.Equal(t, id != "", lke.RetainOnDelete, "%s: retained on delete", stack)
+		assert.Equal(t, id != "" || stack == config.Production, lke.Protect, "%s: protected", stack)
+	}
+}
+
+// The control plane ACL comes from controlPlaneAcl: by default CI's and the operators' ranges, on every stack
+// that creates or adopts its cluster.
+func TestControlPlaneACLFromConfig(t *testing.T) {
+	lke := run(t, config.Staging, map[string]string{"controlPlaneAcl": `["203.0.113.9","2001:db8:ac1::/48","192.0.2.0/24"]`}).One(t, lkeCluster, config.Staging)
+	assert.Equal(t, map[string]any{"enabled": true, "addresses": []any{map[string]any{
+		"ipv4s": []any{"203.0.113.9", "192.0.2.0/24"},
+		"ipv6s": []any{"2001:db8:ac1::/48"},
+	}}}, lke.Inputs.Mappable()["controlPlane"].(map[string]any)["acl"])
+
+	values, err := config.StackValues("..", config.Production)
+	require.NoError(t, err)
+	var defaults []any
+	require.NoError(t, json.Unmarshal([]byte(values["controlPlaneAcl"]), &defaults))
+	acl := run(t, config.Production, nil).One(t, lkeCluster, config.Production).Inputs.Mappable()["controlPlane"].(map[string]any)["acl"].(map[string]any)
+	assert.Equal(t, true, acl["enabled"])
+	addresses := acl["addresses"].([]any)[0].(map[string]any)
+	assert.ElementsMatch(t, defaults, append(addresses["ipv4s"].([]any), addresses["ipv6s"].([]any)...), "production gets Pulumi.yaml's default")
+}
+
+// A production API server open to every address is refused before anything is registered.
+func TestProductionACLOpenToEveryAddressRegistersNothing(t *testing.T) {
+	for _, open := range []string{"0.0.0.0/0", "::/0"} {
+		rec, err := platformtest.Run(t, "production", platformtest.Config(t, "..", config.Production, map[string]string{
+			"controlPlaneAcl": `["203.0.113.0/28","` + open + `"]`,
+		}), Program)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `lke-platform:controlPlaneAcl[1] = "`+open+`" is not allowed; want only the ranges that must reach the production API server`)
+		assert.Empty(t, rec.Resources())
+	}
 }
 
 // TestUnreachableClusterRegistersNothing: an attach-mode kubeconfig whose server does not answer fails the

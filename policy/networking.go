@@ -28,11 +28,19 @@ func defaultDenyPolicy() policyx.StackValidationPolicy {
 		Description:      "Every Namespace the stack creates has a NetworkPolicy denying all ingress and egress by default.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
-			denyAll := func(r policyx.AnalyzerResource) bool {
-				return r.Type == networkPolicyType && isDefaultDeny(field(r.Properties, "spec"))
+			denyAll := func(r policyx.AnalyzerResource) verdict {
+				switch {
+				case r.Type != networkPolicyType:
+					return isNot
+				case unresolved(r, "spec"):
+					return undecided // a preview: the policy may well be the default deny
+				case isDefaultDeny(field(r.Properties, "spec")):
+					return is
+				}
+				return isNot
 			}
 			for _, ns := range stackNamespaces(args.Resources) {
-				if !ns.containsObject(args.Resources, denyAll) {
+				if ns.containsObject(args.Resources, denyAll) == isNot {
 					violation(args.Manager, ns.res.URN, describe(ns.res),
 						"has no default-deny NetworkPolicy (podSelector {}, policyTypes [Ingress, Egress], no rules)",
 						"create the namespace through the Namespace component (components/namespace), which adds "+

@@ -55,6 +55,65 @@ func TestDefaultDenyPolicy(t *testing.T) {
 	assert.Len(t, v.messages, 1)
 }
 
+// unresolvedState is a resource as a preview hands it to a stack policy when its provider has no configuration
+// yet (create mode: the kubeconfig is the output of a cluster still to be created): the engine's state for it
+// is empty, every property unknown.
+func unresolvedState(rs []policyx.AnalyzerResource) []policyx.AnalyzerResource {
+	out := make([]policyx.AnalyzerResource, len(rs))
+	for i, r := range rs {
+		r.Properties = props(nil)
+		out[i] = r
+	}
+	return out
+}
+
+// A rule whose input is not known yet reports nothing for it; the same rule refuses the real violation once the
+// values are known, and a namespace that has no NetworkPolicy at all fails even in a preview.
+func TestDefaultDenyJudgesUnknownAsUnknown(t *testing.T) {
+	p := defaultDenyPolicy()
+	full := guardedNamespace("staging-apps", "staging-apps")
+	require.Equal(t, networkPolicyType, full[3].Type)
+
+	t.Run("preview: no property of any object known yet", func(t *testing.T) {
+		assert.Empty(t, checkStack(t, p, unresolvedState(full)...).messages)
+		// Not even grouped by parent: the policy's namespace is unknown, so it may be this one's.
+		loose := unresolvedState(full)
+		loose[3].Parent = ""
+		assert.Empty(t, checkStack(t, p, loose...).messages)
+	})
+	t.Run("preview: the spec, or part of it, still computed", func(t *testing.T) {
+		for name, spec := range map[string]any{
+			"spec":        unknown,
+			"policyTypes": map[string]any{"podSelector": map[string]any{}, "policyTypes": unknown},
+			"podSelector": map[string]any{"podSelector": unknown, "policyTypes": []any{"Ingress", "Egress"}},
+		} {
+			computed := res(networkPolicyType, "default-deny-all", map[string]any{"metadata": meta("default-deny-all", "staging-apps"), "spec": spec})
+			computed.Parent = componentURN
+			assert.Empty(t, checkStack(t, p, append(without(full, networkPolicyType), computed)...).messages, name)
+		}
+	})
+	t.Run("preview: a deny-all elsewhere in the program, its namespace unknown", func(t *testing.T) {
+		denySpec := map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Ingress", "Egress"}}
+		elsewhere := res(networkPolicyType, "deny", map[string]any{"metadata": map[string]any{"name": "deny", "namespace": unknown}, "spec": denySpec})
+		assert.Empty(t, checkStack(t, p, append(without(full, networkPolicyType), elsewhere)...).messages)
+
+		// Once its namespace is known to be another one, it no longer counts.
+		elsewhere = netpol("deny", "staging-jobs", denySpec)
+		assert.Len(t, checkStack(t, p, append(without(full, networkPolicyType), elsewhere)...).messages, 1)
+	})
+	t.Run("update: known values, no default deny", func(t *testing.T) {
+		allow := netpol("allow-dns", "staging-apps", map[string]any{"podSelector": map[string]any{}, "policyTypes": []any{"Egress"}, "egress": []any{map[string]any{}}})
+		v := checkStack(t, p, append(without(full, networkPolicyType), allow)...)
+		require.Len(t, v.messages, 1)
+		assert.Contains(t, v.messages[0], `Namespace "staging-apps": has no default-deny NetworkPolicy`)
+	})
+	t.Run("preview: no NetworkPolicy at all is a violation whatever is unknown", func(t *testing.T) {
+		v := checkStack(t, p, unresolvedState(without(full, networkPolicyType))...)
+		require.Len(t, v.messages, 1)
+		assert.Equal(t, full[0].URN, v.urns[0])
+	})
+}
+
 func TestIngressFromEverywherePolicy(t *testing.T) {
 	p := ingressFromEverywherePolicy()
 	fromIngressController := map[string]any{"from": []any{map[string]any{

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 )
 
 // Resource properties reach the pack as property.Values that may be unknown (computed during a preview), secret,
@@ -33,6 +34,15 @@ func field(m property.Map, keys ...string) property.Value {
 
 // known reports whether v and everything inside it is resolved.
 func known(v property.Value) bool { return !v.HasComputed() }
+
+// unresolved reports whether the property of r at keys is still to be computed. A resource with no properties at
+// all counts as unresolved too: in a preview the engine gives a resource whose provider is not configured yet
+// (a kubernetes provider whose kubeconfig is the output of a cluster still to be created) an empty state, which
+// stands for "every property unknown", not "every property missing" (the provider plugin's Create returns an
+// empty map for an unknown configuration). A Kubernetes object that exists always has properties.
+func unresolved(r policyx.AnalyzerResource, keys ...string) bool {
+	return r.Properties.Len() == 0 || !known(field(r.Properties, keys...))
+}
 
 // text returns v as a string: strings as they are, numbers without a trailing ".0", anything else "".
 func text(v property.Value) string {

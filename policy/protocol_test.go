@@ -19,6 +19,12 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/platform-eng/lke-platform/components/namespace"
+	"github.com/platform-eng/lke-platform/config"
+	"github.com/platform-eng/lke-platform/internal/mocks"
+	"github.com/platform-eng/lke-platform/platform"
+	"github.com/platform-eng/lke-platform/platform/platformtest"
 )
 
 // These tests run the compiled pack as the engine does: start the binary, read the port it prints, then speak
@@ -166,6 +172,115 @@ func TestPackOverTheAnalyzerProtocol(t *testing.T) {
 		assert.ElementsMatch(t, []string{"namespace-quota-and-limits", "namespace-default-deny"}, policyNames(resp.GetDiagnostics()))
 		for _, d := range resp.GetDiagnostics() {
 			assert.Equal(t, ns.GetUrn(), d.GetUrn())
+		}
+	})
+}
+
+// programStack is the staging program's resources (create mode: the stack makes its LKE cluster) as the engine
+// hands them to AnalyzeStack, without those drop selects, each kubernetes object's state given by state. The
+// kubernetes provider goes with every object; in a preview its kubeconfig is unknown (the cluster does not exist
+// yet).
+func programStack(t *testing.T, preview bool, drop func(mocks.Resource) bool, state func(mocks.Resource) resource.PropertyMap) []*pulumirpc.AnalyzerResource {
+	t.Helper()
+	rec, err := platformtest.Run(t, config.Staging, platformtest.Config(t, "..", config.Staging, nil), platform.Program)
+	require.NoError(t, err)
+	urn := func(r mocks.Resource) string {
+		return "urn:pulumi:staging::lke-platform::" + r.Type + "::" + r.Name
+	}
+	kube := rec.One(t, "pulumi:providers:kubernetes", config.Staging)
+	providerInputs := kube.Inputs.Copy()
+	if preview {
+		providerInputs["kubeconfig"] = resource.MakeComputed(resource.NewStringProperty(""))
+	}
+	provider := &pulumirpc.AnalyzerProviderResource{
+		Type: kube.Type, Name: kube.Name, Urn: urn(kube), Properties: marshalState(t, providerInputs),
+	}
+
+	var out []*pulumirpc.AnalyzerResource
+	for _, r := range rec.Resources() {
+		if drop(r) {
+			continue
+		}
+		a := &pulumirpc.AnalyzerResource{Type: r.Type, Name: r.Name, Urn: urn(r), Parent: r.Parent, Properties: marshalState(t, r.Inputs)}
+		if strings.HasPrefix(r.Type, "kubernetes:") {
+			a.Properties, a.Provider = marshalState(t, state(r)), provider
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// marshalState encodes a resource's state as the engine's AnalyzeStack does (unknowns and secrets kept).
+func marshalState(t *testing.T, m resource.PropertyMap) *structpb.Struct {
+	t.Helper()
+	s, err := plugin.MarshalProperties(m, plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true, SkipInternalKeys: true})
+	require.NoError(t, err)
+	return s
+}
+
+// A create-mode stack's first preview: the kubernetes provider has no cluster yet, so every kubernetes object's
+// outputs are unknown. The pack's stack policies must not report what they cannot see, and must still refuse
+// the real violation: a namespace with no default-deny NetworkPolicy, once the values are known, or a namespace
+// with no NetworkPolicy at all, whatever is unknown.
+func TestPackJudgesUnknownOutputsAsUnknown(t *testing.T) {
+	bin := buildPack(t)
+	cfg := map[string]string{environmentKey: config.Staging}
+	analyze := func(t *testing.T, preview bool, drop func(mocks.Resource) bool, state func(mocks.Resource) resource.PropertyMap) []*pulumirpc.AnalyzeDiagnostic {
+		t.Helper()
+		p := startPack(t, bin, nil, config.Staging, cfg, preview)
+		resp, err := p.client.AnalyzeStack(t.Context(), &pulumirpc.AnalyzeStackRequest{Resources: programStack(t, preview, drop, state)})
+		require.NoError(t, err)
+		return resp.GetDiagnostics()
+	}
+	keep := func(mocks.Resource) bool { return false }
+	noDefaultDeny := func(r mocks.Resource) bool {
+		return r.Type == networkPolicyType && strings.HasSuffix(r.Name, "-"+namespace.DefaultDenyPolicy)
+	}
+	noNetworkPolicy := func(r mocks.Resource) bool { return r.Type == networkPolicyType }
+	// The provider plugin's Create, in a preview with an unknown configuration, returns an empty state.
+	unconfigured := func(mocks.Resource) resource.PropertyMap { return resource.PropertyMap{} }
+	// A configured provider's preview of objects built from unknown outputs: everything but the type computed.
+	computed := func(r mocks.Resource) resource.PropertyMap {
+		out := resource.PropertyMap{}
+		for k, v := range r.Inputs {
+			if k == "apiVersion" || k == "kind" {
+				out[k] = v
+			} else {
+				out[k] = resource.MakeComputed(resource.NewStringProperty(""))
+			}
+		}
+		return out
+	}
+	known := func(r mocks.Resource) resource.PropertyMap { return r.Inputs }
+	const namespaces = 6 // argocd, monitoring, ingress-nginx, cert-manager, external-dns, staging-apps
+
+	t.Run("preview, provider without a cluster: nothing reported", func(t *testing.T) {
+		assert.Empty(t, policyNames(analyze(t, true, keep, unconfigured)))
+	})
+	t.Run("preview, outputs computed: nothing reported", func(t *testing.T) {
+		assert.Empty(t, policyNames(analyze(t, true, keep, computed)))
+	})
+	t.Run("update, values known: nothing reported", func(t *testing.T) {
+		assert.Empty(t, policyNames(analyze(t, false, keep, known)))
+	})
+	t.Run("update, values known, no default deny: refused for every namespace", func(t *testing.T) {
+		ds := analyze(t, false, noDefaultDeny, known)
+		require.Len(t, ds, namespaces, "%v", policyNames(ds))
+		for _, d := range ds {
+			assert.Equal(t, "namespace-default-deny", d.GetPolicyName())
+			assert.Contains(t, d.GetMessage(), "has no default-deny NetworkPolicy")
+		}
+	})
+	t.Run("preview, no default deny among unknown policies: cannot tell yet", func(t *testing.T) {
+		assert.Empty(t, policyNames(analyze(t, true, noDefaultDeny, unconfigured)))
+	})
+	t.Run("preview, no NetworkPolicy at all: refused whatever is unknown", func(t *testing.T) {
+		for name, state := range map[string]func(mocks.Resource) resource.PropertyMap{"unconfigured": unconfigured, "computed": computed} {
+			ds := analyze(t, true, noNetworkPolicy, state)
+			assert.Len(t, ds, namespaces, "%s: %v", name, policyNames(ds))
+			for _, d := range ds {
+				assert.Equal(t, "namespace-default-deny", d.GetPolicyName(), name)
+			}
 		}
 	})
 }

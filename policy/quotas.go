@@ -20,10 +20,10 @@ func namespaceQuotaPolicy() policyx.StackValidationPolicy {
 		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
 			for _, ns := range stackNamespaces(args.Resources) {
 				var missing []string
-				if !ns.containsObject(args.Resources, ofType(resourceQuotaType)) {
+				if ns.containsObject(args.Resources, ofType(resourceQuotaType)) == isNot {
 					missing = append(missing, "ResourceQuota")
 				}
-				if !ns.containsObject(args.Resources, ofType(limitRangeType)) {
+				if ns.containsObject(args.Resources, ofType(limitRangeType)) == isNot {
 					missing = append(missing, "LimitRange")
 				}
 				if len(missing) > 0 {

@@ -46,6 +46,19 @@ func TestNamespaceQuotaPolicy(t *testing.T) {
 	t.Run("pass: preview with the namespace still unknown, grouped by parent", func(t *testing.T) {
 		assert.Empty(t, checkStack(t, p, guardedNamespace("staging-apps", unknown)...).messages)
 	})
+	t.Run("pass: preview with no property of any object known yet", func(t *testing.T) {
+		assert.Empty(t, checkStack(t, p, unresolvedState(full)...).messages)
+		loose := unresolvedState(full)
+		for i := range loose {
+			loose[i].Parent = ""
+		}
+		assert.Empty(t, checkStack(t, p, loose...).messages, "a quota whose namespace is unknown may be this one's")
+	})
+	t.Run("fail: no quota, whatever is unknown", func(t *testing.T) {
+		v := checkStack(t, p, unresolvedState(without(full, resourceQuotaType))...)
+		require.Len(t, v.messages, 1)
+		assert.Contains(t, v.messages[0], `has no ResourceQuota. Fix:`)
+	})
 	t.Run("fail: no quota", func(t *testing.T) {
 		v := checkStack(t, p, without(full, resourceQuotaType)...)
 		require.Len(t, v.messages, 1)

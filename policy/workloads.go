@@ -63,12 +63,13 @@ func containers(spec property.Value) []container {
 
 // namespaceOf returns the Kubernetes namespace an object is created in: its metadata.namespace, else the
 // namespace its provider defaults to, else "default" (as the kubernetes provider does). ok is false while the
-// namespace is still unknown (a preview, with the namespace coming from another resource's output).
+// namespace is still unknown (a preview, with the namespace coming from another resource's output, or with no
+// property of the object known yet).
 func namespaceOf(r policyx.AnalyzerResource) (ns string, ok bool) {
-	v := field(r.Properties, "metadata", "namespace")
-	if !known(v) {
+	if unresolved(r, "metadata", "namespace") {
 		return "", false
 	}
+	v := field(r.Properties, "metadata", "namespace")
 	if s := text(v); s != "" {
 		return s, true
 	}

@@ -88,6 +88,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		providerArgs = &kubernetes.ProviderArgs{
 			RenderYamlToDirectory: pulumi.String(args.Cluster.RenderDirectory),
 			ClusterIdentifier:     pulumi.String(args.Cluster.Label),
+			// Empty on purpose, not left out: the SDK fills a nil kubeconfig from $KUBECONFIG, which the provider
+			// refuses beside renderYamlToDirectory ("kubeconfig" arg is not compatible), and which would put
+			// whatever cluster the shell or CI job points at into this stack's provider. An empty string is what
+			// the provider's check accepts together with renderYamlToDirectory. (The plugin process, given no
+			// kubeconfig, still tries client-go's default one: docs/decisions.md, 41.)
+			Kubeconfig: pulumi.String(""),
 		}
 	}
 	provider, err := kubernetes.NewProvider(ctx, name, providerArgs, pulumi.Parent(c))
@@ -113,21 +119,31 @@ func newLKE(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource
 		pulumi.IgnoreChanges([]string{"pools[0].count"}),
 	}
 	if cl.ImportID != "" {
-		// Adopt the inventory's existing cluster: the first up imports it instead of creating a new one.
-		opts = append(opts, pulumi.Import(pulumi.ID(cl.ImportID)))
+		// Adopt the inventory's existing cluster: the first up imports it instead of creating a new one. The
+		// program did not create it and must never delete it, on any stack: protect refuses a destroy or a
+		// replacement until someone runs `pulumi state unprotect` on purpose, and retainOnDelete makes even
+		// that destroy (or a replacement) only release the cluster from the state, with no DELETE sent to Linode.
+		opts = append(opts, pulumi.Import(pulumi.ID(cl.ImportID)), pulumi.Protect(true), pulumi.RetainOnDelete(true))
 	}
+	tags := Tags(args.Environment, args.Tags)
 	return linode.NewLkeCluster(ctx, name, &linode.LkeClusterArgs{
 		Label:      pulumi.String(cl.Label),
 		Region:     pulumi.String(args.Region),
 		K8sVersion: pulumi.String(cl.KubernetesVersion),
-		Tags:       pulumi.ToStringArray(Tags(args.Environment, args.Tags)),
+		Tags:       pulumi.ToStringArray(tags),
+		// Pools tagged so are their own LkeNodePool resources (the GPU pool): the provider leaves them out of this
+		// cluster's pools when it reads the cluster, so a refresh never adopts one and the next update never
+		// deletes it. The baseline pool below never carries the tag (config refuses it in tags).
+		ExternalPoolTags: pulumi.ToStringArray([]string{config.ExternalPoolTag}),
 		ControlPlane: &linode.LkeClusterControlPlaneArgs{
 			HighAvailability: pulumi.Bool(cl.HighAvailability),
+			Acl:              controlPlaneACL(cl.ControlPlaneACL),
 		},
 		Pools: linode.LkeClusterPoolArray{&linode.LkeClusterPoolArgs{
 			Type:   pulumi.String(pool.Type),
 			Count:  pulumi.Int(pool.Count),
 			Labels: pulumi.StringMap{BaselinePoolLabel: pulumi.String("baseline")},
+			Tags:   pulumi.ToStringArray(tags),
 			Autoscaler: &linode.LkeClusterPoolAutoscalerArgs{
 				Min: pulumi.Int(pool.Min),
 				Max: pulumi.Int(pool.Max),
@@ -136,7 +152,23 @@ func newLKE(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource
 	}, opts...)
 }
 
-// Tags are the Linode tags of an environment's cluster and node pools.
+// controlPlaneACL turns the validated allow list into the provider's ACL: enabled (every address not listed is
+// refused), with the addresses by family. A family with no address is left out rather than sent empty.
+func controlPlaneACL(acl config.ACL) *linode.LkeClusterControlPlaneAclArgs {
+	addresses := &linode.LkeClusterControlPlaneAclAddressArgs{}
+	if len(acl.IPv4) > 0 {
+		addresses.Ipv4s = pulumi.ToStringArray(acl.IPv4)
+	}
+	if len(acl.IPv6) > 0 {
+		addresses.Ipv6s = pulumi.ToStringArray(acl.IPv6)
+	}
+	return &linode.LkeClusterControlPlaneAclArgs{
+		Enabled:   pulumi.Bool(true),
+		Addresses: linode.LkeClusterControlPlaneAclAddressArray{addresses},
+	}
+}
+
+// Tags are the Linode tags of an environment's cluster and node pools (the baseline pool and the GPU pool).
 func Tags(environment string, extra []string) []string {
 	return append([]string{"platform:lke", "environment:" + environment, "managed-by:pulumi"}, extra...)
 }

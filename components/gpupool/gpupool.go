@@ -6,6 +6,8 @@ package gpupool
 import (
 	"github.com/pulumi/pulumi-linode/sdk/v4/go/linode"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/platform-eng/lke-platform/config"
 )
 
 // The scheduling contract of the GPU nodes, for workloads to select and tolerate them.
@@ -24,7 +26,7 @@ type Args struct {
 	ClusterID pulumi.IntInput
 	Type      string
 	Count     int
-	Tags      []string
+	Tags      []string // the environment's tags (cluster.Tags), beside the pool's own
 }
 
 // GPUPool is the GPU node pool.
@@ -55,7 +57,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Taints: linode.LkeNodePoolTaintArray{&linode.LkeNodePoolTaintArgs{
 			Key: pulumi.String(TaintKey), Value: pulumi.String(TaintValue), Effect: pulumi.String(TaintEffect),
 		}},
-		Tags: pulumi.ToStringArray(append([]string{"gpu:rtx6000"}, args.Tags...)),
+		// ExternalPoolTag keeps the pool out of the LkeCluster's own pools (the cluster lists it in
+		// externalPoolTags): without it a refresh reads this pool into the cluster and the next up deletes it.
+		Tags: pulumi.ToStringArray(append([]string{"gpu:rtx6000", config.ExternalPoolTag}, args.Tags...)),
 	}, pulumi.Parent(g))
 	if err != nil {
 		return nil, err

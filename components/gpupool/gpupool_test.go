@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/platform-eng/lke-platform/config"
 	"github.com/platform-eng/lke-platform/internal/mocks"
 )
 
@@ -23,6 +24,7 @@ func TestGPUPoolIsTaintedAndLabelledForVLLM(t *testing.T) {
 	assert.Equal(t, 2.0, in["nodeCount"])
 	assert.Equal(t, map[string]any{"platform.lke/pool": "gpu", "platform.lke/workload": "vllm"}, in["labels"])
 	assert.Equal(t, []any{map[string]any{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}}, in["taints"])
-	assert.Equal(t, []any{"gpu:rtx6000", "environment:system"}, in["tags"])
+	assert.Equal(t, []any{"gpu:rtx6000", config.ExternalPoolTag, "environment:system"}, in["tags"],
+		"the external pool tag keeps the pool out of the LkeCluster's pools (its externalPoolTags)")
 	assert.Contains(t, pool.Parent, "platform:gpupool:GPUPool::system-gpu")
 }

@@ -19,16 +19,17 @@ const FakeKubeconfig = "apiVersion: v1\nkind: Config\nclusters: []\n"
 
 // Resource is one registered resource as the engine saw it.
 type Resource struct {
-	Type          string
-	Name          string
-	Inputs        resource.PropertyMap
-	Parent        string
-	Protect       bool
-	ImportID      string
-	IgnoreChanges []string
-	SecretOutputs []string
-	Provider      string
-	Dependencies  []string // URNs of the explicit and input dependencies
+	Type           string
+	Name           string
+	Inputs         resource.PropertyMap
+	Parent         string
+	Protect        bool
+	RetainOnDelete bool // a delete (destroy, replacement) only removes it from the state
+	ImportID       string
+	IgnoreChanges  []string
+	SecretOutputs  []string
+	Provider       string
+	Dependencies   []string // URNs of the explicit and input dependencies
 }
 
 // Recorder implements pulumi.MockResourceMonitor and keeps what was registered.
@@ -42,7 +43,7 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 	res := Resource{Type: args.TypeToken, Name: args.Name, Inputs: args.Inputs, Provider: args.Provider}
 	if rpc := args.RegisterRPC; rpc != nil {
 		res.Parent, res.ImportID = rpc.GetParent(), rpc.GetImportId()
-		res.Protect = rpc.Protect != nil && *rpc.Protect
+		res.Protect, res.RetainOnDelete = rpc.GetProtect(), rpc.GetRetainOnDelete()
 		res.IgnoreChanges, res.SecretOutputs = rpc.GetIgnoreChanges(), rpc.GetAdditionalSecretOutputs()
 		res.Dependencies = rpc.GetDependencies()
 	}
