@@ -73,7 +73,7 @@ func dig(v any, path ...string) any {
 // TestGeneratedRulesAndRoutingPassTheRealTools runs promtool and amtool, from the Debian packages, on what the
 // program generates for every environment.
 func TestGeneratedRulesAndRoutingPassTheRealTools(t *testing.T) {
-	parallel(t)
+	t.Parallel() // no program of its own: takes no turn (harness_test.go)
 	for _, env := range []string{"development", "staging", "production", "system"} {
 		t.Run(env, func(t *testing.T) {
 			objs := readObjects(t, rendered(t, env))
@@ -132,7 +132,7 @@ func writeAlertmanagerConfig(t *testing.T, dir string, objs []object, env, webho
 // posting to a local stand-in for Slack. The service is up (sample_service_up = 1); stopped, the generated
 // alert fires and reaches the on-call channel.
 func TestSampleServiceAlertReachesSlack(t *testing.T) {
-	parallel(t)
+	t.Parallel() // no program of its own: takes no turn (harness_test.go)
 	const env = "development"
 	ns := env + "-apps"
 	objs := readObjects(t, rendered(t, env))

@@ -175,8 +175,10 @@ func setUpAndRun(m *testing.M) int {
 	return m.Run()
 }
 
-// atOnce is how many tests run at once beside the longest, which starts first and takes no turn
-// (parallelCriticalPath): LKE_PLATFORM_TEST_PARALLEL (scripts/test; default 2). slots is the gate that holds
+// atOnce is how many tests that run Pulumi programs run at once beside the longest, which starts first and
+// takes no turn (parallelCriticalPath): LKE_PLATFORM_TEST_PARALLEL (scripts/test; default 2). Tests that run no
+// program of their own (the real Prometheus and Alertmanager, the vendored files) call t.Parallel alone: they
+// mostly wait, and take no turn either. slots is the gate that holds
 // them to it, and the only one: scripts/test sets go test's own -parallel far higher, because go test starts
 // waiting tests in no particular order, and a run whose longest test starts last ends with it running alone.
 // With atOnce = 1 (bench/run) every test, the longest too, takes its turn: one at a time.
@@ -198,11 +200,17 @@ func parseAtOnce(raw string) (int, error) {
 }
 
 // parallel runs the test beside the others once a slot is free, and frees it when the test and its subtests end.
+// go test counts the wait in the test's time: the test logs it, in the words cmd/testreport looks for, so that
+// the report of the slowest tests shows running time.
 func parallel(t *testing.T) {
 	t.Helper()
 	t.Parallel()
+	start := time.Now()
 	slots <- struct{}{}
 	t.Cleanup(func() { <-slots })
+	if waited := time.Since(start); waited >= 100*time.Millisecond {
+		t.Logf("waited %.1f s for its turn", waited.Seconds())
+	}
 }
 
 // parallelCriticalPath runs the longest test (TestPlatformDeploysEndToEnd) beside the others from the start,

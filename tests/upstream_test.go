@@ -18,7 +18,7 @@ import (
 // TestVendoredFilesMatchTheirModules compares every vendored upstream file (the add-ons' CRDs, Argo CD's
 // install manifest) byte for byte with the file in the upstream project's Go module at the pinned version.
 func TestVendoredFilesMatchTheirModules(t *testing.T) {
-	parallel(t)
+	t.Parallel() // no program of its own: takes no turn (harness_test.go)
 	dirs := map[string]string{}
 	for _, s := range upstream.Sources() {
 		key := s.Module + "@" + s.Version

@@ -1,8 +1,9 @@
 // Command testreport reads `go test -json` on standard input and prints what a person wants from a long run:
 // each top-level test's result and time as it ends (passing tests under a second are left to their package's
 // summary line), the whole output of every test that failed, each package's summary, and at the end the ten
-// slowest tests, so that every CI log shows where the time goes. With -v it prints every test's output as it
-// comes, as `go test -v` would. It exits 1 when a test or a package failed, or when the input ends before every
+// slowest tests, so that every CI log shows where the time goes. A test's time is its running time: what it
+// waited for its turn to run beside others (a "waited N s for its turn" line in its log) is taken out. With -v
+// it prints every test's output as it comes, as `go test -v` would. It exits 1 when a test or a package failed, or when the input ends before every
 // package has reported.
 //
 //	go test -json ./... | go run ./cmd/testreport [-v] [-top N]
@@ -17,7 +18,9 @@ import (
 	"io"
 	"maps"
 	"os"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -37,6 +40,10 @@ type event struct {
 // package's summary line counts them).
 const quick = 1.0 // seconds
 
+// waitedLine is what a test logs when it waited for its turn to run beside others (tests/harness_test.go,
+// parallel): go test counts that wait in the test's time, and the report takes it out.
+var waitedLine = regexp.MustCompile(`waited ([0-9]+(?:\.[0-9]+)?) s for its turn`)
+
 // result is a finished top-level test.
 type result struct {
 	Package, Test string
@@ -53,13 +60,14 @@ type report struct {
 	verbose bool                        // print every test's output as it comes
 	output  map[string]*strings.Builder // by package and top-level test: the test's and its subtests' output
 	results []result
-	open    map[string]bool // packages that started and have not reported
-	subtest longest         // by package and top-level test: its longest subtest so far
+	open    map[string]bool    // packages that started and have not reported
+	subtest longest            // by package and top-level test: its longest subtest so far
+	waited  map[string]float64 // by package and (sub)test: seconds it waited for its turn
 	failed  bool
 }
 
 func newReport(out io.Writer) *report {
-	return &report{out: out, output: map[string]*strings.Builder{}, open: map[string]bool{}, subtest: longest{}}
+	return &report{out: out, output: map[string]*strings.Builder{}, open: map[string]bool{}, subtest: longest{}, waited: map[string]float64{}}
 }
 
 // topLevel is the top-level test a (sub)test belongs to.
@@ -74,8 +82,13 @@ func (r *report) add(e event) {
 		return
 	}
 	key := e.Package + " " + topLevel(e.Test)
+	own := e.Package + " " + e.Test
 	switch e.Action {
 	case "output":
+		if m := waitedLine.FindStringSubmatch(e.Output); m != nil {
+			seconds, _ := strconv.ParseFloat(m[1], 64)
+			r.waited[own] += seconds
+		}
 		if r.verbose {
 			fmt.Fprint(r.out, e.Output)
 			return
@@ -87,11 +100,13 @@ func (r *report) add(e event) {
 		}
 		b.WriteString(e.Output)
 	case "pass", "fail", "skip":
+		running := e.Elapsed - r.waited[own]
+		delete(r.waited, own)
 		if e.Test != topLevel(e.Test) {
-			r.subtest[key] = max(r.subtest[key], e.Elapsed)
+			r.subtest[key] = max(r.subtest[key], running)
 			return // a subtest: its lines are in its parent's output
 		}
-		elapsed := max(e.Elapsed, r.subtest[key])
+		elapsed := max(running, r.subtest[key])
 		if e.Action == "fail" {
 			r.failed = true
 			fmt.Fprintf(r.out, "=== output of %s (%s)\n", e.Test, e.Package)

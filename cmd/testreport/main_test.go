@@ -99,3 +99,18 @@ func TestParallelSubtestsCountForTheirParent(t *testing.T) {
 	assert.True(t, ok)
 	assert.Contains(t, out, "--- PASS: TestRender (120.0 s) p\n")
 }
+
+func TestWaitingForATurnIsNotRunning(t *testing.T) {
+	out, ok := run(t,
+		event{Action: "start", Package: "p"},
+		event{Action: "output", Package: "p", Test: "TestA", Output: "    harness_test.go:1: waited 100.5 s for its turn\n"},
+		event{Action: "pass", Package: "p", Test: "TestA", Elapsed: 130.5},
+		event{Action: "output", Package: "p", Test: "TestB/x", Output: "    harness_test.go:1: waited 50 s for its turn\n"},
+		event{Action: "pass", Package: "p", Test: "TestB/x", Elapsed: 70},
+		event{Action: "pass", Package: "p", Test: "TestB", Elapsed: 0},
+		event{Action: "pass", Package: "p", Elapsed: 131},
+	)
+	assert.True(t, ok)
+	assert.Contains(t, out, "--- PASS: TestA (30.0 s) p\n")
+	assert.Contains(t, out, "--- PASS: TestB (20.0 s) p\n")
+}
