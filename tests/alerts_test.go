@@ -135,7 +135,6 @@ func TestSampleServiceAlertReachesSlack(t *testing.T) {
 	t.Parallel() // no program of its own: takes no turn (harness_test.go)
 	const env = "development"
 	ns := env + "-apps"
-	objs := readObjects(t, rendered(t, env))
 	dir := t.TempDir()
 
 	// The sample service, built as CI builds it, with a secret mounted as files.
@@ -157,6 +156,9 @@ func TestSampleServiceAlertReachesSlack(t *testing.T) {
 	slackServer := httptest.NewServer(slack)
 	defer slackServer.Close()
 
+	// The rendered objects, once the service runs: the render (which another test may have started) is the
+	// longest wait.
+	objs := readObjects(t, rendered(t, env))
 	am := writeAlertmanagerConfig(t, dir, objs, env, slackServer.URL+"/services/T/B/x")
 	amAddr := freeAddr(t)
 	start(t, exec.Command("prometheus-alertmanager", "--config.file="+am, "--storage.path="+filepath.Join(dir, "am-data"),
