@@ -305,23 +305,13 @@ func (fs *faultStack) locks() []string {
 // update is a `pulumi up` running in the background, in a process group of its own.
 type update struct {
 	cmd    *exec.Cmd
-	mu     sync.Mutex
-	out    bytes.Buffer
+	out    syncBuffer // stdout and stderr, as the CLI writes them (harness_test.go)
+	mu     sync.Mutex // guards exited
 	exited bool
 	done   chan error
 }
 
-func (u *update) Write(p []byte) (int, error) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.out.Write(p)
-}
-
-func (u *update) output() string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.out.String()
-}
+func (u *update) output() string { return u.out.String() }
 
 // waitFor waits until the update's output holds s.
 func (u *update) waitFor(t *testing.T, s string, timeout time.Duration) {
@@ -344,7 +334,7 @@ func (fs *faultStack) start(t *testing.T) *update {
 	t.Helper()
 	u := &update{done: make(chan error, 1)}
 	u.cmd = fs.c.command("up", "-s", fs.name, "--yes", "--skip-preview")
-	u.cmd.Stdout, u.cmd.Stderr = u, u
+	u.cmd.Stdout, u.cmd.Stderr = &u.out, &u.out
 	u.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(t, u.cmd.Start())
 	go func() {
