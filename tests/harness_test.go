@@ -175,13 +175,13 @@ func setUpAndRun(m *testing.M) int {
 	return m.Run()
 }
 
-// atOnce is how many tests that run Pulumi programs run at once beside the longest, which starts first and
-// takes no turn (parallelCriticalPath): LKE_PLATFORM_TEST_PARALLEL (scripts/test; default 2). Tests that run no
+// atOnce is how many tests that run Pulumi programs run at once beside the two longest, which start first and
+// take no turn (parallelCriticalPath): LKE_PLATFORM_TEST_PARALLEL (scripts/test; default 2). Tests that run no
 // program of their own (the real Prometheus and Alertmanager, the vendored files) call t.Parallel alone: they
-// mostly wait, and take no turn either. slots is the gate that holds
-// them to it, and the only one: scripts/test sets go test's own -parallel far higher, because go test starts
-// waiting tests in no particular order, and a run whose longest test starts last ends with it running alone.
-// With atOnce = 1 (bench/run) every test, the longest too, takes its turn: one at a time.
+// mostly wait, and take no turn either. slots is the gate that holds the others to atOnce, and the only one:
+// scripts/test sets go test's own -parallel far higher, because go test starts waiting tests in no particular
+// order, and a run whose longest test starts last ends with it running alone. With atOnce = 1 (bench/run)
+// every test, the longest too, takes its turn: one at a time.
 var (
 	atOnce int
 	slots  chan struct{}
@@ -213,8 +213,8 @@ func parallel(t *testing.T) {
 	}
 }
 
-// parallelCriticalPath runs the longest test (TestPlatformDeploysEndToEnd) beside the others from the start,
-// without waiting for a slot, unless tests run one at a time.
+// parallelCriticalPath runs one of the two longest tests (TestPlatformDeploysEndToEnd, TestEnvironmentLifecycle)
+// beside the others from the start, without waiting for a slot, unless tests run one at a time.
 func parallelCriticalPath(t *testing.T) {
 	t.Helper()
 	if atOnce == 1 {

@@ -27,7 +27,7 @@ import (
 // monitoring, …) under the same names as the development stack of TestPlatformDeploysEndToEnd, which runs at the
 // same time on the shared one. Development goes through the same cycle there; production is the protected one.
 func TestEnvironmentLifecycle(t *testing.T) {
-	parallel(t)
+	parallelCriticalPath(t)
 	for _, env := range []string{"production"} {
 		t.Run(env, func(t *testing.T) {
 			cp := startControlPlane(t, "lke-platform-"+env)
