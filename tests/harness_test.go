@@ -350,16 +350,26 @@ type controlPlane struct {
 	commands map[string][]string
 }
 
+// controlPlaneStarts keeps control planes from starting at the same time (startControlPlane).
+var controlPlaneStarts sync.Mutex
+
 // startControlPlane starts a fresh control plane named name, stopped when the test ends.
 func startControlPlane(t *testing.T, name string) *controlPlane {
 	t.Helper()
 	needsCluster(t)
 	script := filepath.Join(repoRoot(), "scripts", "cluster")
+	// One start at a time: kwokctl picks each component's port by looking for one nobody listens on yet, so two
+	// clusters starting together can pick the same (etcd: "bind: address already in use").
+	controlPlaneStarts.Lock()
 	// Fresh, never reused: one left behind by an interrupted run would hold its objects and stopped components.
 	_ = exec.Command(script, "down", name).Run()
-	out, err := exec.Command(script, "up", name).Output()
-	require.NoError(t, err, "starting control plane %s", name)
+	var stderr bytes.Buffer
+	up := exec.Command(script, "up", name)
+	up.Stderr = &stderr
+	out, err := up.Output()
+	controlPlaneStarts.Unlock()
 	t.Cleanup(func() { _ = exec.Command(script, "down", name).Run() })
+	require.NoError(t, err, "starting control plane %s:\n%s", name, stderr.String())
 
 	workdir := os.Getenv("KWOK_WORKDIR")
 	if workdir == "" {
