@@ -56,7 +56,7 @@ func accessScript(c *cli, args ...string) (string, error) {
 	c.t.Helper()
 	full := append([]string{args[0], "-dir", c.dir}, args[1:]...)
 	cmd := exec.Command(filepath.Join(repoRoot(), "scripts", "access"), full...)
-	cmd.Dir, cmd.Env = c.dir, c.env
+	cmd.Dir, cmd.Env = c.dir, c.environ()
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

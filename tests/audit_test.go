@@ -48,7 +48,7 @@ func runAudit(t *testing.T, bin string, c *cli, stack string, env ...string) aud
 	cmd := exec.Command(bin, "-stack", stack, "-dir", c.dir)
 	var stdout, stderr bytes.Buffer
 	cmd.Dir, cmd.Stdout, cmd.Stderr = c.dir, &stdout, &stderr
-	cmd.Env = append(append([]string(nil), c.env...), env...)
+	cmd.Env = append(c.environ(), env...)
 	err := cmd.Run()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {

@@ -32,7 +32,7 @@ func checkDrift(t *testing.T, c *cli, stack, env string) {
 	ns := env + "-apps"
 	bin := filepath.Join(t.TempDir(), "drift")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/drift")
-	build.Dir, build.Env = c.dir, c.env
+	build.Dir, build.Env = c.dir, c.environ()
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "building cmd/drift:\n%s", out)
 
@@ -41,7 +41,7 @@ func checkDrift(t *testing.T, c *cli, stack, env string) {
 		t.Helper()
 		cmd := exec.Command(bin, append([]string{"-stack", stack}, args...)...)
 		cmd.Dir = c.dir
-		cmd.Env = append(append([]string(nil), c.env...), extraEnv...)
+		cmd.Env = append(c.environ(), extraEnv...)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		err := cmd.Run()

@@ -392,7 +392,6 @@ type cli struct {
 	t    *testing.T
 	dir  string
 	vars []string // the test's own environment: its backend and passphrase
-	env  []string // os.Environ() and vars, for the project's other commands run beside the CLI
 }
 
 func newCLI(t *testing.T, subdir string) *cli {
@@ -402,8 +401,12 @@ func newCLI(t *testing.T, subdir string) *cli {
 		"PULUMI_CONFIG_PASSPHRASE=integration-test-only",
 		"PULUMI_CONFIG_PASSPHRASE_FILE=",
 	}
-	return &cli{t: t, dir: filepath.Join(programDir(t), subdir), vars: vars, env: append(os.Environ(), vars...)}
+	return &cli{t: t, dir: filepath.Join(programDir(t), subdir), vars: vars}
 }
+
+// environ is the environment of the project's other commands run beside the CLI (cmd/drift, cmd/audit, …):
+// this process's, with the test's own vars after it (the last entry wins).
+func (c *cli) environ() []string { return append(os.Environ(), c.vars...) }
 
 // syncBuffer is a buffer two goroutines (the command's stdout and stderr copiers) may write at once.
 type syncBuffer struct {
@@ -457,7 +460,7 @@ func (c *cli) stdout(args ...string) string {
 // command is pulumi with args as a process of the test's own, for the tests that watch or kill it.
 func (c *cli) command(args ...string) *exec.Cmd {
 	cmd := exec.Command("pulumi", append(args, "--non-interactive")...)
-	cmd.Dir, cmd.Env = c.dir, c.env
+	cmd.Dir, cmd.Env = c.dir, c.environ()
 	return cmd
 }
 

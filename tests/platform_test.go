@@ -132,7 +132,7 @@ func rollbackDrill(t *testing.T, c *cli, stack, ns string) {
 	require.NoError(t, err, string(out))
 	runRollback := func(args ...string) string {
 		cmd := exec.Command(rollbackCmd, append([]string{"-stack", stack}, args...)...)
-		cmd.Dir, cmd.Env = c.dir, c.env
+		cmd.Dir, cmd.Env = c.dir, c.environ()
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, string(out))
 		return string(out)
