@@ -26,15 +26,10 @@ require (
 )
 
 require (
-	github.com/fsnotify/fsnotify v1.6.0 // indirect
-	github.com/nxadm/tail v1.4.11 // indirect
-	gopkg.in/tomb.v1 v1.0.0-20141024135613-dd632973f1e7 // indirect
-)
-
-require (
-	github.com/fsnotify/fsnotify v1.6.0 // indirect
-	github.com/nxadm/tail v1.4.11 // indirect
-	gopkg.in/tomb.v1 v1.0.0-20141024135613-dd632973f1e7 // indirect
+	github.com/go-resty/resty/v2 v2.16.5 // indirect
+	github.com/google/go-querystring v1.1.0 // indirect
+	github.com/linode/linodego v1.50.0 // indirect
+	gopkg.in/ini.v1 v1.66.6 // indirect
 )
 
 require (

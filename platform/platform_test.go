@@ -175,7 +175,7 @@ func TestGPUPoolIsExternalToTheCluster(t *testing.T) {
 	assert.Equal(t, []any{config.ExternalPoolTag}, cl["externalPoolTags"])
 	pools := cl["pools"].([]any)
 	require.Len(t, pools, 1, "the cluster declares the baseline pool only")
-	assert.Equal(t, cl["tags"], pools[0].(map[string]any)["tags"], "the baseline pool carries the cluster's tags")
+	assert.Equal(t, []any{"environment:system"}, pools[0].(map[string]any)["tags"], "the baseline pool carries the environment's tag (cluster.PoolTags)")
 	assert.NotContains(t, pools[0].(map[string]any)["tags"], config.ExternalPoolTag)
 
 	gpu := rec.One(t, lkeNodePool, config.System+"-gpu").Inputs.Mappable()

@@ -475,12 +475,18 @@ func (c *cli) stack(name string, config ...string) {
 }
 
 // platformStack makes a stack of the program as environment env, attached to the control plane of
-// kubeconfigPath, with the test secrets set as secrets (through stdin, as an operator would, never on a command
-// line).
+// kubeconfigPath (programStack with platformConfig).
 func (c *cli) platformStack(name, env, kubeconfigPath string) {
 	c.t.Helper()
+	c.programStack(name, platformConfig(env, kubeconfigPath))
+}
+
+// programStack makes a stack of the program with the given plain config, and the test secrets set as secrets
+// (through stdin, as an operator would, never on a command line).
+func (c *cli) programStack(name string, config map[string]string) {
+	c.t.Helper()
 	c.must("stack", "init", name)
-	for k, v := range platformConfig(env, kubeconfigPath) {
+	for k, v := range config {
 		// --plaintext: the CLI takes a random temporary path for something that looks like a secret.
 		c.must("config", "set", "--plaintext", "-s", name, k, v)
 	}

@@ -143,7 +143,7 @@ func newLKE(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource
 			Type:   pulumi.String(pool.Type),
 			Count:  pulumi.Int(pool.Count),
 			Labels: pulumi.StringMap{BaselinePoolLabel: pulumi.String("baseline")},
-			Tags:   pulumi.ToStringArray(tags),
+			Tags:   pulumi.ToStringArray(PoolTags(args.Environment)),
 			Autoscaler: &linode.LkeClusterPoolAutoscalerArgs{
 				Min: pulumi.Int(pool.Min),
 				Max: pulumi.Int(pool.Max),
@@ -168,9 +168,18 @@ func controlPlaneACL(acl config.ACL) *linode.LkeClusterControlPlaneAclArgs {
 	}
 }
 
-// Tags are the Linode tags of an environment's cluster and node pools (the baseline pool and the GPU pool).
+// Tags are the Linode tags of an environment's cluster and of its GPU pool.
 func Tags(environment string, extra []string) []string {
 	return append([]string{"platform:lke", "environment:" + environment, "managed-by:pulumi"}, extra...)
+}
+
+// PoolTags are the baseline pool's tags (its nodes carry them): the environment's, and only that one. The
+// provider (4.39.0) pairs the pools LKE lists with the declared ones, the first time it reads a new cluster, by
+// comparing their tags in the order LKE returns them against the declared tags sorted; with two tags or more in
+// another order the pool goes unpaired, the state holds an empty pool beside the real one, and the next update
+// replaces the baseline pool (docs/decisions.md, 43). One tag has no order.
+func PoolTags(environment string) []string {
+	return []string{"environment:" + environment}
 }
 
 func decodeKubeconfig(encoded string) (string, error) {

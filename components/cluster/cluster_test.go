@@ -57,8 +57,8 @@ func TestCreateModeMakesAnLKEClusterAndAProviderForIt(t *testing.T) {
 		"type": "g6-standard-8", "count": 6.0,
 		"autoscaler": map[string]any{"min": 6.0, "max": 10.0},
 		"labels":     map[string]any{BaselinePoolLabel: "baseline"},
-		"tags":       tags,
-	}}, in["pools"], "the baseline pool carries the cluster's tags")
+		"tags":       []any{"environment:production"},
+	}}, in["pools"], "the baseline pool carries the environment's tag, and only that one (PoolTags)")
 	assert.Equal(t, []any{config.ExternalPoolTag}, in["externalPoolTags"], "separately managed pools stay out of the cluster's pools")
 	assert.NotContains(t, tags, config.ExternalPoolTag, "the baseline pool must stay the cluster's")
 	assert.True(t, lke.Protect)

@@ -1,0 +1,222 @@
+//go:build integration
+
+package tests
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/linode/linodego"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/platform-eng/lke-platform/components/cluster"
+	"github.com/platform-eng/lke-platform/components/gpupool"
+	"github.com/platform-eng/lke-platform/config"
+	"github.com/platform-eng/lke-platform/internal/linodeapi"
+)
+
+// Cloud mode, with the real Linode provider plugin against the Linode API stand-in (internal/linodeapi) on
+// loopback: the stand-in hands out the kubeconfig of a local control plane for every cluster, so the program
+// creates or adopts its LKE cluster through the provider and deploys the platform onto a real API server.
+// Adopting an inventory cluster (import, reads only; destroy releases it, no DELETE) is TestEnvironmentLifecycle's
+// production stack, which adopts 531922 the same way development adopts 531921.
+
+const (
+	linodeProviderVersion = "4.39.0" // tools/versions.env, LINODE_PROVIDER_VERSION
+	linodeToken           = "integration-test-linode-token"
+)
+
+// Pulumi.yaml's defaults, as the stand-in must hold them for a cluster the program adopts or creates.
+var (
+	defaultACL        = []string{"203.0.113.0/28", "198.51.100.0/24"}
+	defaultACLv6      = []string{"2001:db8:ac1::/48"}
+	defaultK8sVersion = "1.33"
+	defaultRegion     = "fr-par"
+)
+
+// linodeAPI is a running stand-in and the environment that points the provider at it.
+type linodeAPI struct {
+	*linodeapi.Server
+	env []string
+}
+
+// startLinodeAPI starts the stand-in, handing out the kubeconfig of the control plane at kubeconfigPath.
+func startLinodeAPI(t *testing.T, kubeconfigPath string) *linodeAPI {
+	t.Helper()
+	requireLinodePlugin(t)
+	kc, err := os.ReadFile(kubeconfigPath)
+	require.NoError(t, err)
+	api := linodeapi.New(linodeapi.Options{
+		Token: linodeToken, Kubeconfig: kc, Versions: []string{"1.32", defaultK8sVersion},
+		Types: []linodego.LinodeType{
+			{ID: "g6-standard-8", Label: "Linode 16GB", Class: linodego.ClassStandard, VCPUs: 6, Memory: 16384},
+			{ID: "g1-gpu-rtx6000-1", Label: "Dedicated 32GB + RTX6000 GPU x1", Class: linodego.ClassGPU, VCPUs: 8, Memory: 32768, GPUs: 1},
+		},
+	})
+	url, err := api.Start()
+	require.NoError(t, err)
+	t.Cleanup(api.Close)
+	t.Cleanup(func() {
+		if t.Failed() { // what reached "Linode", for the failure's story
+			for _, r := range api.Requests() {
+				t.Logf("linode api: %s %s", r, r.Body)
+			}
+		}
+	})
+	return &linodeAPI{Server: api, env: []string{"LINODE_URL=" + url, "LINODE_TOKEN=" + linodeToken}}
+}
+
+// requireLinodePlugin fails the test, saying how to get it, when the Linode provider plugin is not installed.
+func requireLinodePlugin(t *testing.T) {
+	t.Helper()
+	out, err := exec.Command("pulumi", "plugin", "ls", "--json").Output()
+	require.NoError(t, err)
+	var plugins []struct{ Name, Kind, Version string }
+	require.NoError(t, json.Unmarshal(out, &plugins))
+	for _, p := range plugins {
+		if p.Name == "linode" && p.Kind == "resource" && p.Version == linodeProviderVersion {
+			return
+		}
+	}
+	t.Fatalf("the Linode provider plugin %s is not installed: `pulumi plugin install resource linode %s`, or "+
+		"LKE_PLATFORM_LINODE_PLUGIN_TARBALL=<its release tarball> scripts/toolchain (README)", linodeProviderVersion, linodeProviderVersion)
+}
+
+// cloudConfig is the plain config of a cloud-mode stack of environment env (clusterMode create, the default).
+func cloudConfig(env string) map[string]string {
+	return map[string]string{"environment": env, "sealedSecretsCertificate": sealingCert}
+}
+
+// writes are the requests that changed something at the API, as "METHOD path".
+func writes(reqs []linodeapi.Request) []string {
+	var w []string
+	for _, r := range reqs {
+		if r.Write() {
+			w = append(w, r.String())
+		}
+	}
+	return w
+}
+
+// assertAllHandled fails for a call the stand-in does not serve: the provider asked for something unexpected.
+func assertAllHandled(t *testing.T, reqs []linodeapi.Request) {
+	t.Helper()
+	for _, r := range reqs {
+		assert.True(t, r.Handled, "the provider called %s, which the stand-in does not serve", r)
+	}
+}
+
+// TestCloudModeCreatesTheClusterAndDeploys is a new environment's first deploy in cloud mode: staging's preview
+// with the policy pack passes while its cluster does not exist yet (its kubeconfig, and every Kubernetes object's
+// outputs, unknown), the update creates the LKE cluster with the spec's pool, the control plane ACL and the tags,
+// and deploys the platform through the kubeconfig LKE hands out; a second preview finds nothing to do.
+func TestCloudModeCreatesTheClusterAndDeploys(t *testing.T) {
+	parallel(t)
+	const env = "staging"
+	cp := startControlPlane(t, "lke-platform-cloud-"+env)
+	api := startLinodeAPI(t, cp.kubeconfig)
+	c := newCLI(t, "")
+	c.vars = append(c.vars, api.env...)
+	stack := "cloud-" + env
+	c.programStack(stack, cloudConfig(env))
+
+	out := c.must("preview", "-s", stack, "--policy-pack", policyPack)
+	assert.NotContains(t, out, "[mandatory]")
+	assert.Contains(t, out, "linode:index:LkeCluster")
+	assert.Empty(t, writes(api.Requests()), "a preview changes nothing at Linode")
+	assert.Empty(t, api.Clusters())
+
+	n := len(api.Requests())
+	c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
+	assertAllHandled(t, api.Requests())
+	require.Equal(t, []string{"POST /v4/lke/clusters"}, writes(api.Since(n)), "the update creates the cluster and nothing else")
+
+	// What LKE was asked for, and what it holds now.
+	var sent linodego.LKEClusterCreateOptions
+	for _, r := range api.Since(n) {
+		if r.Write() {
+			require.NoError(t, json.Unmarshal([]byte(r.Body), &sent))
+		}
+	}
+	tags := cluster.Tags(env, nil)
+	assert.Equal(t, "platform-"+env, sent.Label)
+	assert.Equal(t, defaultRegion, sent.Region)
+	assert.Equal(t, defaultK8sVersion, sent.K8sVersion)
+	assert.ElementsMatch(t, tags, sent.Tags)
+	require.NotNil(t, sent.ControlPlane)
+	require.NotNil(t, sent.ControlPlane.ACL)
+	require.NotNil(t, sent.ControlPlane.ACL.Enabled)
+	assert.True(t, *sent.ControlPlane.ACL.Enabled, "the API server refuses every address not listed")
+	require.NotNil(t, sent.ControlPlane.ACL.Addresses)
+	assert.ElementsMatch(t, defaultACL, *sent.ControlPlane.ACL.Addresses.IPv4)
+	assert.ElementsMatch(t, defaultACLv6, *sent.ControlPlane.ACL.Addresses.IPv6)
+	require.Len(t, sent.NodePools, 1)
+	pool := sent.NodePools[0]
+	assert.Equal(t, "g6-standard-8", pool.Type)
+	assert.Equal(t, 3, pool.Count)
+	assert.Equal(t, cluster.PoolTags(env), pool.Tags, "the baseline pool carries the environment's tag")
+	assert.Equal(t, linodego.LKENodePoolLabels{cluster.BaselinePoolLabel: "baseline"}, pool.Labels)
+	require.NotNil(t, pool.Autoscaler)
+	assert.Equal(t, linodego.LKENodePoolAutoscaler{Enabled: true, Min: 3, Max: 10}, *pool.Autoscaler)
+
+	ids := api.Clusters()
+	require.Len(t, ids, 1)
+	outputs := map[string]any{}
+	require.NoError(t, json.Unmarshal([]byte(c.stdout("stack", "output", "-s", stack, "--json")), &outputs))
+	assert.Equal(t, "create", outputs["clusterMode"])
+	assert.EqualValues(t, ids[0], outputs["clusterId"])
+	assert.Equal(t, "[secret]", outputs["kubeconfig"], "the cluster's kubeconfig is a secret output")
+
+	// The platform reached the API server behind the kubeconfig LKE handed out.
+	checkNamespace(t, cp.kubeconfig, env, env+"-apps")
+
+	n = len(api.Requests())
+	c.must("preview", "-s", stack, "--diff", "--expect-no-changes", "--policy-pack", policyPack)
+	assert.Empty(t, writes(api.Since(n)))
+}
+
+// TestCloudModeGPUPoolSurvivesARefresh is system's GPU pool (an LkeNodePool beside the cluster's own pools)
+// through create, refresh and a preview: the refresh must not read the pool into the cluster, so the preview
+// after it finds no change and no update would delete the GPUs.
+func TestCloudModeGPUPoolSurvivesARefresh(t *testing.T) {
+	parallel(t)
+	const env = "system"
+	cp := startControlPlane(t, "lke-platform-cloud-"+env)
+	api := startLinodeAPI(t, cp.kubeconfig)
+	c := newCLI(t, "")
+	c.vars = append(c.vars, api.env...)
+	stack := "cloud-" + env
+	cfg := cloudConfig(env)
+	cfg["gpuPool"] = `{"enabled": true, "type": "g1-gpu-rtx6000-1", "count": 2}`
+	c.programStack(stack, cfg)
+
+	c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
+	ids := api.Clusters()
+	require.Len(t, ids, 1)
+	id := ids[0]
+	created, _ := api.Cluster(id)
+	require.Len(t, created.Pools, 2, "the baseline pool and the GPU pool")
+	gpu := created.Pools[1]
+	assert.Equal(t, "g1-gpu-rtx6000-1", gpu.Type)
+	assert.Equal(t, 2, gpu.Count)
+	assert.Contains(t, gpu.Tags, config.ExternalPoolTag)
+	assert.Equal(t, linodego.LKENodePoolLabels(gpupool.Labels()), gpu.Labels)
+
+	n := len(api.Requests())
+	c.must("refresh", "-s", stack, "--yes")
+	assert.Empty(t, writes(api.Since(n)), "a refresh only reads")
+	c.must("preview", "-s", stack, "--diff", "--expect-no-changes", "--policy-pack", policyPack)
+	// And the update the drift runbook runs after a refresh leaves the pools alone.
+	c.must("up", "-s", stack, "--yes", "--skip-preview", "--expect-no-changes", "--policy-pack", policyPack)
+	assertAllHandled(t, api.Requests())
+	assert.Empty(t, writes(api.Since(n)), "nothing changed at Linode after the refresh")
+	after, _ := api.Cluster(id)
+	assert.Equal(t, created.Pools, after.Pools, "both pools, as created")
+	for _, w := range writes(api.Requests()) {
+		assert.False(t, strings.HasPrefix(w, "DELETE"), "%s", w)
+	}
+}
