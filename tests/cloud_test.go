@@ -190,9 +190,11 @@ func TestCloudModeGPUPoolSurvivesARefresh(t *testing.T) {
 	c := newCLI(t, "")
 	c.vars = append(c.vars, api.env...)
 	stack := "cloud-" + env
-	cfg := cloudConfig(env)
-	cfg["gpuPool"] = `{"enabled": true, "type": "g1-gpu-rtx6000-1", "count": 2}`
-	c.programStack(stack, cfg)
+	c.programStack(stack, cloudConfig(env))
+	// As Pulumi.system.yaml has it (the test's stacks are its own, not the repository's files).
+	for k, v := range map[string]string{"enabled": "true", "type": "g1-gpu-rtx6000-1", "count": "2"} {
+		c.must("config", "set", "-s", stack, "--path", "gpuPool."+k, v)
+	}
 
 	c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
 	ids := api.Clusters()
