@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -23,7 +24,8 @@ import (
 // loopback: the stand-in hands out the kubeconfig of a local control plane for every cluster, so the program
 // creates or adopts its LKE cluster through the provider and deploys the platform onto a real API server.
 // Adopting an inventory cluster (import, reads only; destroy releases it, no DELETE) is TestEnvironmentLifecycle's
-// production stack, which adopts 531922 the same way development adopts 531921.
+// production stack, which adopts 531922 the same way development adopts 531921 (components/cluster: every
+// importClusterId), through a whole lifecycle.
 
 const (
 	linodeProviderVersion = "4.39.0" // tools/versions.env, LINODE_PROVIDER_VERSION
@@ -84,6 +86,15 @@ func requireLinodePlugin(t *testing.T) {
 	}
 	t.Fatalf("the Linode provider plugin %s is not installed: `pulumi plugin install resource linode %s`, or "+
 		"LKE_PLATFORM_LINODE_PLUGIN_TARBALL=<its release tarball> scripts/toolchain (README)", linodeProviderVersion, linodeProviderVersion)
+}
+
+// linodePluginDir is the installed Linode plugin's folder, in the PULUMI_HOME of scripts/env.sh.
+func linodePluginDir(t *testing.T) string {
+	t.Helper()
+	requireLinodePlugin(t)
+	home := os.Getenv("PULUMI_HOME")
+	require.NotEmpty(t, home, "PULUMI_HOME is not set: run the integration tests through scripts/test")
+	return filepath.Join(home, "plugins", "resource-linode-v"+linodeProviderVersion)
 }
 
 // cloudConfig is the plain config of a cloud-mode stack of environment env (clusterMode create, the default).

@@ -3,10 +3,12 @@
 package tests
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/linode/linodego"
 	"github.com/pulumi/pulumi/pkg/v3/testing/integration"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,61 +18,100 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/platform-eng/lke-platform/components/cluster"
 	"github.com/platform-eng/lke-platform/components/namespace"
+	"github.com/platform-eng/lke-platform/internal/linodeapi"
 )
 
-// TestEnvironmentLifecycle deploys an environment onto the local control plane with the real CLI and provider,
-// reads every object back from the API server and compares it with what the platform promises, then checks
-// that a second preview and up, and a refresh, find no changes, and that destroy leaves nothing behind.
+// TestEnvironmentLifecycle takes production through its whole lifecycle in cloud mode, as Pulumi.production.yaml
+// has it: the stack adopts the inventory's LKE cluster (531922) through the real Linode provider, from the Linode
+// API stand-in (cloud_test.go), and deploys the platform onto the control plane behind the kubeconfig LKE hands
+// out. Every object is read back from the API server and compared with what the platform promises; a second
+// preview and up, and a refresh, find no changes; destroy is refused while production is protected, and once
+// unprotected on purpose it removes every object but only releases the cluster: no request that changes anything
+// ever reaches Linode, the adoption included.
 //
 // Production runs on a control plane of its own: its stack manages the platform's namespaces (argocd,
 // monitoring, …) under the same names as the development stack of TestPlatformDeploysEndToEnd, which runs at the
-// same time on the shared one. Development goes through the same cycle there; production is the protected one.
+// same time on the shared one.
 func TestEnvironmentLifecycle(t *testing.T) {
 	parallelCriticalPath(t)
-	for _, env := range []string{"production"} {
-		t.Run(env, func(t *testing.T) {
-			cp := startControlPlane(t, "lke-platform-"+env)
-			ns := env + "-apps"
-			opts := baseOptions(t, env, cp.kubeconfig)
-			if env == "production" {
-				// The policy pack refuses production updates without an approval record (docs/policy.md).
-				opts.Env = append(opts.Env, "PLATFORM_APPROVAL_RECORD="+approvalRecord(time.Hour))
+	const env, clusterID = "production", 531922
+	ns := env + "-apps"
+	cp := startControlPlane(t, "lke-platform-"+env)
+	api := startLinodeAPI(t, cp.kubeconfig)
+	api.Seed(inventoryCluster(env, clusterID))
+
+	opts := baseOptions(t, env, cp.kubeconfig)
+	// ProgramTest runs the CLI with a PULUMI_HOME of its own: it gets the installed Linode plugin by path.
+	opts.LocalProviders = append(opts.LocalProviders, integration.LocalDependency{Package: "linode", Path: linodePluginDir(t)})
+	opts.Config = cloudConfig(env)
+	opts.Config["importClusterId"] = strconv.Itoa(clusterID)
+	opts.Config["highAvailability"] = "true"
+	// The policy pack refuses production updates without an approval record (docs/policy.md).
+	opts.Env = append(append(opts.Env, api.env...), "PLATFORM_APPROVAL_RECORD="+approvalRecord(time.Hour))
+	opts.ExtraRuntimeValidation = func(t *testing.T, stack integration.RuntimeValidationStackInfo) {
+		assert.Equal(t, env, stack.Outputs["environment"])
+		assert.Equal(t, "create", stack.Outputs["clusterMode"])
+		assert.EqualValues(t, clusterID, stack.Outputs["clusterId"])
+		assert.Equal(t, []any{ns}, stack.Outputs["namespaces"])
+		checkNamespace(t, cp.kubeconfig, env, ns)
+		for _, res := range stack.Deployment.Resources {
+			// Access packages are never protected: their grants go when they expire (decision 34). The default
+			// linode provider is the engine's, not the program's; it goes only after every resource using it.
+			access := strings.Contains(string(res.URN), "platform:access:Packages")
+			defaultProvider := strings.HasPrefix(string(res.Type), "pulumi:providers:") && strings.Contains(string(res.URN), "::default_")
+			if res.Type != "pulumi:pulumi:Stack" && !access && !defaultProvider {
+				assert.True(t, res.Protect, "production resource %s is not protected", res.URN)
 			}
-			opts.ExtraRuntimeValidation = func(t *testing.T, stack integration.RuntimeValidationStackInfo) {
-				assert.Equal(t, env, stack.Outputs["environment"])
-				assert.Equal(t, "attach", stack.Outputs["clusterMode"])
-				assert.Equal(t, []any{ns}, stack.Outputs["namespaces"])
-				checkNamespace(t, cp.kubeconfig, env, ns)
-				if env == "production" {
-					for _, res := range stack.Deployment.Resources {
-						// Access packages are never protected: their grants go when they expire (decision 34).
-						access := strings.Contains(string(res.URN), "platform:access:Packages")
-						if res.Type != "pulumi:pulumi:Stack" && !access {
-							assert.True(t, res.Protect, "production resource %s is not protected", res.URN)
-						}
-					}
-				}
+			if res.Type == "linode:index/lkeCluster:LkeCluster" {
+				assert.True(t, res.RetainOnDelete, "the adopted cluster is retained on delete")
 			}
-			pt := integration.ProgramTestManualLifeCycle(t, opts)
-			require.NoError(t, pt.TestLifeCyclePrepare(), "prepare")
-			t.Cleanup(pt.TestCleanUp)
-			require.NoError(t, pt.TestLifeCycleInitialize(), "init")
-			t.Cleanup(func() {
-				if env == "production" {
-					// Production is protected for real: destroy refuses until someone unprotects on purpose.
-					require.Error(t, pt.RunPulumiCommand("destroy", "--yes", "--skip-preview"), "destroy of protected production")
-					_, err := kubectlOn(cp.kubeconfig, "get", "namespace", ns)
-					require.NoError(t, err, "a refused destroy must leave production in place")
-					require.NoError(t, pt.RunPulumiCommand("state", "unprotect", "--all", "--yes"))
-				}
-				require.NoError(t, pt.TestLifeCycleDestroy(), "destroy")
-				_, err := kubectlOn(cp.kubeconfig, "get", "namespace", ns)
-				require.Error(t, err, "namespace %s is still there after destroy", ns)
-				assert.Contains(t, err.Error(), "NotFound")
-			})
-			require.NoError(t, pt.TestPreviewUpdateAndEdits(), "preview, up, empty preview and up, refresh")
-		})
+		}
+	}
+	pt := integration.ProgramTestManualLifeCycle(t, opts)
+	require.NoError(t, pt.TestLifeCyclePrepare(), "prepare")
+	t.Cleanup(pt.TestCleanUp)
+	require.NoError(t, pt.TestLifeCycleInitialize(), "init")
+	t.Cleanup(func() {
+		// Production is protected for real: destroy refuses until someone unprotects on purpose.
+		require.Error(t, pt.RunPulumiCommand("destroy", "--yes", "--skip-preview"), "destroy of protected production")
+		_, err := kubectlOn(cp.kubeconfig, "get", "namespace", ns)
+		require.NoError(t, err, "a refused destroy must leave production in place")
+		require.NoError(t, pt.RunPulumiCommand("state", "unprotect", "--all", "--yes"))
+		require.NoError(t, pt.TestLifeCycleDestroy(), "destroy")
+		_, err = kubectlOn(cp.kubeconfig, "get", "namespace", ns)
+		require.Error(t, err, "namespace %s is still there after destroy", ns)
+		assert.Contains(t, err.Error(), "NotFound")
+
+		// The adopted cluster was only ever read: imported, refreshed, released by the destroy.
+		assertAllHandled(t, api.Requests())
+		assert.Empty(t, writes(api.Requests()), "requests that changed something at Linode")
+		_, ok := api.Cluster(clusterID)
+		assert.True(t, ok, "cluster %d is still there after destroy", clusterID)
+	})
+	require.NoError(t, pt.TestPreviewUpdateAndEdits(), "preview, up, empty preview and up, refresh")
+}
+
+// inventoryCluster is an existing LKE cluster of the inventory as the Linode API holds it: already what the
+// program declares for env with Pulumi.yaml's defaults (tags, pool, ACL, HA for production), so adopting it is
+// reads only.
+func inventoryCluster(env string, id int) linodeapi.Cluster {
+	return linodeapi.Cluster{
+		LKECluster: linodego.LKECluster{
+			ID: id, Label: "platform-" + env, Region: defaultRegion, K8sVersion: defaultK8sVersion,
+			Tags:         cluster.Tags(env, nil),
+			ControlPlane: linodego.LKEClusterControlPlane{HighAvailability: env == "production"},
+		},
+		ACL: linodego.LKEClusterControlPlaneACL{Enabled: true, Addresses: &linodego.LKEClusterControlPlaneACLAddresses{
+			IPv4: defaultACL, IPv6: defaultACLv6,
+		}},
+		Pools: []linodego.LKENodePool{{
+			Type: "g6-standard-8", Count: 3, Tags: cluster.PoolTags(env),
+			Labels:     linodego.LKENodePoolLabels{cluster.BaselinePoolLabel: "baseline"},
+			Autoscaler: linodego.LKENodePoolAutoscaler{Enabled: true, Min: 3, Max: 10},
+			Taints:     []linodego.LKENodePoolTaint{}, Disks: []linodego.LKENodePoolDisk{},
+		}},
 	}
 }
 
