@@ -1,6 +1,7 @@
-// Command lke-platform-deployments is a Pulumi program that configures Pulumi Deployments for the stacks of the
-// lke-platform program: GitHub source, pull-request previews, push-to-deploy for development and staging, review
-// stacks, hourly drift detection and a TTL for the review template. A project of its own, so the platform
+// Command lke-platform-deployments is a Pulumi program that configures Pulumi Cloud for the stacks of the
+// lke-platform program: Pulumi Deployments (GitHub source, pull-request previews, review stacks, hourly drift
+// detection, a TTL for the review template) and the CI identities (the teams GitHub Actions jobs get tokens of,
+// and GitHub's OIDC issuer with a policy per team, identities.go). A project of its own, so the platform
 // program does not need the pulumiservice plugin (docs/delivery.md).
 package main
 

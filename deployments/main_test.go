@@ -90,7 +90,8 @@ func TestCommittedStackConfiguresEveryPlatformStack(t *testing.T) {
 			vcs := in["vcs"].(map[string]any)
 			assert.Equal(t, "github", vcs["provider"])
 			assert.Equal(t, "platform-eng/lke-platform", vcs["repository"])
-			assert.Equal(t, true, vcs["previewPullRequests"], "every stack previews pull requests")
+			// A pull request's preview runs the branch's program with the stack's secrets: never production's.
+			assert.Equal(t, stack != "production", vcs["previewPullRequests"], "pull requests preview every stack but production")
 			assert.Equal(t, false, vcs["deployCommits"], "updates go through the deploy workflow only")
 			assert.Equal(t, false, vcs["pullRequestTemplate"], "review stacks come from %s, never from %s", reviewTemplate, stack)
 			assert.Contains(t, vcs["paths"], "Pulumi."+stack+".yaml")

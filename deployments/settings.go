@@ -33,11 +33,15 @@ const driftCron = "0 * * * *"
 // (clusterMode render: docs/delivery.md).
 const reviewTemplate = "development-review"
 
-// stackPolicy is how Pulumi Deployments treats one stack of the platform.
+// stackPolicy is how Pulumi Deployments and CI treat one stack of the platform.
 type stackPolicy struct {
 	order int
 	// reviewStacks: pull requests get review stacks copied from reviewTemplate, in this stack's environment.
 	reviewStacks bool
+	// previewPullRequests: pull requests preview this stack (here and in pull-request.yml, with the preview
+	// team's read-only token, identities.go). A pull request runs the program as its branch has it, with every
+	// secret of the stacks it previews decrypted: never production's.
+	previewPullRequests bool
 }
 
 // stackTable is the settings of each stack of the platform program.
@@ -48,10 +52,10 @@ type stackPolicy struct {
 // a person restores or adopts the change, docs/runbooks/drift.md): either would be a second, unordered and
 // unaudited path to the same stacks.
 var stackTable = map[string]stackPolicy{
-	"development": {order: 0, reviewStacks: true},
-	"staging":     {order: 1},
-	"production":  {order: 2},
-	"system":      {order: 3},
+	"development": {order: 0, reviewStacks: true, previewPullRequests: true},
+	"staging":     {order: 1, previewPullRequests: true},
+	"production":  {order: 2}, // previewed only inside its protected environment, by the deploy job
+	"system":      {order: 3, previewPullRequests: true},
 }
 
 // programPaths are the files the platform program is built from: a push or pull request touching none of them
@@ -82,7 +86,7 @@ func settingsArgs(cfg *Config, stack string, p stackPolicy, template bool) *pulu
 			Repository: pulumi.String(cfg.Repository),
 			Paths:      pulumi.ToStringArray(stackPaths(stack)),
 			// The template's pull requests are previewed by the review stacks themselves.
-			PreviewPullRequests: pulumi.Bool(!template),
+			PreviewPullRequests: pulumi.Bool(!template && p.previewPullRequests),
 			DeployCommits:       pulumi.Bool(false), // see stackTable
 			PullRequestTemplate: pulumi.Bool(template),
 		},
@@ -105,6 +109,9 @@ func settingsArgs(cfg *Config, stack string, p stackPolicy, template bool) *pulu
 
 // register creates the settings and schedules of every configured stack.
 func register(ctx *pulumi.Context, cfg *Config) error {
+	if err := registerIdentities(ctx, cfg); err != nil {
+		return err
+	}
 	for _, stack := range cfg.Stacks {
 		p := stackTable[stack]
 		settings, err := pulumiservice.NewDeploymentSettings(ctx, stack, settingsArgs(cfg, stack, p, false))
