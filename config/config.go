@@ -364,16 +364,22 @@ func (p *parser) secrets(baseDir string) Secrets {
 		p.fail("secretBundles", "(secret, not shown)", `a JSON object {"<bundle>": {"<key>": "<value>"}} of strings`)
 		return s
 	}
-	for _, name := range slices.Sorted(maps.Keys(s.Bundles)) {
+	// Names and keys are part of the secret value: one that is malformed may be a value pasted in the wrong
+	// place, so it is named by its position (in sorted order), never quoted.
+	for i, name := range slices.Sorted(maps.Keys(s.Bundles)) {
+		bundle := "secretBundles." + name
 		if !dnsLabel.MatchString(name) {
-			p.fail("secretBundles", name, "bundle names that are DNS labels (they name a Secret)")
+			bundle = fmt.Sprintf("secretBundles (bundle %d of %d, in sorted order)", i+1, len(s.Bundles))
+			p.fail(bundle, "(secret, not shown)", "bundle names that are DNS labels (they name a Secret)")
 		}
 		if len(s.Bundles[name]) == 0 {
-			p.fail("secretBundles."+name, "{}", "at least one key")
+			p.fail(bundle, "{}", "at least one key")
 		}
-		for _, key := range slices.Sorted(maps.Keys(s.Bundles[name])) {
+		keys := slices.Sorted(maps.Keys(s.Bundles[name]))
+		for j, key := range keys {
 			if !secretKey.MatchString(key) {
-				p.fail("secretBundles."+name, key, "keys of letters, digits, '-', '_' and '.' (a Secret's keys)")
+				p.fail(fmt.Sprintf("%s (key %d of %d, in sorted order)", bundle, j+1, len(keys)), "(secret, not shown)",
+					"keys of letters, digits, '-', '_' and '.' (a Secret's keys)")
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -147,7 +148,9 @@ func TestInvalidConfigNamesKeyValueAndWhatIsAllowed(t *testing.T) {
 		{"bundle without the sample service's", Staging, map[string]string{"secretBundles": `{"other":{"k":"v"}}`},
 			`lke-platform:secretBundles.sample-service is not set; want the bundle the sample service mounts`},
 		{"bad bundle key", Staging, map[string]string{"secretBundles": `{"sample-service":{"a/b":"v"}}`},
-			`lke-platform:secretBundles.sample-service = "a/b" is not allowed; want keys of letters`},
+			`lke-platform:secretBundles.sample-service (key 1 of 1, in sorted order) = "(secret, not shown)" is not allowed; want keys of letters`},
+		{"bad bundle name", Staging, map[string]string{"secretBundles": `{"sample-service":{"k":"v"},"token: hunter2":{"k":"v"}}`},
+			`lke-platform:secretBundles (bundle 2 of 2, in sorted order) = "(secret, not shown)" is not allowed; want bundle names that are DNS labels`},
 		{"old kubernetes", Development, map[string]string{"kubernetesVersion": "1.29"},
 			`lke-platform:kubernetesVersion = "1.29" is not allowed; want an LKE minor version 1.31 or later`},
 		{"unknown node type", Development, map[string]string{"baselinePool": `{"type":"g6-huge-1","count":3,"min":3,"max":6}`},
@@ -345,6 +348,21 @@ func TestEverySecretKeyMustBeEncrypted(t *testing.T) {
 		for _, secret := range []string{"SLACK-SECRET", "DNS-SECRET", "BUNDLE-SECRET"} {
 			assert.NotContains(t, err.Error(), secret)
 		}
+	}
+}
+
+// A malformed name or key inside secretBundles may be a value pasted in the wrong place: the error names its
+// position, never the text.
+func TestMalformedSecretBundlesNeverQuoteTheirText(t *testing.T) {
+	for _, bundles := range []string{
+		`{"sample-service":{"k":"v"},"hunter2 token":{"k":"v"}}`,
+		`{"sample-service":{"password=hunter2":"v"}}`,
+		`{"sample-service":{"k":"v"},"Hunter2":{}}`,
+	} {
+		_, err := Parse(stack(t, Staging, map[string]string{"secretBundles": bundles}), "..")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `"(secret, not shown)"`)
+		assert.NotContains(t, strings.ToLower(err.Error()), "hunter2")
 	}
 }
 
