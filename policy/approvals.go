@@ -12,7 +12,7 @@ import (
 var (
 	approvalEnvironments = environmentsSetting("Environments whose updates need an approval record.", production)
 	minApprovers         = intSetting{Key: "minApprovers", Default: 2, Min: 1, Description: "Distinct approvers, other than the change's author, an update needs."}
-	maxValidityHours     = intSetting{Key: "maxValidityHours", Default: 168, Min: 1, Description: "How far ahead an approval record may expire, in hours; longer-lived records are refused."}
+	maxValidityHours     = intSetting{Key: "maxValidityHours", Default: 4, Min: 1, Description: "How far ahead an approval record may expire, in hours; longer-lived records are refused."}
 )
 
 // approvalPolicy refuses an update of a protected environment that carries no valid approval record.
@@ -25,7 +25,8 @@ var (
 func approvalPolicy(stack Stack, lookupEnv func(string) (string, bool), now func() time.Time) policyx.ResourceValidationPolicy {
 	return policyx.NewResourceValidationPolicy("production-change-approved", policyx.ResourceValidationPolicyArgs{
 		Description: "An update of a production stack carries an approval record (" + ApprovalEnv + "): " +
-			"the change, its author, at least minApprovers (default 2) distinct approvers other than the author, not expired. " +
+			"the change, the deployed commit (" + DeployedCommitEnv + "), its author, at least minApprovers (default 2) distinct " +
+			"approvers other than the author (GitHub logins), expiring within maxValidityHours (default 4). " +
 			"Previews are never blocked.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema:     configSchema(approvalEnvironments, minApprovers, maxValidityHours),
@@ -51,9 +52,10 @@ func approvalPolicy(stack Stack, lookupEnv func(string) (string, bool), now func
 			rules := ApprovalRules{MinApprovers: approvers, MaxValidity: time.Duration(hours) * time.Hour}
 
 			subject := fmt.Sprintf("update of stack %q (environment %s), at %s", stack.Name, stack.Environment, describe(args.Resource))
-			fix := fmt.Sprintf(`have CI export %s={"change": "PR#<n> or <commit sha>", "author": "<login>", `+
-				`"approvers": [%d or more logins other than the author], "expires": "<RFC 3339 time>"} from the `+
-				`pull request's approving reviews, then run the update again`, ApprovalEnv, approvers)
+			fix := fmt.Sprintf(`have CI export %s={"change": "PR#<n> or <commit sha>", "commit": "<the deployed commit's full sha>", `+
+				`"author": "<login>", "approvers": [%d or more logins other than the author], "expires": "<RFC 3339 time, at most %d h ahead>"} `+
+				`from the merged pull request's approving reviews of its head commit by people with write access, and %s `+
+				`with the deployed commit, then run the update again`, ApprovalEnv, approvers, hours, DeployedCommitEnv)
 
 			raw, ok := lookupEnv(ApprovalEnv)
 			if !ok || strings.TrimSpace(raw) == "" {
@@ -65,7 +67,8 @@ func approvalPolicy(stack Stack, lookupEnv func(string) (string, bool), now func
 				violation(args.Manager, "", subject, err.Error(), fix)
 				return nil
 			}
-			if problems := record.Problems(now(), rules); len(problems) > 0 {
+			deployed, _ := lookupEnv(DeployedCommitEnv)
+			if problems := record.Problems(now(), strings.TrimSpace(deployed), rules); len(problems) > 0 {
 				violation(args.Manager, "", subject, "the approval record is not sufficient: "+strings.Join(problems, "; "), fix)
 			}
 			return nil

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const goodRecord = `{"change": "PR#123", "author": "alice", "approvers": ["bob", "carol"], "expires": "2026-11-25T18:00:00Z"}`
+var goodRecord = `{"change": "PR#123", "commit": "` + deployedSHA + `", "author": "alice", "approvers": ["bob", "carol"], "expires": "2026-11-25T15:00:00Z"}`
 
 func envWith(vars map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
@@ -17,7 +17,7 @@ func envWith(vars map[string]string) func(string) (string, bool) {
 
 func approvalCheck(t *testing.T, stack Stack, record *string, cfg map[string]any) []string {
 	t.Helper()
-	vars := map[string]string{}
+	vars := map[string]string{DeployedCommitEnv: deployedSHA}
 	if record != nil {
 		vars[ApprovalEnv] = *record
 	}
@@ -57,7 +57,7 @@ func TestApprovalPolicy(t *testing.T) {
 		assert.Contains(t, got[0], "PLATFORM_APPROVAL_RECORD is not a valid approval record")
 	})
 	t.Run("fail: says exactly what is missing", func(t *testing.T) {
-		got := approvalCheck(t, update, str(`{"change": "PR#123", "author": "alice", "approvers": ["bob", "alice"], "expires": "2026-11-25T18:00:00Z"}`), nil)
+		got := approvalCheck(t, update, str(`{"change": "PR#123", "commit": "`+deployedSHA+`", "author": "alice", "approvers": ["bob", "alice"], "expires": "2026-11-25T15:00:00Z"}`), nil)
 		require.Len(t, got, 1)
 		assert.Contains(t, got[0], `the approval record is not sufficient: approver "alice" is the change's author and cannot approve it; 1 distinct approver(s) other than the author ("bob"); 2 required: 1 more needed. Fix:`)
 	})

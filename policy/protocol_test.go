@@ -146,8 +146,8 @@ func TestPackOverTheAnalyzerProtocol(t *testing.T) {
 
 	t.Run("update of production with a valid record from the environment passes", func(t *testing.T) {
 		expires := time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
-		record := `{"change": "PR#42", "author": "alice", "approvers": ["bob", "carol"], "expires": "` + expires + `"}`
-		p := startPack(t, bin, []string{ApprovalEnv + "=" + record}, "production", prodConfig, false)
+		record := `{"change": "PR#42", "commit": "` + deployedSHA + `", "author": "alice", "approvers": ["bob", "carol"], "expires": "` + expires + `"}`
+		p := startPack(t, bin, []string{ApprovalEnv + "=" + record, DeployedCommitEnv + "=" + deployedSHA}, "production", prodConfig, false)
 		assert.Empty(t, p.analyze(t, stackRootType, "lke-platform-production", nil, false))
 		assert.Empty(t, p.analyze(t, lkeClusterType, "production", map[string]any{"label": "platform-production"}, true))
 	})

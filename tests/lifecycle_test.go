@@ -49,7 +49,7 @@ func TestEnvironmentLifecycle(t *testing.T) {
 	opts.Config["importClusterId"] = strconv.Itoa(clusterID)
 	opts.Config["highAvailability"] = "true"
 	// The policy pack refuses production updates without an approval record (docs/policy.md).
-	opts.Env = append(append(opts.Env, api.env...), "PLATFORM_APPROVAL_RECORD="+approvalRecord(time.Hour))
+	opts.Env = append(append(opts.Env, api.env...), approval(time.Hour)...)
 	opts.ExtraRuntimeValidation = func(t *testing.T, stack integration.RuntimeValidationStackInfo) {
 		assert.Equal(t, env, stack.Outputs["environment"])
 		assert.Equal(t, "create", stack.Outputs["clusterMode"])

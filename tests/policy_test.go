@@ -80,8 +80,11 @@ func TestPolicyPackRefusesEachViolation(t *testing.T) {
 	})
 }
 
-// approvalRecord is a valid production approval record that expires after ttl.
-func approvalRecord(ttl time.Duration) string {
-	return fmt.Sprintf(`{"change":"PR#1","author":"alice","approvers":["bob","carol"],"expires":%q}`,
-		time.Now().Add(ttl).UTC().Format(time.RFC3339))
+// approval is the environment of an approved production update: a valid approval record that expires after ttl,
+// and the commit it approves as the one being deployed (as GitHub Actions sets GITHUB_SHA).
+func approval(ttl time.Duration) []string {
+	const commit = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+	record := fmt.Sprintf(`{"change":"PR#1","commit":%q,"author":"alice","approvers":["bob","carol"],"expires":%q}`,
+		commit, time.Now().Add(ttl).UTC().Format(time.RFC3339))
+	return []string{"PLATFORM_APPROVAL_RECORD=" + record, "GITHUB_SHA=" + commit}
 }

@@ -65,7 +65,7 @@ func renderStack(t *testing.T, envName string) string {
 	env := []string{"PULUMI_SKIP_CHECKPOINTS=true"}
 	if envName == "production" {
 		// Rendering production is an update of production: the pack wants the approval record, as in CI.
-		env = append(env, "PLATFORM_APPROVAL_RECORD="+approvalRecord(time.Hour))
+		env = append(env, approval(time.Hour)...)
 	}
 	out, err := c.run(env, "up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
 	require.NoError(t, err, out)
