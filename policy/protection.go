@@ -24,6 +24,35 @@ func underAccessPackages(urn string) bool {
 	return len(parts) == 4 && slices.Contains(strings.Split(parts[2], "$"), accessPackagesType)
 }
 
+// accessNamespaceSuffix ends the name of the namespace "<env>-access" the access component creates for the
+// packages' service accounts (config.AccessNamespaceName).
+const accessNamespaceSuffix = "-access"
+
+// accessExempt reports whether r is one of the access component's own objects, which go when a package expires.
+// A component type is a name any program may register, so being under one is not enough: the resource must also be
+// of a kind the component creates, where it creates it. A RoleBinding anywhere (deleting one only takes a grant
+// away); the access namespace itself, and its guard rails and service accounts inside it. A cluster, a workload
+// namespace or its policies under a component of that name stay protected. A namespace still to be computed in a
+// preview is judged on the update, when it is known.
+func accessExempt(r policyx.AnalyzerResource) bool {
+	if !underAccessPackages(r.URN) {
+		return false
+	}
+	inAccessNamespace := func(keys ...string) bool {
+		return unresolved(r, keys...) || strings.HasSuffix(text(field(r.Properties, keys...)), accessNamespaceSuffix)
+	}
+	switch r.Type {
+	case accessPackagesType, "platform:namespace:Namespace", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding":
+		return true
+	case "kubernetes:core/v1:Namespace":
+		return inAccessNamespace("metadata", "name")
+	case "kubernetes:core/v1:ServiceAccount", "kubernetes:core/v1:ResourceQuota", "kubernetes:core/v1:LimitRange",
+		"kubernetes:networking.k8s.io/v1:NetworkPolicy":
+		return inAccessNamespace("metadata", "namespace")
+	}
+	return false
+}
+
 var (
 	protectedEnvironments = environmentsSetting("Environments whose every resource must be protected.", production)
 	unprotectedTypes      = stringsSetting{
@@ -48,7 +77,7 @@ func protectionPolicy(stack Stack) policyx.ResourceValidationPolicy {
 		ConfigSchema:     configSchema(protectedEnvironments, unprotectedTypes),
 		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
 			r := args.Resource
-			if r.Options.Protect || isDefaultProvider(r) || underAccessPackages(r.URN) {
+			if r.Options.Protect || isDefaultProvider(r) || accessExempt(r) {
 				return nil
 			}
 			envs, err := protectedEnvironments.from(args.Config)

@@ -369,6 +369,7 @@ func startControlPlane(t *testing.T, name string) *controlPlane {
 	out, err := up.Output()
 	controlPlaneStarts.Unlock()
 	t.Cleanup(func() { _ = exec.Command(script, "down", name).Run() })
+	// (stop may end it earlier; "down" of a stopped control plane does nothing.)
 	require.NoError(t, err, "starting control plane %s:\n%s", name, stderr.String())
 
 	workdir := os.Getenv("KWOK_WORKDIR")
@@ -385,6 +386,11 @@ func startControlPlane(t *testing.T, name string) *controlPlane {
 	cp.server = strings.TrimPrefix(strings.TrimSpace(string(server)), "https://")
 	require.NotEmpty(t, cp.server)
 	return cp
+}
+
+// stop ends the control plane before the test does, for one that has served its purpose.
+func (cp *controlPlane) stop() {
+	_ = exec.Command(filepath.Join(repoRoot(), "scripts", "cluster"), "down", cp.name).Run()
 }
 
 // cli runs the real pulumi CLI in a copy of the project, on its own local state.
