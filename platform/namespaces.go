@@ -41,6 +41,9 @@ func platformNamespaces(env *config.Environment) []*namespace.Args {
 			Name: name, Labels: env.Labels(), Sizing: platformSizing,
 			IngressNamespace: env.IngressNamespace, MonitoringNamespace: env.MonitoringNamespace,
 			Allow: append([]namespace.Allow{allowWithinNamespace(), allowEgressAnywhere()}, allow...),
+			// Upstream controllers, installed from their charts: baseline. The workload namespaces, the access
+			// namespace and any other keep the component's default, restricted.
+			PodSecurity: "baseline",
 		}
 	}
 	ingress := common(env.IngressNamespace, allowPublicHTTP())

@@ -60,6 +60,26 @@ func checkAdmission(t *testing.T, env string) {
 			require.NoError(t, err)
 		})
 
+		// Pod Security Admission enforces "restricted" in the workload namespaces: a root pod that may escalate
+		// its privileges (admitted under "baseline") is refused by the API server itself; the same pod with the
+		// restricted securityContext is admitted.
+		t.Run("pod security restricted", func(t *testing.T) {
+			root := container("app", "registry.k8s.io/pause:3.10")
+			root.SecurityContext = &corev1.SecurityContext{RunAsUser: ptrTo(int64(0)), AllowPrivilegeEscalation: ptrTo(true)}
+			pod := func(name string, c corev1.Container) *corev1.Pod {
+				return &corev1.Pod{
+					TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+					ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+					Spec:       podSpec(c),
+				}
+			}
+			out, err := kubectlApply(t, pod("root-escalating", root), "--dry-run=server")
+			require.Error(t, err, "a root pod that may escalate was admitted: %s", out)
+			assert.Contains(t, err.Error(), `violates PodSecurity "restricted:latest"`)
+			out, err = kubectlApply(t, pod("restricted", restricted(container("app", "registry.k8s.io/pause:3.10"))), "--dry-run=server")
+			require.NoError(t, err, out)
+		})
+
 		// Namespaces outside the environment: one without the environment label, one of another environment.
 		suffix := time.Now().UnixNano() % 1_000_000
 		for _, other := range []struct {

@@ -122,7 +122,7 @@ func checkNamespace(t *testing.T, kubeconfigPath, env, ns string) {
 	for k, v := range map[string]string{
 		"platform.lke/environment":           env,
 		"app.kubernetes.io/managed-by":       "pulumi",
-		"pod-security.kubernetes.io/enforce": "baseline",
+		"pod-security.kubernetes.io/enforce": "restricted",
 		"pod-security.kubernetes.io/warn":    "restricted",
 	} {
 		assert.Equal(t, v, n.Labels[k], "namespace label %s", k)

@@ -4,6 +4,7 @@
 package namespace
 
 import (
+	"fmt"
 	"strconv"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -46,8 +47,9 @@ type Args struct {
 	LoadBalancers int
 	// Allow are extra NetworkPolicies beside the default ones, each opening one more path.
 	Allow []Allow
-	// PodSecurity is the Pod Security level enforced: "baseline" (the default) or, for the monitoring namespace
-	// whose node exporter reads the host, "privileged".
+	// PodSecurity is the Pod Security level enforced: "restricted" (the default: a namespace nobody thought about
+	// gets the strictest), "baseline" for the platform's upstream controllers, or "privileged" for the monitoring
+	// namespace, whose node exporter reads the host.
 	PodSecurity string
 }
 
@@ -66,6 +68,10 @@ type Namespace struct {
 
 // New registers the Namespace component.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Namespace, error) {
+	level, err := podSecurity(args.PodSecurity)
+	if err != nil {
+		return nil, fmt.Errorf("namespace %s: %w", args.Name, err)
+	}
 	n := &Namespace{}
 	if err := ctx.RegisterComponentResource("platform:namespace:Namespace", name, n, opts...); err != nil {
 		return nil, err
@@ -74,8 +80,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	labels := pulumi.ToStringMap(args.Labels)
 
 	nsLabels := pulumi.StringMap{
-		// Pod Security Admission: refuse privileged pods outright, warn about anything short of restricted.
-		"pod-security.kubernetes.io/enforce": pulumi.String(podSecurity(args.PodSecurity)),
+		// Pod Security Admission: enforce the namespace's level, warn about and audit anything short of restricted.
+		"pod-security.kubernetes.io/enforce": pulumi.String(level),
 		"pod-security.kubernetes.io/warn":    pulumi.String("restricted"),
 		"pod-security.kubernetes.io/audit":   pulumi.String("restricted"),
 	}
@@ -130,11 +136,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{"name": n.Name})
 }
 
-func podSecurity(level string) string {
-	if level == "" {
-		return "baseline"
+// podSecurity is the level to enforce: restricted unless the namespace asks for one of the others.
+func podSecurity(level string) (string, error) {
+	switch level {
+	case "":
+		return "restricted", nil
+	case "restricted", "baseline", "privileged":
+		return level, nil
 	}
-	return level
+	return "", fmt.Errorf("PodSecurity %q is not a Pod Security level: restricted, baseline or privileged", level)
 }
 
 // Hard is the ResourceQuota's hard limits. NodePort Services are refused outright and LoadBalancer Services

@@ -43,7 +43,7 @@ func TestNamespaceComesWithItsGuardRails(t *testing.T) {
 		"name": "staging-apps",
 		"labels": map[string]any{
 			"platform.lke/environment":           "staging",
-			"pod-security.kubernetes.io/enforce": "baseline",
+			"pod-security.kubernetes.io/enforce": "restricted",
 			"pod-security.kubernetes.io/warn":    "restricted",
 			"pod-security.kubernetes.io/audit":   "restricted",
 		},
@@ -126,4 +126,28 @@ func TestPlatformNamespaceAddsItsPathsAndLoadBalancers(t *testing.T) {
 	assert.Equal(t, "allow-public-http", np["metadata"].(map[string]any)["name"])
 	q := rec.One(t, "kubernetes:core/v1:ResourceQuota", "ingress-nginx-quota").Inputs.Mappable()
 	assert.Equal(t, "1", q["spec"].(map[string]any)["hard"].(map[string]any)["services.loadbalancers"])
+}
+
+// Restricted unless a namespace asks for less; anything but the three Pod Security levels is refused before a
+// resource is registered.
+func TestPodSecurityLevel(t *testing.T) {
+	for level, want := range map[string]string{"": "restricted", "baseline": "baseline", "privileged": "privileged"} {
+		rec, err := mocks.Run(t, "staging", nil, func(ctx *pulumi.Context) error {
+			args := testArgs()
+			args.PodSecurity = level
+			_, err := New(ctx, "staging-apps", args)
+			return err
+		})
+		require.NoError(t, err)
+		labels := rec.One(t, "kubernetes:core/v1:Namespace", "staging-apps").Inputs.Mappable()["metadata"].(map[string]any)["labels"].(map[string]any)
+		assert.Equal(t, want, labels["pod-security.kubernetes.io/enforce"], "PodSecurity %q", level)
+	}
+	rec, err := mocks.Run(t, "staging", nil, func(ctx *pulumi.Context) error {
+		args := testArgs()
+		args.PodSecurity = "strict"
+		_, err := New(ctx, "staging-apps", args)
+		return err
+	})
+	require.ErrorContains(t, err, `PodSecurity "strict" is not a Pod Security level: restricted, baseline or privileged`)
+	assert.Empty(t, rec.Resources())
 }
