@@ -121,12 +121,23 @@ func assertAllHandled(t *testing.T, reqs []linodeapi.Request) {
 	}
 }
 
-// TestCloudModeCreatesTheClusterAndDeploys is a new environment's first deploy in cloud mode: staging's preview
-// with the policy pack passes while its cluster does not exist yet (its kubeconfig, and every Kubernetes object's
-// outputs, unknown), the update creates the LKE cluster with the spec's pool, the control plane ACL and the tags,
-// and deploys the platform through the kubeconfig LKE hands out; a second preview finds nothing to do.
-func TestCloudModeCreatesTheClusterAndDeploys(t *testing.T) {
+// TestCloudMode runs two stacks of the whole platform in cloud mode, one after the other (each on a control plane
+// of its own, stopped when it is done, so that the suite never runs both at once):
+//   - a new environment's first deploy: staging's preview with the policy pack passes while its cluster does not
+//     exist yet (its kubeconfig, and every Kubernetes object's outputs, unknown), the update creates the LKE
+//     cluster with the spec's pool, the control plane ACL and the tags, and deploys the platform through the
+//     kubeconfig LKE hands out; a second preview finds nothing to do;
+//   - system's GPU pool (an LkeNodePool beside the cluster's own pools) through create, refresh and a preview: the
+//     refresh must not read the pool into the cluster, so the preview after it finds no change and no update
+//     would delete the GPUs.
+func TestCloudMode(t *testing.T) {
+	needsCluster(t)
 	parallel(t)
+	t.Run("staging creates its cluster and deploys", cloudModeCreates)
+	t.Run("system's GPU pool survives a refresh", cloudModeGPUPool)
+}
+
+func cloudModeCreates(t *testing.T) {
 	const env = "staging"
 	cp := startControlPlane(t, "lke-platform-cloud-"+env)
 	api := startLinodeAPI(t, cp.kubeconfig)
@@ -190,11 +201,7 @@ func TestCloudModeCreatesTheClusterAndDeploys(t *testing.T) {
 	assert.Empty(t, writes(api.Since(n)))
 }
 
-// TestCloudModeGPUPoolSurvivesARefresh is system's GPU pool (an LkeNodePool beside the cluster's own pools)
-// through create, refresh and a preview: the refresh must not read the pool into the cluster, so the preview
-// after it finds no change and no update would delete the GPUs.
-func TestCloudModeGPUPoolSurvivesARefresh(t *testing.T) {
-	parallel(t)
+func cloudModeGPUPool(t *testing.T) {
 	const env = "system"
 	cp := startControlPlane(t, "lke-platform-cloud-"+env)
 	api := startLinodeAPI(t, cp.kubeconfig)
