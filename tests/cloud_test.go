@@ -137,14 +137,22 @@ func TestCloudMode(t *testing.T) {
 	t.Run("system's GPU pool survives a refresh", cloudModeGPUPool)
 }
 
+// cloudStack makes a cloud-mode stack of environment env, on a control plane of its own behind a Linode API
+// stand-in of its own.
+func cloudStack(t *testing.T, env string) (c *cli, api *linodeAPI, cp *controlPlane, stack string) {
+	t.Helper()
+	cp = startControlPlane(t, "lke-platform-cloud-"+env)
+	api = startLinodeAPI(t, cp.kubeconfig)
+	c = newCLI(t, "")
+	c.vars = append(c.vars, api.env...)
+	stack = "cloud-" + env
+	c.programStack(stack, cloudConfig(env))
+	return c, api, cp, stack
+}
+
 func cloudModeCreates(t *testing.T) {
 	const env = "staging"
-	cp := startControlPlane(t, "lke-platform-cloud-"+env)
-	api := startLinodeAPI(t, cp.kubeconfig)
-	c := newCLI(t, "")
-	c.vars = append(c.vars, api.env...)
-	stack := "cloud-" + env
-	c.programStack(stack, cloudConfig(env))
+	c, api, cp, stack := cloudStack(t, env)
 
 	out := c.must("preview", "-s", stack, "--policy-pack", policyPack)
 	assert.NotContains(t, out, "[mandatory]")
@@ -203,12 +211,7 @@ func cloudModeCreates(t *testing.T) {
 
 func cloudModeGPUPool(t *testing.T) {
 	const env = "system"
-	cp := startControlPlane(t, "lke-platform-cloud-"+env)
-	api := startLinodeAPI(t, cp.kubeconfig)
-	c := newCLI(t, "")
-	c.vars = append(c.vars, api.env...)
-	stack := "cloud-" + env
-	c.programStack(stack, cloudConfig(env))
+	c, api, _, stack := cloudStack(t, env)
 	// As Pulumi.system.yaml has it (the test's stacks are its own, not the repository's files).
 	for k, v := range map[string]string{"enabled": "true", "type": "g1-gpu-rtx6000-1", "count": "2"} {
 		c.must("config", "set", "-s", stack, "--path", "gpuPool."+k, v)
