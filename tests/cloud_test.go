@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -23,9 +24,8 @@ import (
 // Cloud mode, with the real Linode provider plugin against the Linode API stand-in (internal/linodeapi) on
 // loopback: the stand-in hands out the kubeconfig of a local control plane for every cluster, so the program
 // creates or adopts its LKE cluster through the provider and deploys the platform onto a real API server.
-// Adopting an inventory cluster (import, reads only; destroy releases it, no DELETE) is TestEnvironmentLifecycle's
-// production stack, which adopts 531922 the same way development adopts 531921 (components/cluster: every
-// importClusterId), through a whole lifecycle.
+// Adopting an inventory cluster (import, reads only; destroy releases it, no DELETE) is proven twice: development's
+// 531921 here, on the cluster alone, and production's 531922 under the whole platform in TestEnvironmentLifecycle.
 
 const (
 	linodeProviderVersion = "4.39.0" // tools/versions.env, LINODE_PROVIDER_VERSION
@@ -121,8 +121,9 @@ func assertAllHandled(t *testing.T, reqs []linodeapi.Request) {
 	}
 }
 
-// TestCloudMode runs two stacks of the whole platform in cloud mode, one after the other (each on a control plane
-// of its own, stopped when it is done, so that the suite never runs both at once):
+// TestCloudMode runs development's adoption of its inventory cluster (cloudModeAdopts), then two stacks of the whole
+// platform in cloud mode, one after the other (each on a control plane of its own, stopped when it is done, so
+// that the suite never runs both at once):
 //   - a new environment's first deploy: staging's preview with the policy pack passes while its cluster does not
 //     exist yet (its kubeconfig, and every Kubernetes object's outputs, unknown), the update creates the LKE
 //     cluster with the spec's pool, the control plane ACL and the tags, and deploys the platform through the
@@ -133,8 +134,48 @@ func assertAllHandled(t *testing.T, reqs []linodeapi.Request) {
 func TestCloudMode(t *testing.T) {
 	needsCluster(t)
 	parallel(t)
+	t.Run("development adopts 531921 and releases it", cloudModeAdopts)
 	t.Run("staging creates its cluster and deploys", cloudModeCreates)
 	t.Run("system's GPU pool survives a refresh", cloudModeGPUPool)
+}
+
+// cloudModeAdopts is development's stack adopting the inventory's cluster 531921 on the cluster alone (--target:
+// the platform on top is what production's lifecycle deploys, with the pack, onto its adopted cluster 531922).
+// Without the pack here: in a targeted update of a stack whose platform is not deployed, the engine hands the
+// pack the Kubernetes objects the update skips with inputs it cannot judge, and its quota rule refuses them (a
+// limit of the pack with --target, noted in docs/policy.md). The import only reads. Then the two ways the troubleshooting runbook gives to destroy such a stack: with
+// --exclude-protected the cluster stays managed; after `state unprotect`, destroy releases it from the state. No
+// request that changes anything reaches Linode, and the cluster is still there.
+func cloudModeAdopts(t *testing.T) {
+	const env, clusterID = "development", 531921
+	api := startLinodeAPI(t, kubeconfig) // the shared control plane's: the targeted update never reaches it
+	api.Seed(inventoryCluster(env, clusterID))
+	c := newCLI(t, "")
+	c.vars = append(c.vars, api.env...)
+	stack := "cloud-" + env
+	cfg := cloudConfig(env)
+	cfg["importClusterId"] = strconv.Itoa(clusterID) // as Pulumi.development.yaml has it
+	c.programStack(stack, cfg)
+	component := "urn:pulumi:" + stack + "::lke-platform::platform:cluster:Cluster::" + env
+	lke := "urn:pulumi:" + stack + "::lke-platform::platform:cluster:Cluster$linode:index/lkeCluster:LkeCluster::" + env
+
+	out := c.must("up", "-s", stack, "--yes", "--target", component, "--target", lke)
+	assert.Contains(t, out, "imported", out)
+	state := c.must("stack", "export", "-s", stack)
+	assert.Contains(t, state, `"id": "531921"`)
+
+	c.must("destroy", "-s", stack, "--yes", "--exclude-protected")
+	assert.Contains(t, c.must("stack", "export", "-s", stack), lke, "--exclude-protected keeps the adopted cluster managed")
+	out, err := c.run(nil, "destroy", "-s", stack, "--yes")
+	require.Error(t, err, "a destroy of the protected cluster is refused:\n%s", out)
+	c.must("state", "unprotect", "-s", stack, lke, "--yes")
+	c.must("destroy", "-s", stack, "--yes")
+	assert.NotContains(t, c.must("stack", "export", "-s", stack), lke, "released from the state")
+
+	assertAllHandled(t, api.Requests())
+	assert.Empty(t, writes(api.Requests()), "requests that changed something at Linode")
+	_, ok := api.Cluster(clusterID)
+	assert.True(t, ok, "cluster %d is still there", clusterID)
 }
 
 // cloudStack makes a cloud-mode stack of environment env, on a control plane of its own behind a Linode API
