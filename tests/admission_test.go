@@ -75,7 +75,7 @@ func checkAdmission(t *testing.T, env string) {
 			}
 			out, err := kubectlApply(t, pod("root-escalating", root), "--dry-run=server")
 			require.Error(t, err, "a root pod that may escalate was admitted: %s", out)
-			assert.Contains(t, err.Error(), `violates PodSecurity "restricted:latest"`)
+			assert.Contains(t, out, `violates PodSecurity "restricted:latest"`)
 			out, err = kubectlApply(t, pod("restricted", restricted(container("app", "registry.k8s.io/pause:3.10"))), "--dry-run=server")
 			require.NoError(t, err, out)
 		})
