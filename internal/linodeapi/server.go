@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -141,12 +142,7 @@ func (s *Server) Cluster(id int) (Cluster, bool) {
 func (s *Server) Clusters() []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := make([]int, 0, len(s.clusters))
-	for id := range s.clusters {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
+	return slices.Sorted(maps.Keys(s.clusters))
 }
 
 // Requests returns every request received so far, in order.
@@ -203,7 +199,7 @@ func (s *Server) routes() http.Handler {
 
 	handle("GET /v4/lke/clusters", func(http.ResponseWriter, *http.Request) (any, error) {
 		list := make([]linodego.LKECluster, 0, len(s.clusters))
-		for _, id := range sortedKeys(s.clusters) {
+		for _, id := range slices.Sorted(maps.Keys(s.clusters)) {
 			list = append(list, s.clusters[id].LKECluster)
 		}
 		return page(list), nil
@@ -276,8 +272,8 @@ func (s *Server) routes() http.Handler {
 		c.Pools = append(c.Pools, p)
 		return p, nil
 	}))
-	handle("GET /v4/lke/clusters/{id}/pools/{pool}", s.withPool(func(_ *Cluster, i int, _ *http.Request) (any, error) {
-		return nil, nil // withPool answers with the pool
+	handle("GET /v4/lke/clusters/{id}/pools/{pool}", s.withPool(func(c *Cluster, i int, _ *http.Request) (any, error) {
+		return c.Pools[i], nil
 	}))
 	handle("PUT /v4/lke/clusters/{id}/pools/{pool}", s.withPool(func(c *Cluster, i int, r *http.Request) (any, error) {
 		var o linodego.LKENodePoolUpdateOptions
@@ -301,7 +297,7 @@ func (s *Server) routes() http.Handler {
 			p.Autoscaler = *o.Autoscaler
 		}
 		s.fillNodes(p)
-		return nil, nil
+		return *p, nil
 	}))
 	handle("DELETE /v4/lke/clusters/{id}/pools/{pool}", s.withPool(func(c *Cluster, i int, _ *http.Request) (any, error) {
 		c.Pools = slices.Delete(c.Pools, i, i+1)
@@ -347,7 +343,7 @@ func (s *Server) withCluster(h func(c *Cluster, r *http.Request) (any, error)) f
 	}
 }
 
-// withPool resolves {id} and {pool}; a handler that returns nothing answers with the pool as it is now.
+// withPool resolves {id} and {pool} to the cluster and the pool's index in it (404 if either is missing).
 func (s *Server) withPool(h func(c *Cluster, i int, r *http.Request) (any, error)) func(http.ResponseWriter, *http.Request) (any, error) {
 	return s.withCluster(func(c *Cluster, r *http.Request) (any, error) {
 		id, err := strconv.Atoi(r.PathValue("pool"))
@@ -358,11 +354,7 @@ func (s *Server) withPool(h func(c *Cluster, i int, r *http.Request) (any, error
 		if i < 0 {
 			return nil, notFound
 		}
-		v, err := h(c, i, r)
-		if v == nil && err == nil && i < len(c.Pools) {
-			return c.Pools[i], nil
-		}
-		return v, err
+		return h(c, i, r)
 	})
 }
 
@@ -532,13 +524,4 @@ func decode(r *http.Request, v any) error {
 		return badRequest("", "a JSON body: "+err.Error())
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[int]V) []int {
-	keys := make([]int, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
