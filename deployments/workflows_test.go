@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -85,13 +86,7 @@ func checkWorkflows(files map[string][]byte) []string {
 	for _, id := range identities() {
 		ids[id.team] = id
 	}
-	for _, file := range slices.Sorted(func(yield func(string) bool) {
-		for f := range files {
-			if !yield(f) {
-				return
-			}
-		}
-	}) {
+	for _, file := range slices.Sorted(maps.Keys(files)) {
 		var w workflowFile
 		if err := yaml.Unmarshal(files[file], &w); err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %v", file, err))
