@@ -170,7 +170,7 @@ func setUpAndRun(m *testing.M) int {
 	}
 	kubeconfig = strings.TrimSpace(string(out))
 	if os.Getenv("LKE_PLATFORM_KEEP_CLUSTER") == "" {
-		defer exec.Command(filepath.Join(repoRoot(), "scripts", "cluster"), "down", cluster).Run()
+		defer controlPlaneDown(cluster)
 	}
 	return m.Run()
 }
@@ -357,19 +357,18 @@ var controlPlaneStarts sync.Mutex
 func startControlPlane(t *testing.T, name string) *controlPlane {
 	t.Helper()
 	needsCluster(t)
-	script := filepath.Join(repoRoot(), "scripts", "cluster")
 	// One start at a time: kwokctl picks each component's port by looking for one nobody listens on yet, so two
 	// clusters starting together can pick the same (etcd: "bind: address already in use").
 	controlPlaneStarts.Lock()
 	// Fresh, never reused: one left behind by an interrupted run would hold its objects and stopped components.
-	_ = exec.Command(script, "down", name).Run()
+	controlPlaneDown(name)
 	var stderr bytes.Buffer
-	up := exec.Command(script, "up", name)
+	up := exec.Command(filepath.Join(repoRoot(), "scripts", "cluster"), "up", name)
 	up.Stderr = &stderr
 	out, err := up.Output()
 	controlPlaneStarts.Unlock()
-	t.Cleanup(func() { _ = exec.Command(script, "down", name).Run() })
 	// (stop may end it earlier; "down" of a stopped control plane does nothing.)
+	t.Cleanup(func() { controlPlaneDown(name) })
 	require.NoError(t, err, "starting control plane %s:\n%s", name, stderr.String())
 
 	workdir := os.Getenv("KWOK_WORKDIR")
@@ -389,8 +388,11 @@ func startControlPlane(t *testing.T, name string) *controlPlane {
 }
 
 // stop ends the control plane before the test does, for one that has served its purpose.
-func (cp *controlPlane) stop() {
-	_ = exec.Command(filepath.Join(repoRoot(), "scripts", "cluster"), "down", cp.name).Run()
+func (cp *controlPlane) stop() { controlPlaneDown(cp.name) }
+
+// controlPlaneDown stops control plane name and removes its files (scripts/cluster down); nothing if it is not running.
+func controlPlaneDown(name string) {
+	_ = exec.Command(filepath.Join(repoRoot(), "scripts", "cluster"), "down", name).Run()
 }
 
 // cli runs the real pulumi CLI in a copy of the project, on its own local state.
