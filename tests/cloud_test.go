@@ -72,6 +72,28 @@ func startLinodeAPI(t *testing.T, kubeconfigPath string) *linodeAPI {
 	return &linodeAPI{Server: api, env: []string{"LINODE_URL=" + url, "LINODE_TOKEN=" + linodeToken}}
 }
 
+// inventoryCluster is an existing LKE cluster of the inventory as the Linode API holds it: already what the
+// program declares for env with Pulumi.yaml's defaults (tags, pool, ACL, HA for production), so adopting it is
+// reads only.
+func inventoryCluster(env string, id int) linodeapi.Cluster {
+	return linodeapi.Cluster{
+		LKECluster: linodego.LKECluster{
+			ID: id, Label: "platform-" + env, Region: defaultRegion, K8sVersion: defaultK8sVersion,
+			Tags:         cluster.Tags(env, nil),
+			ControlPlane: linodego.LKEClusterControlPlane{HighAvailability: env == "production"},
+		},
+		ACL: linodego.LKEClusterControlPlaneACL{Enabled: true, Addresses: &linodego.LKEClusterControlPlaneACLAddresses{
+			IPv4: defaultACL, IPv6: defaultACLv6,
+		}},
+		Pools: []linodego.LKENodePool{{
+			Type: "g6-standard-8", Count: 3, Tags: cluster.PoolTags(env),
+			Labels:     linodego.LKENodePoolLabels{cluster.BaselinePoolLabel: "baseline"},
+			Autoscaler: linodego.LKENodePoolAutoscaler{Enabled: true, Min: 3, Max: 10},
+			Taints:     []linodego.LKENodePoolTaint{}, Disks: []linodego.LKENodePoolDisk{},
+		}},
+	}
+}
+
 // requireLinodePlugin fails the test, saying how to get it, when the Linode provider plugin is not installed.
 func requireLinodePlugin(t *testing.T) {
 	t.Helper()

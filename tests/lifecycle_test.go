@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linode/linodego"
 	"github.com/pulumi/pulumi/pkg/v3/testing/integration"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,9 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"github.com/platform-eng/lke-platform/components/cluster"
 	"github.com/platform-eng/lke-platform/components/namespace"
-	"github.com/platform-eng/lke-platform/internal/linodeapi"
 )
 
 // TestEnvironmentLifecycle takes production through its whole lifecycle in cloud mode, as Pulumi.production.yaml
@@ -91,28 +88,6 @@ func TestEnvironmentLifecycle(t *testing.T) {
 		assert.True(t, ok, "cluster %d is still there after destroy", clusterID)
 	})
 	require.NoError(t, pt.TestPreviewUpdateAndEdits(), "preview, up, empty preview and up, refresh")
-}
-
-// inventoryCluster is an existing LKE cluster of the inventory as the Linode API holds it: already what the
-// program declares for env with Pulumi.yaml's defaults (tags, pool, ACL, HA for production), so adopting it is
-// reads only.
-func inventoryCluster(env string, id int) linodeapi.Cluster {
-	return linodeapi.Cluster{
-		LKECluster: linodego.LKECluster{
-			ID: id, Label: "platform-" + env, Region: defaultRegion, K8sVersion: defaultK8sVersion,
-			Tags:         cluster.Tags(env, nil),
-			ControlPlane: linodego.LKEClusterControlPlane{HighAvailability: env == "production"},
-		},
-		ACL: linodego.LKEClusterControlPlaneACL{Enabled: true, Addresses: &linodego.LKEClusterControlPlaneACLAddresses{
-			IPv4: defaultACL, IPv6: defaultACLv6,
-		}},
-		Pools: []linodego.LKENodePool{{
-			Type: "g6-standard-8", Count: 3, Tags: cluster.PoolTags(env),
-			Labels:     linodego.LKENodePoolLabels{cluster.BaselinePoolLabel: "baseline"},
-			Autoscaler: linodego.LKENodePoolAutoscaler{Enabled: true, Min: 3, Max: 10},
-			Taints:     []linodego.LKENodePoolTaint{}, Disks: []linodego.LKENodePoolDisk{},
-		}},
-	}
 }
 
 // checkNamespace reads the environment's workload namespace and its guard rails back from the control plane of
