@@ -344,3 +344,28 @@ func ingressSpec(args *Args) *networkingv1.IngressSpecArgs {
 		}},
 	}
 }
+
+// ChartPath is the sample service's Helm chart in this repository: what Argo CD renders for an environment, with
+// Values as the values of its Application.
+const ChartPath = "charts/sample-service"
+
+// Values are the chart's values for the arguments (charts/sample-service/values.schema.json): the same service
+// the component declares object by object, as the Application Argo CD reconciles it from this repository.
+func (a *Args) Values() map[string]any {
+	r := a.Resources
+	return map[string]any{
+		"environment":   a.Environment,
+		"labels":        a.Labels,
+		"image":         a.Image,
+		"host":          a.Host,
+		"ingressClass":  a.IngressClass,
+		"clusterIssuer": a.ClusterIssuer,
+		"secretName":    a.SecretName,
+		"resources": map[string]any{
+			"requests": map[string]any{"cpu": r.CPURequest.String(), "memory": r.MemoryRequest.String()},
+			"limits":   map[string]any{"cpu": r.CPULimit.String(), "memory": r.MemoryLimit.String()},
+		},
+		"autoscaling": map[string]any{"minReplicas": r.MinReplicas, "maxReplicas": r.MaxReplicas},
+		"runbookURL":  monitoring.RunbookURL(AlertName),
+	}
+}

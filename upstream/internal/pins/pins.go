@@ -5,7 +5,7 @@ package pins
 
 // Versions of the upstream projects. Bumping one is: change it here, run `go generate ./upstream`, review the diff.
 const (
-	ArgoCD             = "v3.6.1"
+	ArgoCD             = "v3.2.11" // the version of the controllers the tests run (tools/versions.env ARGOCD_VERSION)
 	PrometheusOperator = "v0.85.0"
 	CertManager        = "v1.21.2"
 	SealedSecrets      = "v0.40.0"

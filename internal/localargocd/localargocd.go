@@ -1,0 +1,230 @@
+// Package localargocd runs Argo CD's reconciliation loop as local processes against a control plane: Redis, the
+// repo-server and the application controller (one multi-call binary, scripts/toolchain builds it), and a git
+// daemon on loopback serving repositories from a folder. It is what the GitOps tests use to prove that Argo CD
+// syncs this repository for real: on a real cluster the same components run as the pods of Argo CD's install.
+//
+// The control plane must already hold Argo CD's CRDs, its namespace and the ConfigMaps and Secret of its install
+// (the program's gitops bootstrap applies them); Start starts only the processes.
+package localargocd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Binaries are the programs Start runs, looked up on PATH: Debian's redis-server and git, and scripts/toolchain's
+// Argo CD links and helm (which the repo-server runs for Helm sources, as `argocd` runs git's password prompts).
+var Binaries = []string{
+	"redis-server", "git", "argocd", "argocd-repo-server", "argocd-application-controller", "helm",
+}
+
+// Options configure Start.
+type Options struct {
+	Kubeconfig string // the control plane the controller deploys to, as its in-cluster destination
+	Namespace  string // Argo CD's namespace on it: its ConfigMaps, Secret and Applications live there
+	Dir        string // a private folder: logs, sockets, temporary files, and the git daemon's repositories
+}
+
+// ArgoCD is a running loop. Stop ends every process it started.
+type ArgoCD struct {
+	GitURL string // git://127.0.0.1:<port>/: a repository in Dir/git/<name>.git is <GitURL><name>.git
+	Dir    string // Options.Dir
+	procs  []*process
+}
+
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	log  string
+	done chan struct{}
+	err  error
+}
+
+// Start starts Redis, the git daemon, the repo-server and the application controller, each on free loopback
+// ports, and returns once each of them accepts connections. On any failure it stops what it started and returns
+// the failure with the end of that component's log.
+func Start(ctx context.Context, opts Options) (*ArgoCD, error) {
+	for _, bin := range Binaries {
+		if _, err := exec.LookPath(bin); err != nil {
+			return nil, fmt.Errorf("localargocd: %s is not on PATH (scripts/toolchain builds Argo CD and helm; "+
+				"scripts/system-packages installs redis-server and git)", bin)
+		}
+	}
+	if opts.Kubeconfig == "" || opts.Namespace == "" || opts.Dir == "" {
+		return nil, errors.New("localargocd: Options need Kubeconfig, Namespace and Dir")
+	}
+	a := &ArgoCD{Dir: opts.Dir}
+	for _, sub := range []string{"git", "tmp", "logs"} {
+		if err := os.MkdirAll(filepath.Join(opts.Dir, sub), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	ports, err := freePorts(5)
+	if err != nil {
+		return nil, err
+	}
+	redis, git, repo, repoMetrics, controllerMetrics := ports[0], ports[1], ports[2], ports[3], ports[4]
+	redisAddr := "127.0.0.1:" + strconv.Itoa(redis)
+	repoAddr := "127.0.0.1:" + strconv.Itoa(repo)
+	a.GitURL = fmt.Sprintf("git://127.0.0.1:%d/", git)
+
+	// Argo CD's components read their settings from the environment as well as from flags: a private TMPDIR
+	// (the repo-server checks repositories out there), no GPG (it would need a keyring), and the socket through
+	// which git asks `argocd` for credentials kept inside Dir.
+	env := append(os.Environ(),
+		"TMPDIR="+filepath.Join(opts.Dir, "tmp"),
+		"ARGOCD_GPG_ENABLED=false",
+		"ARGOCD_ASK_PASS_SOCK="+filepath.Join(opts.Dir, "tmp", "askpass.sock"),
+		"KUBECONFIG="+opts.Kubeconfig,
+		// The controller's in-cluster destination (https://kubernetes.default.svc) is the kubeconfig's server.
+		"ARGOCD_FAKE_IN_CLUSTER=true",
+	)
+	steps := []struct {
+		name string
+		addr string
+		args []string
+	}{
+		{"redis", redisAddr, []string{"redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(redis),
+			"--save", "", "--appendonly", "no"}},
+		{"git-daemon", fmt.Sprintf("127.0.0.1:%d", git), []string{"git", "daemon", "--reuseaddr", "--export-all",
+			"--listen=127.0.0.1", "--port=" + strconv.Itoa(git), "--base-path=" + filepath.Join(opts.Dir, "git"),
+			filepath.Join(opts.Dir, "git")}},
+		{"repo-server", repoAddr, []string{"argocd-repo-server", "--address", "127.0.0.1", "--port", strconv.Itoa(repo),
+			"--metrics-address", "127.0.0.1", "--metrics-port", strconv.Itoa(repoMetrics), "--disable-tls",
+			"--redis", redisAddr, "--loglevel", "info"}},
+		{"application-controller", fmt.Sprintf("127.0.0.1:%d", controllerMetrics), []string{
+			"argocd-application-controller", "--kubeconfig", opts.Kubeconfig, "--namespace", opts.Namespace,
+			"--repo-server", repoAddr, "--repo-server-plaintext", "--redis", redisAddr,
+			"--metrics-port", strconv.Itoa(controllerMetrics), "--loglevel", "info",
+			// Resync every 30 s instead of 3 min: commits are still picked up at once by a refresh (Refresh).
+			"--app-resync", "30"}},
+	}
+	for _, s := range steps {
+		p, err := a.start(s.name, s.args, env)
+		if err == nil {
+			err = p.awaitListening(ctx, s.addr, time.Minute)
+		}
+		if err != nil {
+			a.Stop()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func (a *ArgoCD) start(name string, args, env []string) (*process, error) {
+	logPath := filepath.Join(a.Dir, "logs", name+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, a.Dir, logFile, logFile
+	// Its own process group, so Stop ends what it starts as well (the repo-server's git and helm).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("localargocd: starting %s: %w", name, err)
+	}
+	p := &process{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); logFile.Close(); close(p.done) }()
+	a.procs = append(a.procs, p)
+	return p, nil
+}
+
+// awaitListening waits until addr accepts a connection, failing early if the process ends.
+func (p *process) awaitListening(ctx context.Context, addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("localargocd: %s exited (%v) before listening on %s:\n%s", p.name, p.err, addr, p.tail())
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("localargocd: %s not listening on %s after %s:\n%s", p.name, addr, timeout, p.tail())
+		}
+	}
+}
+
+// tail is the end of the process's log, for an error message.
+func (p *process) tail() string {
+	b, _ := os.ReadFile(p.log)
+	const max = 4000
+	if len(b) > max {
+		b = b[len(b)-max:]
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// Logs is the end of each component's log, for a failing test's report.
+func (a *ArgoCD) Logs() string {
+	var b strings.Builder
+	for _, p := range a.procs {
+		fmt.Fprintf(&b, "--- %s (%s)\n%s\n", p.name, p.log, p.tail())
+	}
+	return b.String()
+}
+
+// Exited reports a component that has ended although Stop was not called, with the end of its log.
+func (a *ArgoCD) Exited() error {
+	for _, p := range a.procs {
+		select {
+		case <-p.done:
+			return fmt.Errorf("localargocd: %s exited (%v):\n%s", p.name, p.err, p.tail())
+		default:
+		}
+	}
+	return nil
+}
+
+// Stop ends every component, the last started first, and waits for each.
+func (a *ArgoCD) Stop() {
+	for i := len(a.procs) - 1; i >= 0; i-- {
+		p := a.procs[i]
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(10 * time.Second):
+			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			<-p.done
+		}
+	}
+	a.procs = nil
+}
+
+// freePorts returns n loopback ports nobody listens on, held open together so that they differ.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
