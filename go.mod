@@ -65,7 +65,7 @@ require (
 
 require (
 	k8s.io/client-go v0.37.2
-	sigs.k8s.io/yaml v1.6.0 // indirect
+	sigs.k8s.io/yaml v1.6.0
 )
 
 require (

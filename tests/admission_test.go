@@ -290,9 +290,15 @@ func kubectlApply(t *testing.T, obj any, args ...string) (string, error) {
 	return kubectlWithInput(manifest, append([]string{"apply", "-f", "-"}, args...)...)
 }
 
-// kubectlWithInput runs kubectl with stdin as its standard input and returns its combined output.
+// kubectlWithInput runs kubectl against the shared control plane with stdin as its standard input and returns
+// its combined output.
 func kubectlWithInput(stdin []byte, args ...string) (string, error) {
-	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	return kubectlInputOn(kubeconfig, stdin, args...)
+}
+
+// kubectlInputOn is kubectlWithInput on the control plane of kubeconfigPath.
+func kubectlInputOn(kubeconfigPath string, stdin []byte, args ...string) (string, error) {
+	cmd := exec.Command("kubectl", append([]string{"--kubeconfig", kubeconfigPath}, args...)...)
 	cmd.Stdin = bytes.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	return string(out), err

@@ -323,19 +323,22 @@ type ApplicationSpec struct {
 	SyncPolicy  SyncPolicy             `json:"syncPolicy"`
 }
 
-// ApplicationSource is a Helm chart in a Helm repository.
+// ApplicationSource is a Helm chart in a Helm repository (Chart), or a folder of a Git repository (Path): a
+// chart folder when Helm is set, plain manifests otherwise.
 type ApplicationSource struct {
-	RepoURL        string     `json:"repoURL"`
-	Chart          string     `json:"chart"`
-	TargetRevision string     `json:"targetRevision"`
-	Helm           HelmSource `json:"helm"`
+	RepoURL        string      `json:"repoURL"`
+	Chart          string      `json:"chart,omitempty"`
+	Path           string      `json:"path,omitempty"`
+	TargetRevision string      `json:"targetRevision"`
+	Helm           *HelmSource `json:"helm,omitempty"`
 }
 
-// HelmSource is how Argo CD renders the chart.
+// HelmSource is how Argo CD renders the chart: with Values (YAML text) or ValuesObject (the same as data).
 type HelmSource struct {
-	ReleaseName string `json:"releaseName"`
-	SkipCrds    bool   `json:"skipCrds"` // the bootstrap owns every CRD
-	Values      string `json:"values"`
+	ReleaseName  string         `json:"releaseName"`
+	SkipCrds     bool           `json:"skipCrds,omitempty"` // the bootstrap owns every CRD
+	Values       string         `json:"values,omitempty"`
+	ValuesObject map[string]any `json:"valuesObject,omitempty"`
 }
 
 // ApplicationDestination is where the Application deploys.
@@ -395,7 +398,7 @@ func ApplicationSetSpecFor(args *InfrastructureArgs) (ApplicationSetSpec, error)
 				Project: ProjectName(args.Environment),
 				Source: ApplicationSource{
 					RepoURL: "{{.repoURL}}", Chart: "{{.chart}}", TargetRevision: "{{.version}}",
-					Helm: HelmSource{ReleaseName: "{{.name}}", SkipCrds: true, Values: "{{.values}}"},
+					Helm: &HelmSource{ReleaseName: "{{.name}}", SkipCrds: true, Values: "{{.values}}"},
 				},
 				Destination: ApplicationDestination{Server: InClusterServer, Namespace: "{{.namespace}}"},
 				SyncPolicy:  sync,

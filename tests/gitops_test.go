@@ -1,0 +1,328 @@
+//go:build integration
+
+package tests
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"sigs.k8s.io/yaml"
+
+	"github.com/platform-eng/lke-platform/components/gitops"
+	"github.com/platform-eng/lke-platform/components/sampleservice"
+	"github.com/platform-eng/lke-platform/config"
+	"github.com/platform-eng/lke-platform/internal/localargocd"
+	"github.com/platform-eng/lke-platform/quota"
+	"github.com/platform-eng/lke-platform/upstream"
+)
+
+// argoCDNamespace is where the loop's Applications live on its control plane.
+const argoCDNamespace = "argocd"
+
+// TestGitOpsLoop runs Argo CD's own application controller and repo-server (v3.2.11, as local processes) against
+// a control plane of the test's own, with this repository served by a git daemon on loopback, and proves the
+// GitOps path end to end:
+//   - the root Application platform-<env>-infrastructure syncs the environment's folder of Applications
+//     (generated/<env>/argo/), and the sample service's Application renders charts/sample-service with the
+//     values the component gives, until the Deployment is Available, on development without anyone's hand;
+//   - a commit to generated/development/ is synced (the HPA's minimum changes on the cluster);
+//   - production stays OutOfSync, with nothing deployed, until an operator syncs it (what `argocd app sync`
+//     does: it sets the Application's operation), first the root Application, then the sample service's.
+func TestGitOpsLoop(t *testing.T) {
+	parallel(t)
+	cp := startControlPlane(t, "lke-platform-gitops")
+	prepareArgoCD(t, cp.kubeconfig, []string{config.Development, config.Production})
+
+	argo, err := localargocd.Start(context.Background(), localargocd.Options{
+		Kubeconfig: cp.kubeconfig, Namespace: argoCDNamespace, Dir: t.TempDir(),
+	})
+	require.NoError(t, err)
+	t.Cleanup(argo.Stop)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("Argo CD's logs:\n%s", argo.Logs())
+		}
+	})
+
+	repo := newPlatformRepo(t, argo)
+	for _, env := range []string{config.Development, config.Production} {
+		repo.writeApplication(t, env, sampleApplication(argo.GitURL+"platform.git", env, 1))
+	}
+	repo.commit(t, "the environments' Applications")
+
+	start := time.Now()
+	for _, env := range []string{config.Development, config.Production} {
+		out, err := kubectlInputOn(cp.kubeconfig, mustJSON(t, rootApplication(argo.GitURL+"platform.git", env)), "apply", "-f", "-")
+		require.NoError(t, err, out)
+	}
+
+	// Development: synced by Argo CD alone, down to an Available Deployment.
+	dev := appWatcher{t: t, kubeconfig: cp.kubeconfig, argo: argo}
+	devApp := gitops.ApplicationName(config.Development, sampleservice.AppName)
+	dev.await(gitops.ApplicationSetName(config.Development), "Synced")
+	dev.await(devApp, "Synced")
+	awaitAvailable(t, cp.kubeconfig, config.Development+"-apps", sampleservice.AppName, 3*time.Minute)
+	figure(t, "root Application applied to the sample Deployment Available through Argo CD: %.1f s", time.Since(start).Seconds())
+
+	// A commit to generated/development/ reaches the cluster.
+	repo.writeApplication(t, config.Development, sampleApplication(argo.GitURL+"platform.git", config.Development, 2))
+	head := repo.commit(t, "development: the sample service keeps two replicas")
+	committed := time.Now()
+	dev.refresh(gitops.ApplicationSetName(config.Development))
+	require.Eventually(t, func() bool {
+		dev.refresh(devApp)
+		out, _ := kubectlOn(cp.kubeconfig, "get", "hpa", sampleservice.AppName, "-n", config.Development+"-apps",
+			"-o", "jsonpath={.spec.minReplicas}")
+		return strings.TrimSpace(string(out)) == "2"
+	}, 2*time.Minute, 2*time.Second, "the commit's HPA minimum never reached the cluster\n%s", dev.describe(devApp))
+	require.Equal(t, head, dev.field(gitops.ApplicationSetName(config.Development), "{.status.sync.revision}"),
+		"the root Application is synced to the commit")
+	figure(t, "commit to generated/development/ synced to the cluster: %.1f s", time.Since(committed).Seconds())
+
+	// Production: nothing until an operator syncs, and then only what was synced.
+	prod := appWatcher{t: t, kubeconfig: cp.kubeconfig, argo: argo}
+	root := gitops.ApplicationSetName(config.Production)
+	prod.await(root, "OutOfSync")
+	prodApp := gitops.ApplicationName(config.Production, sampleservice.AppName)
+	_, err = kubectlOn(cp.kubeconfig, "get", "application", prodApp, "-n", argoCDNamespace)
+	require.Error(t, err, "production's sample Application exists before anyone synced the root Application")
+	prod.sync(root)
+	prod.await(root, "Synced")
+	prod.await(prodApp, "OutOfSync")
+	out, err := kubectlOn(cp.kubeconfig, "get", "deployments", "-n", config.Production+"-apps", "-o", "name")
+	require.NoError(t, err)
+	require.Empty(t, strings.TrimSpace(string(out)), "production deployed before its Application was synced")
+	prod.sync(prodApp)
+	prod.await(prodApp, "Synced")
+	awaitAvailable(t, cp.kubeconfig, config.Production+"-apps", sampleservice.AppName, 3*time.Minute)
+}
+
+// prepareArgoCD gives a bare control plane what the program's gitops bootstrap gives a cluster before Argo CD's
+// controllers start (CRDs, Argo CD's namespace with its ConfigMaps and Secret, each environment's AppProject),
+// plus the environments' workload namespaces and the monitoring CRDs the sample service's chart uses.
+func prepareArgoCD(t *testing.T, kubeconfigPath string, environments []string) {
+	t.Helper()
+	objs, err := upstream.Decode(upstream.ArgoCDInstall())
+	require.NoError(t, err)
+	var crds, settings []upstream.Object
+	for _, o := range objs {
+		switch o["kind"] {
+		case "CustomResourceDefinition":
+			crds = append(crds, o)
+		case "ConfigMap", "Secret":
+			settings = append(settings, o)
+		}
+	}
+	for _, f := range upstream.CRDs() {
+		if strings.Contains(f.Name, "servicemonitors") || strings.Contains(f.Name, "prometheusrules") {
+			more, err := upstream.Decode(f.Data)
+			require.NoError(t, err)
+			crds = append(crds, more...)
+		}
+	}
+	apply := func(objects []upstream.Object, args ...string) {
+		out, err := kubectlInputOn(kubeconfigPath, mustJSON(t, map[string]any{"apiVersion": "v1", "kind": "List", "items": objects}),
+			append([]string{"apply", "--server-side", "-f", "-"}, args...)...)
+		require.NoError(t, err, out)
+	}
+	apply(crds)
+	for _, crd := range crds {
+		name := crd["metadata"].(map[string]any)["name"].(string)
+		out, err := kubectlOn(kubeconfigPath, "wait", "--for=condition=Established", "--timeout=60s", "crd/"+name)
+		require.NoError(t, err, string(out))
+	}
+	namespaces := []upstream.Object{namespaceObject(argoCDNamespace, nil)}
+	for _, env := range environments {
+		namespaces = append(namespaces, namespaceObject(env+"-apps", map[string]string{"platform.lke/environment": env}))
+	}
+	apply(namespaces)
+	apply(settings, "-n", argoCDNamespace)
+	var projects []upstream.Object
+	for _, env := range environments {
+		projects = append(projects, toObject(t, map[string]any{
+			"apiVersion": gitops.ArgoCDAPIVersion, "kind": "AppProject",
+			"metadata": map[string]any{"name": gitops.ProjectName(env), "namespace": argoCDNamespace},
+			"spec": gitops.AppProjectSpec{
+				Description: "the " + env + " environment of the GitOps loop test",
+				SourceRepos: []string{"*"}, // the loop's git daemon picks its port at run time
+				Destinations: []gitops.ProjectDestination{
+					{Server: gitops.InClusterServer, Namespace: argoCDNamespace},
+					{Server: gitops.InClusterServer, Namespace: env + "-apps"},
+				},
+				ClusterResourceWhitelist:   gitops.ClusterKinds,
+				NamespaceResourceBlacklist: gitops.PulumiOwnedKinds,
+			},
+		}))
+	}
+	apply(projects)
+}
+
+func namespaceObject(name string, labels map[string]string) upstream.Object {
+	meta := map[string]any{"name": name}
+	if labels != nil {
+		meta["labels"] = labels
+	}
+	return upstream.Object{"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
+}
+
+// rootApplication is an environment's root Application: the folder of its Applications in the repository.
+func rootApplication(repoURL, env string) gitops.Application {
+	return gitops.RepoApplication(gitops.RepoApplicationArgs{
+		Name: gitops.ApplicationSetName(env), Environment: env, Namespace: argoCDNamespace,
+		Labels: (&config.Environment{Name: env}).Labels(), RepoURL: repoURL, Revision: "HEAD",
+		Path: "generated/" + env + "/argo", Destination: argoCDNamespace, AutoSync: env != config.Production,
+	})
+}
+
+// sampleApplication is the sample service's Application of an environment: charts/sample-service with the
+// values the component gives for the committed stacks' service profile, and minReplicas replicas at least.
+func sampleApplication(repoURL, env string, minReplicas int) gitops.Application {
+	profile := quota.Profile{
+		CPURequest: resource.MustParse("100m"), CPULimit: resource.MustParse("500m"),
+		MemoryRequest: resource.MustParse("128Mi"), MemoryLimit: resource.MustParse("256Mi"),
+		MinReplicas: minReplicas, MaxReplicas: 3,
+	}
+	issuer := "letsencrypt-staging"
+	if env == config.Production {
+		issuer = "letsencrypt-production"
+	}
+	args := sampleservice.Args{
+		Environment: env, Namespace: env + "-apps", Labels: (&config.Environment{Name: env}).Labels(),
+		Image: "ghcr.io/platform-eng/sample-service:0.1.0", Host: "sample-service." + env + ".example.net",
+		IngressClass: "nginx", ClusterIssuer: issuer, SecretName: config.SampleServiceBundle, Resources: profile,
+	}
+	return gitops.RepoApplication(gitops.RepoApplicationArgs{
+		Name: gitops.ApplicationName(env, sampleservice.AppName), Environment: env, Namespace: argoCDNamespace,
+		Labels: args.Labels, RepoURL: repoURL, Revision: "HEAD", Path: sampleservice.ChartPath,
+		Helm:        &gitops.HelmSource{ReleaseName: sampleservice.AppName, ValuesObject: args.Values()},
+		Destination: args.Namespace, AutoSync: env != config.Production,
+	})
+}
+
+// platformRepo is a repository the loop's git daemon serves (bare, in the daemon's folder) and a working copy
+// of it the test commits to: this repository's charts, and the environments' Applications.
+type platformRepo struct{ work string }
+
+func newPlatformRepo(t *testing.T, argo *localargocd.ArgoCD) *platformRepo {
+	t.Helper()
+	bare := filepath.Join(argo.Dir, "git", "platform.git")
+	r := &platformRepo{work: t.TempDir()}
+	mustGit(t, "", "init", "--quiet", "--bare", "--initial-branch=main", bare)
+	mustGit(t, r.work, "init", "--quiet", "--initial-branch=main")
+	mustGit(t, r.work, "remote", "add", "origin", bare)
+	src := filepath.Join(repoRoot(), "charts")
+	require.NoError(t, os.CopyFS(filepath.Join(r.work, "charts"), os.DirFS(src)))
+	return r
+}
+
+func (r *platformRepo) writeApplication(t *testing.T, env string, app gitops.Application) {
+	t.Helper()
+	dir := filepath.Join(r.work, "generated", env, "argo")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	out, err := yaml.Marshal(app)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, strings.TrimPrefix(app.Metadata.Name, "platform-"+env+"-")+".yaml"), out, 0o644))
+}
+
+// commit commits and pushes everything in the working copy and returns the commit's hash.
+func (r *platformRepo) commit(t *testing.T, message string) string {
+	t.Helper()
+	mustGit(t, r.work, "add", "--all")
+	mustGit(t, r.work, "-c", "user.name=lke-platform tests", "-c", "user.email=tests@lke-platform.invalid",
+		"commit", "--quiet", "-m", message)
+	mustGit(t, r.work, "push", "--quiet", "origin", "main")
+	return strings.TrimSpace(mustGit(t, r.work, "rev-parse", "HEAD"))
+}
+
+func mustGit(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "git %s: %s", strings.Join(args, " "), out)
+	return string(out)
+}
+
+// appWatcher reads and drives Applications on the loop's control plane.
+type appWatcher struct {
+	t          *testing.T
+	kubeconfig string
+	argo       *localargocd.ArgoCD
+}
+
+func (w appWatcher) field(app, jsonpath string) string {
+	out, err := kubectlOn(w.kubeconfig, "get", "application", app, "-n", argoCDNamespace, "-o", "jsonpath="+jsonpath)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// await waits until the Application's sync status is status, failing with the Application and Argo CD's state
+// if a component has ended or it takes over three minutes.
+func (w appWatcher) await(app, status string) {
+	w.t.Helper()
+	require.Eventually(w.t, func() bool {
+		require.NoError(w.t, w.argo.Exited())
+		return w.field(app, "{.status.sync.status}") == status
+	}, 3*time.Minute, time.Second, "Application %s never became %s\n%s", app, status, w.describe(app))
+}
+
+// refresh asks Argo CD to compare the Application with the repository's latest commit now, instead of at its
+// next periodic resync (what a Git webhook does on a real installation).
+func (w appWatcher) refresh(app string) {
+	_, _ = kubectlOn(w.kubeconfig, "annotate", "--overwrite", "application", app, "-n", argoCDNamespace,
+		"argocd.argoproj.io/refresh=normal")
+}
+
+// sync is what `argocd app sync APP` does: it sets the Application's operation, which the controller carries
+// out and clears.
+func (w appWatcher) sync(app string) {
+	w.t.Helper()
+	patch := mustJSON(w.t, map[string]any{"operation": map[string]any{
+		"initiatedBy": map[string]any{"username": "operator"},
+		"sync":        map[string]any{"syncOptions": gitops.SyncOptions},
+	}})
+	out, err := kubectlOn(w.kubeconfig, "patch", "application", app, "-n", argoCDNamespace, "--type", "merge", "-p", string(patch))
+	require.NoError(w.t, err, string(out))
+}
+
+func (w appWatcher) describe(app string) string {
+	out, _ := kubectlOn(w.kubeconfig, "get", "application", app, "-n", argoCDNamespace, "-o", "yaml")
+	return string(out)
+}
+
+// awaitAvailable waits until the Deployment exists and reports Available.
+func awaitAvailable(t *testing.T, kubeconfigPath, namespace, name string, timeout time.Duration) {
+	t.Helper()
+	var last string
+	require.Eventually(t, func() bool {
+		out, err := kubectlOn(kubeconfigPath, "get", "deployment", name, "-n", namespace,
+			"-o", `jsonpath={.status.conditions[?(@.type=="Available")].status}`)
+		last = fmt.Sprint(strings.TrimSpace(string(out)), err)
+		return err == nil && strings.TrimSpace(string(out)) == "True"
+	}, timeout, time.Second, "deployment %s/%s is not Available: %s", namespace, name, last)
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
+}
+
+func toObject(t *testing.T, v any) upstream.Object {
+	t.Helper()
+	var o upstream.Object
+	require.NoError(t, json.Unmarshal(mustJSON(t, v), &o))
+	return o
+}
