@@ -161,23 +161,25 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		return err
 	}
 
-	sample, err := sampleservice.New(ctx, env.Name+"-"+SampleServiceName, &sampleservice.Args{
-		Environment: env.Name, Namespace: apps, Labels: env.Labels(), Image: env.SampleServiceImage,
-		Host: env.Host(SampleServiceName), IngressClass: ing.IngressClass, ClusterIssuer: ing.ClusterIssuer,
-		SecretName: config.SampleServiceBundle, Resources: env.Sizing.Profile,
-		CustomObjects: []pulumi.ResourceOption{bootstrap.AfterCRDs()},
-	}, with(pulumi.DependsOn([]pulumi.Resource{namespaces[apps]}))...)
-	if err != nil {
-		return err
-	}
-
 	charts := append(append(ing.Charts, obs.Charts...), secrets.ControllerChart(SealedSecretsNamespace))
 	infra, err := gitops.NewInfrastructure(ctx, env.Name, &gitops.InfrastructureArgs{
 		Environment: env.Name, Namespace: ArgoCDNamespace, Labels: env.Labels(),
 		RepoURL: env.GitOps.RepoURL, Revision: env.GitOps.Revision,
 		// Production syncs only when an operator runs `argocd app sync` after the approved promotion.
-		AutoSync: env.Name != config.Production, Charts: charts,
+		AutoSync: env.Name != config.Production, Charts: charts, Workloads: []string{apps},
 	}, with(bootstrap.AfterAll())...)
+	if err != nil {
+		return err
+	}
+
+	// The sample service is an Application of charts/sample-service: Argo CD deploys it once the project exists.
+	sample, err := sampleservice.New(ctx, env.Name+"-"+SampleServiceName, &sampleservice.Args{
+		Environment: env.Name, Namespace: apps, Labels: env.Labels(), Image: env.SampleServiceImage,
+		Host: env.Host(SampleServiceName), IngressClass: ing.IngressClass, ClusterIssuer: ing.ClusterIssuer,
+		SecretName: config.SampleServiceBundle, Resources: env.Sizing.Profile,
+		ArgoCDNamespace: ArgoCDNamespace, RepoURL: env.GitOps.RepoURL, Revision: env.GitOps.Revision,
+		AutoSync: env.Name != config.Production,
+	}, with(pulumi.DependsOn([]pulumi.Resource{namespaces[apps], infra}), bootstrap.AfterCRDs())...)
 	if err != nil {
 		return err
 	}

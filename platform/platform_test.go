@@ -23,6 +23,7 @@ import (
 const (
 	namespaceComponent = "platform:namespace:Namespace"
 	applicationSet     = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
+	application        = "kubernetes:argoproj.io/v1alpha1:Application"
 	sealedSecret       = "kubernetes:bitnami.com/v1alpha1:SealedSecret"
 	deployment         = "kubernetes:apps/v1:Deployment"
 	lkeCluster         = "linode:index/lkeCluster:LkeCluster"
@@ -55,20 +56,21 @@ func TestEveryStackComposesThePlatform(t *testing.T) {
 				}
 			}
 			for token, n := range map[string]int{
-				"platform:cluster:Cluster":                                    1,
-				"linode:index/lkeCluster:LkeCluster":                          1,
-				"pulumi:providers:kubernetes":                                 1,
-				namespaceComponent:                                            6, // argocd, monitoring, ingress-nginx, cert-manager, external-dns, <env>-apps
-				"platform:admission:Policies":                                 1,
-				applicationSet:                                                1,
-				sealedSecret:                                                  3, // the sample service's bundle, the Slack webhook, the DNS token
-				"kubernetes:networking.k8s.io/v1:Ingress":                     1,
-				"kubernetes:cert-manager.io/v1:ClusterIssuer":                 1,
-				"kubernetes:monitoring.coreos.com/v1:ServiceMonitor":          1,
-				"kubernetes:monitoring.coreos.com/v1:PrometheusRule":          2,
-				"kubernetes:autoscaling/v2:HorizontalPodAutoscaler":           1,
-				"kubernetes:policy/v1:PodDisruptionBudget":                    1,
-				"kubernetes:argoproj.io/v1alpha1:AppProject":                  1,
+				"platform:cluster:Cluster":                           1,
+				"linode:index/lkeCluster:LkeCluster":                 1,
+				"pulumi:providers:kubernetes":                        1,
+				namespaceComponent:                                   6, // argocd, monitoring, ingress-nginx, cert-manager, external-dns, <env>-apps
+				"platform:admission:Policies":                        1,
+				applicationSet:                                       1,
+				sealedSecret:                                         3, // the sample service's bundle, the Slack webhook, the DNS token
+				"kubernetes:cert-manager.io/v1:ClusterIssuer":        1,
+				"kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1, // the platform's rules; the sample's are its chart's
+				"kubernetes:argoproj.io/v1alpha1:AppProject":         1,
+				application:                                          1, // the sample service's, rendered by Argo CD from charts/sample-service
+				// Nothing of the sample service's own is Pulumi's: Argo CD applies its chart.
+				deployment: 3, // Argo CD's own (repo-server, redis, applicationset-controller)
+				"kubernetes:networking.k8s.io/v1:Ingress":                     0,
+				"kubernetes:autoscaling/v2:HorizontalPodAutoscaler":           0,
 				"kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 20,
 			} {
 				assert.Equal(t, n, counts[token], "%s", token)
@@ -77,9 +79,11 @@ func TestEveryStackComposesThePlatform(t *testing.T) {
 
 			set := rec.One(t, applicationSet, "platform-"+stack+"-infrastructure")
 			assert.Equal(t, "platform-"+stack+"-infrastructure", set.Inputs["metadata"].ObjectValue()["name"].StringValue())
-			sample := rec.One(t, deployment, stack+"-sample")
-			assert.Equal(t, stack+"-apps", sample.Inputs["metadata"].ObjectValue()["namespace"].StringValue())
-			assert.Contains(t, sample.Provider, "pulumi:providers:kubernetes::"+stack, "workloads deploy through the cluster's provider")
+			sample := rec.One(t, application, "platform-"+stack+"-sample-service")
+			assert.Equal(t, "argocd", sample.Inputs["metadata"].ObjectValue()["namespace"].StringValue())
+			assert.Contains(t, sample.Provider, "pulumi:providers:kubernetes::"+stack, "the Application deploys through the cluster's provider")
+			dest := sample.Inputs["spec"].ObjectValue()["destination"].ObjectValue()
+			assert.Equal(t, stack+"-apps", dest["namespace"].StringValue())
 
 			secretstest.AssertNoPlaintext(t, rec, platformtest.Plaintexts...)
 		})
@@ -274,24 +278,17 @@ func TestUnknownKeyIsRefused(t *testing.T) {
 	assert.Empty(t, rec.Resources())
 }
 
-// The sample workload waits for its namespace (with its quota), not for the bootstrap: only its custom objects need the CRDs.
-// Waiting for all twenty CRDs made time to Available minutes longer (docs/performance.md).
-func TestSampleWorkloadDoesNotWaitForTheCRDs(t *testing.T) {
+// The sample service's Application waits for what Argo CD needs to sync it: Argo CD's CRDs, the environment's
+// AppProject (Argo CD refuses an Application of a project it does not know) and the namespace with its quota.
+func TestSampleApplicationWaitsForItsProjectAndNamespace(t *testing.T) {
 	rec := run(t, config.Development, nil)
-	crd := func(urn string) bool {
-		return strings.Contains(urn, "apiextensions.k8s.io/v1:CustomResourceDefinition")
-	}
-	for _, r := range rec.Resources() {
-		switch {
-		case r.Type == "platform:sampleservice:SampleService", r.Type == deployment && strings.Contains(r.Parent, "SampleService"):
-			assert.False(t, slices.ContainsFunc(r.Dependencies, crd), "%s %s waits for the CRDs", r.Type, r.Name)
-			if r.Type == "platform:sampleservice:SampleService" {
-				assert.True(t, slices.ContainsFunc(r.Dependencies, func(urn string) bool {
-					return strings.HasSuffix(urn, "kubernetes:core/v1:ResourceQuota::development-apps-quota")
-				}), "the sample service does not wait for its namespace's quota: %v", r.Dependencies)
-			}
-		case strings.HasPrefix(r.Type, "kubernetes:monitoring.coreos.com/") && strings.Contains(r.Parent, "SampleService"):
-			assert.True(t, slices.ContainsFunc(r.Dependencies, crd), "%s %s must wait for its CRD", r.Type, r.Name)
-		}
+	component := rec.One(t, "platform:sampleservice:SampleService", "development-sample")
+	for _, want := range []string{
+		"kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition::applications.argoproj.io",
+		"kubernetes:argoproj.io/v1alpha1:AppProject::platform-development",
+		"kubernetes:core/v1:ResourceQuota::development-apps-quota",
+	} {
+		assert.True(t, slices.ContainsFunc(component.Dependencies, func(urn string) bool { return strings.HasSuffix(urn, want) }),
+			"the sample service does not wait for %s: %v", want, component.Dependencies)
 	}
 }

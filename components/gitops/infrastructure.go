@@ -59,6 +59,9 @@ type InfrastructureArgs struct {
 	Revision    string            // revision of RepoURL the program runs from; recorded on the ApplicationSet
 	AutoSync    bool              // false on production: every sync is a manual `argocd app sync`
 	Charts      []Chart           // one Application each
+	// Workloads are namespaces beyond the charts' that the project's Applications deploy to: the environment's
+	// own services, such as the sample service.
+	Workloads []string
 }
 
 // Infrastructure is an environment's AppProject, repository registration and ApplicationSet.
@@ -245,7 +248,7 @@ var ClusterKinds = []GroupKind{
 var PulumiOwnedKinds = []GroupKind{{"", "ResourceQuota"}, {"", "LimitRange"}}
 
 // AppProjectSpecFor is the environment's AppProject: the platform repository and the charts' repositories as
-// sources, the charts' namespaces on the in-cluster server as destinations.
+// sources, the charts' namespaces and the workload namespaces on the in-cluster server as destinations.
 func AppProjectSpecFor(args *InfrastructureArgs) AppProjectSpec {
 	repos := []string{args.RepoURL}
 	var namespaces []string
@@ -253,6 +256,7 @@ func AppProjectSpecFor(args *InfrastructureArgs) AppProjectSpec {
 		repos = append(repos, c.RepoURL)
 		namespaces = append(namespaces, c.Namespace)
 	}
+	namespaces = append(namespaces, args.Workloads...)
 	slices.Sort(repos)
 	slices.Sort(namespaces)
 	destinations := []ProjectDestination{}

@@ -14,36 +14,6 @@ import (
 // chartDir is charts/sample-service, from this package's folder.
 var chartDir = filepath.Join("..", "..", filepath.FromSlash(ChartPath))
 
-// TestChartRendersWhatTheComponentDeclares renders charts/sample-service with Helm's SDK and the values Args.Values
-// gives, for every environment, and compares each object with the one the component declares: the chart Argo CD
-// reconciles and the component are the same service, object for object and field for field.
-func TestChartRendersWhatTheComponentDeclares(t *testing.T) {
-	for _, env := range environments {
-		t.Run(env, func(t *testing.T) {
-			args := testArgs(env)
-			rendered, err := helmrender.Render(chartDir, helmrender.Release{Name: AppName, Namespace: args.Namespace}, args.Values())
-			require.NoError(t, err)
-			rec := run(t, args)
-			tokens := []string{deploymentType, serviceType, ingressType, hpaType, pdbType, serviceMonitorType, ruleType}
-			require.Len(t, rendered, len(tokens), "one rendered object per object of the component")
-			byKind := map[string]map[string]any{}
-			for _, obj := range rendered {
-				byKind[obj.GetAPIVersion()+":"+obj.GetKind()] = normalize(t, obj.Object)
-			}
-			for _, token := range tokens {
-				declared := normalize(t, inputs(t, rec, token))
-				// Pulumi's await switch is the program's business, not the object's.
-				if annotations, ok := at(t, declared, "metadata").(map[string]any)["annotations"].(map[string]any); ok {
-					delete(annotations, "pulumi.com/skipAwait")
-				}
-				key := declared["apiVersion"].(string) + ":" + declared["kind"].(string)
-				require.Contains(t, byKind, key, "the chart renders no %s", key)
-				assert.Equal(t, declared, byKind[key], "%s: the chart and the component differ", key)
-			}
-		})
-	}
-}
-
 // TestChartRefusesBadValues: the schema refuses unknown keys and wrong types, and the chart refuses a replica
 // range the wrong way round, each with the key named, before anything is rendered.
 func TestChartRefusesBadValues(t *testing.T) {

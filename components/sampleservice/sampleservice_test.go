@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/platform-eng/lke-platform/internal/helmrender"
 	"github.com/platform-eng/lke-platform/internal/mocks"
 	"github.com/platform-eng/lke-platform/monitoring"
 	"github.com/platform-eng/lke-platform/quota"
@@ -44,6 +45,10 @@ func testArgs(env string) *Args {
 			MemoryRequest: resource.MustParse("128Mi"), MemoryLimit: resource.MustParse("256Mi"),
 			MinReplicas: 2, MaxReplicas: 5,
 		},
+		ArgoCDNamespace: "argocd",
+		RepoURL:         "https://github.com/platform-eng/lke-platform.git",
+		Revision:        "main",
+		AutoSync:        env != "production",
 	}
 }
 
@@ -58,19 +63,37 @@ func run(t *testing.T, args *Args) *mocks.Recorder {
 	return rec
 }
 
+const applicationType = "kubernetes:argoproj.io/v1alpha1:Application"
+
+// Kinds of the chart's objects, as apiVersion:kind.
 const (
-	deploymentType     = "kubernetes:apps/v1:Deployment"
-	serviceType        = "kubernetes:core/v1:Service"
-	ingressType        = "kubernetes:networking.k8s.io/v1:Ingress"
-	hpaType            = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
-	pdbType            = "kubernetes:policy/v1:PodDisruptionBudget"
-	serviceMonitorType = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
-	ruleType           = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+	deploymentKind     = "apps/v1:Deployment"
+	serviceKind        = "v1:Service"
+	ingressKind        = "networking.k8s.io/v1:Ingress"
+	hpaKind            = "autoscaling/v2:HorizontalPodAutoscaler"
+	pdbKind            = "policy/v1:PodDisruptionBudget"
+	serviceMonitorKind = "monitoring.coreos.com/v1:ServiceMonitor"
+	ruleKind           = "monitoring.coreos.com/v1:PrometheusRule"
 )
 
-func inputs(t *testing.T, rec *mocks.Recorder, token string) map[string]any {
+var chartKinds = []string{deploymentKind, serviceKind, ingressKind, hpaKind, pdbKind, serviceMonitorKind, ruleKind}
+
+// render renders charts/sample-service with Helm's SDK as Argo CD does for the component's Application: its
+// release name, its destination namespace and its values. Objects come back by apiVersion:kind, as JSON data.
+func render(t *testing.T, args *Args) map[string]map[string]any {
 	t.Helper()
-	return rec.One(t, token, "sample-service").Inputs.Mappable()
+	app := Application(args)
+	rendered, err := helmrender.Render(chartDir,
+		helmrender.Release{Name: app.Spec.Source.Helm.ReleaseName, Namespace: app.Spec.Destination.Namespace},
+		app.Spec.Source.Helm.ValuesObject)
+	require.NoError(t, err)
+	out := map[string]map[string]any{}
+	for _, obj := range rendered {
+		key := obj.GetAPIVersion() + ":" + obj.GetKind()
+		require.NotContains(t, out, key, "the chart renders one object per kind")
+		out[key] = normalize(t, obj.Object)
+	}
+	return out
 }
 
 func at(t *testing.T, v any, path ...any) any {
@@ -91,24 +114,56 @@ func at(t *testing.T, v any, path ...any) any {
 	return v
 }
 
+// TestTheComponentIsTheApplication: the component declares one object, the Application that renders
+// charts/sample-service from the platform repository with Values, synced by Argo CD on its own outside
+// production and by an operator on production, where it is also protected.
+func TestTheComponentIsTheApplication(t *testing.T) {
+	for _, env := range environments {
+		t.Run(env, func(t *testing.T) {
+			args := testArgs(env)
+			rec := run(t, args)
+			assert.Len(t, rec.Resources(), 2, "the component and its Application")
+			r := rec.One(t, applicationType, "platform-"+env+"-sample-service")
+			assert.Contains(t, r.Parent, "platform:sampleservice:SampleService::sample-service")
+			assert.Equal(t, env == "production", r.Protect, "protect")
+			app := r.Inputs.Mappable()
+			assert.Equal(t, "argocd", at(t, app, "metadata", "namespace"))
+			assert.Equal(t, "sample-service", at(t, app, "metadata", "labels", "app.kubernetes.io/name"))
+			assert.Equal(t, env, at(t, app, "metadata", "labels", "platform.lke/environment"))
+			spec := at(t, app, "spec").(map[string]any)
+			assert.Equal(t, "platform-"+env, spec["project"])
+			assert.Equal(t, map[string]any{
+				"repoURL": args.RepoURL, "path": "charts/sample-service", "targetRevision": "main",
+				"helm": map[string]any{"releaseName": "sample-service", "valuesObject": normalize(t, args.Values())},
+			}, spec["source"])
+			assert.Equal(t, map[string]any{"server": "https://kubernetes.default.svc", "namespace": env + "-apps"}, spec["destination"])
+			policy := spec["syncPolicy"].(map[string]any)
+			assert.Equal(t, []any{"CreateNamespace=false", "ServerSideApply=true"}, policy["syncOptions"])
+			if env == "production" {
+				assert.NotContains(t, policy, "automated", "production syncs only by hand")
+			} else {
+				assert.Equal(t, map[string]any{"prune": true, "selfHeal": true}, policy["automated"])
+			}
+		})
+	}
+}
+
 func TestEveryObjectIsNamedLabelledAndInTheNamespace(t *testing.T) {
 	for _, env := range environments {
 		t.Run(env, func(t *testing.T) {
-			rec := run(t, testArgs(env))
+			objs := render(t, testArgs(env))
 			wantLabels := map[string]any{
-				"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "lke-platform",
+				"app.kubernetes.io/managed-by": "argocd", "app.kubernetes.io/part-of": "lke-platform",
 				"platform.lke/environment": env, "app.kubernetes.io/name": "sample-service",
 			}
-			for _, token := range []string{deploymentType, serviceType, ingressType, hpaType, pdbType, serviceMonitorType, ruleType} {
-				r := rec.One(t, token, "sample-service")
-				meta := at(t, r.Inputs.Mappable(), "metadata")
-				assert.Equal(t, "sample-service", at(t, meta, "name"), token)
-				assert.Equal(t, env+"-apps", at(t, meta, "namespace"), token)
-				assert.Equal(t, wantLabels, at(t, meta, "labels"), token)
-				assert.Contains(t, r.Parent, "platform:sampleservice:SampleService::sample-service", token)
-				assert.Equal(t, env == "production", r.Protect, "%s protect", token)
+			require.Len(t, objs, len(chartKinds))
+			for _, kind := range chartKinds {
+				require.Contains(t, objs, kind)
+				meta := at(t, objs[kind], "metadata")
+				assert.Equal(t, "sample-service", at(t, meta, "name"), kind)
+				assert.Equal(t, env+"-apps", at(t, meta, "namespace"), kind)
+				assert.Equal(t, wantLabels, at(t, meta, "labels"), kind)
 			}
-			assert.Len(t, rec.Resources(), 8, "the component and its seven objects")
 		})
 	}
 }
@@ -116,8 +171,7 @@ func TestEveryObjectIsNamedLabelledAndInTheNamespace(t *testing.T) {
 func TestDeployment(t *testing.T) {
 	for _, env := range environments {
 		t.Run(env, func(t *testing.T) {
-			rec := run(t, testArgs(env))
-			dep := inputs(t, rec, deploymentType)
+			dep := render(t, testArgs(env))[deploymentKind]
 			spec := at(t, dep, "spec").(map[string]any)
 			assert.NotContains(t, spec, "replicas", "the HPA owns the replica count")
 			assert.Equal(t, map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "sample-service"}}, spec["selector"])
@@ -156,9 +210,7 @@ func TestDeployment(t *testing.T) {
 			assert.Contains(t, c["env"], map[string]any{"name": "SECRETS_DIR", "value": "/etc/sample-service/secrets"})
 			assert.Contains(t, c["env"], map[string]any{"name": "LISTEN_ADDR", "value": ":8080"})
 
-			// Nothing may turn the provider's await off: `up` returns only once the Deployment is Available.
 			assert.Nil(t, at(t, dep, "metadata", "annotations"))
-			assert.Empty(t, rec.One(t, deploymentType, "sample-service").IgnoreChanges)
 		})
 	}
 }
@@ -167,18 +219,15 @@ func TestServiceAndIngress(t *testing.T) {
 	for _, env := range environments {
 		t.Run(env, func(t *testing.T) {
 			args := testArgs(env)
-			rec := run(t, args)
+			objs := render(t, args)
 			assert.Equal(t, map[string]any{
 				"type":     "ClusterIP",
 				"selector": map[string]any{"app.kubernetes.io/name": "sample-service"},
 				"ports":    []any{map[string]any{"name": "http", "port": 80.0, "targetPort": "http", "protocol": "TCP"}},
-			}, at(t, inputs(t, rec, serviceType), "spec"))
+			}, at(t, objs[serviceKind], "spec"))
 
-			ing := inputs(t, rec, ingressType)
-			assert.Equal(t, map[string]any{
-				"cert-manager.io/cluster-issuer": args.ClusterIssuer,
-				"pulumi.com/skipAwait":           "true",
-			}, at(t, ing, "metadata", "annotations"))
+			ing := objs[ingressKind]
+			assert.Equal(t, map[string]any{"cert-manager.io/cluster-issuer": args.ClusterIssuer}, at(t, ing, "metadata", "annotations"))
 			host := "sample-service." + env + ".example.net"
 			assert.Equal(t, map[string]any{
 				"ingressClassName": "nginx",
@@ -190,26 +239,26 @@ func TestServiceAndIngress(t *testing.T) {
 			}, at(t, ing, "spec"))
 		})
 	}
-	prod := at(t, inputs(t, run(t, testArgs("production")), ingressType), "metadata", "annotations", "cert-manager.io/cluster-issuer")
+	prod := at(t, render(t, testArgs("production"))[ingressKind], "metadata", "annotations", "cert-manager.io/cluster-issuer")
 	assert.Equal(t, "letsencrypt-production", prod)
 }
 
 func TestAutoscalingAndDisruptionBudget(t *testing.T) {
 	for _, env := range environments {
 		t.Run(env, func(t *testing.T) {
-			rec := run(t, testArgs(env))
+			objs := render(t, testArgs(env))
 			assert.Equal(t, map[string]any{
 				"scaleTargetRef": map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "name": "sample-service"},
 				"minReplicas":    2.0, "maxReplicas": 5.0,
 				"metrics": []any{map[string]any{"type": "Resource", "resource": map[string]any{
 					"name": "cpu", "target": map[string]any{"type": "Utilization", "averageUtilization": 70.0},
 				}}},
-			}, at(t, inputs(t, rec, hpaType), "spec"))
+			}, at(t, objs[hpaKind], "spec"))
 			assert.Equal(t, map[string]any{
 				"maxUnavailable":             1.0,
 				"selector":                   map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "sample-service"}},
 				"unhealthyPodEvictionPolicy": "AlwaysAllow",
-			}, at(t, inputs(t, rec, pdbType), "spec"))
+			}, at(t, objs[pdbKind], "spec"))
 		})
 	}
 }
@@ -217,13 +266,13 @@ func TestAutoscalingAndDisruptionBudget(t *testing.T) {
 func TestMonitoring(t *testing.T) {
 	for _, env := range environments {
 		t.Run(env, func(t *testing.T) {
-			rec := run(t, testArgs(env))
+			objs := render(t, testArgs(env))
 			assert.Equal(t, map[string]any{
 				"selector":  map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "sample-service"}},
 				"endpoints": []any{map[string]any{"port": "http", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s"}},
-			}, at(t, inputs(t, rec, serviceMonitorType), "spec"))
+			}, at(t, objs[serviceMonitorKind], "spec"))
 
-			rule := at(t, inputs(t, rec, ruleType), "spec", "groups", 0, "rules", 0).(map[string]any)
+			rule := at(t, objs[ruleKind], "spec", "groups", 0, "rules", 0).(map[string]any)
 			ns := env + "-apps"
 			assert.Equal(t, "SampleServiceDown", rule["alert"])
 			assert.Equal(t, `absent(sample_service_up{namespace="`+ns+`"}) or sample_service_up{namespace="`+ns+`"} == 0`, rule["expr"])
@@ -236,17 +285,23 @@ func TestMonitoring(t *testing.T) {
 	}
 }
 
-// TestEnvironmentsDifferOnlyInTheirOwnValues: given the same namespace, host and issuer, every object of every
-// environment (production included) is the same once the environment's name is blanked out of the values: the
-// environments differ only in those inputs and in protect, which the tests above check.
+// TestEnvironmentsDifferOnlyInTheirOwnValues: given the same namespace, host and issuer, the Application and
+// every object of every environment (production included) are the same once the environment's name is blanked
+// out of the values: the environments differ only in those inputs, in protect and in production's manual sync,
+// which the tests above check.
 func TestEnvironmentsDifferOnlyInTheirOwnValues(t *testing.T) {
 	render := func(env string) map[string]any {
 		args := testArgs(env)
 		args.Namespace, args.Host, args.ClusterIssuer = "apps", "sample-service.example.net", "issuer"
 		out := map[string]any{}
+		for kind, obj := range render(t, args) {
+			out[kind] = blank(obj, env)
+		}
 		for _, r := range run(t, args).Resources() {
 			out[r.Type] = blank(r.Inputs.Mappable(), env)
 		}
+		// The one thing that differs by design: production waits for an operator's sync.
+		delete(at(t, out[applicationType], "spec", "syncPolicy").(map[string]any), "automated")
 		return out
 	}
 	want := render("staging")
@@ -279,27 +334,27 @@ func blank(v any, env string) any {
 
 func TestArgsAreValidated(t *testing.T) {
 	args := testArgs("staging")
-	args.Image, args.SecretName = "", ""
+	args.Image, args.SecretName, args.RepoURL = "", "", ""
 	args.Resources.MaxReplicas = 1
 	_, err := mocks.Run(t, "staging", nil, func(ctx *pulumi.Context) error {
 		_, err := New(ctx, "sample-service", args)
 		return err
 	})
 	require.Error(t, err)
-	for _, want := range []string{"Image is empty", "SecretName is empty", "replicas 2..1"} {
+	for _, want := range []string{"Image is empty", "SecretName is empty", "RepoURL is empty", "replicas 2..1"} {
 		assert.ErrorContains(t, err, want)
 	}
 }
 
-func TestScrapeEndpoint(t *testing.T) {
-	assert.Equal(t, monitoring.Endpoint{Port: "http", Path: "/metrics", Interval: "30s", ScrapeTimeout: "10s"}, ScrapeEndpoint())
-}
-
-func writeRules(t *testing.T, dir, env, namespace string) {
+// writeRules writes the groups of the chart's PrometheusRule, rendered for env, as a Prometheus rule file, and
+// returns the alert's annotations.
+func writeRules(t *testing.T, dir, env string) map[string]any {
 	t.Helper()
-	out, err := monitoring.RulesFile(AlertRules(env, namespace))
+	rule := render(t, testArgs(env))[ruleKind]
+	out, err := yaml.Marshal(map[string]any{"groups": at(t, rule, "spec", "groups")})
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "rules.yaml"), out, 0o600))
+	return at(t, rule, "spec", "groups", 0, "rules", 0, "annotations").(map[string]any)
 }
 
 func TestPromtoolChecksTheAlertRules(t *testing.T) {
@@ -308,7 +363,7 @@ func TestPromtoolChecksTheAlertRules(t *testing.T) {
 	}
 	for _, env := range environments {
 		dir := t.TempDir()
-		writeRules(t, dir, env, env+"-apps")
+		writeRules(t, dir, env)
 		res, err := exec.Command(promtool, "check", "rules", filepath.Join(dir, "rules.yaml")).CombinedOutput()
 		require.NoError(t, err, "%s", res)
 	}
@@ -322,8 +377,7 @@ func TestAlertFiresWhenDownOrAbsent(t *testing.T) {
 	}
 	const env, ns = "staging", "staging-apps"
 	dir := t.TempDir()
-	writeRules(t, dir, env, ns)
-	annotations := AlertRules(env, ns)[0].Rules[0].Annotations
+	annotations := writeRules(t, dir, env)
 	alert := func(labels map[string]string) map[string]any {
 		return map[string]any{"exp_labels": labels, "exp_annotations": annotations}
 	}
