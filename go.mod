@@ -59,6 +59,7 @@ require (
 	github.com/spf13/cast v1.7.0 // indirect
 	golang.org/x/oauth2 v0.37.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
+	gopkg.in/evanphx/json-patch.v4 v4.13.0 // indirect
 	gopkg.in/ini.v1 v1.66.6 // indirect
 	k8s.io/apiextensions-apiserver v0.37.0 // indirect
 )

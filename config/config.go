@@ -300,9 +300,9 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 		p.fail("acmeEmail", env.ACMEEmail, acmeEmail)
 	}
 	env.Tracing = p.boolean("tracing")
-	const repoURL = "the https URL of the Git repository Argo CD is registered with"
+	const repoURL = "the https URL of the Git repository Argo CD is registered with (or git://127.0.0.1:PORT/… for a local loop)"
 	env.GitOps.RepoURL = p.str("gitopsRepoUrl", repoURL)
-	if u, err := url.Parse(env.GitOps.RepoURL); env.GitOps.RepoURL != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+	if env.GitOps.RepoURL != "" && !repositoryURL(env.GitOps.RepoURL) {
 		p.fail("gitopsRepoUrl", env.GitOps.RepoURL, repoURL)
 	}
 	env.GitOps.Revision = p.str("gitopsRevision", "a branch, tag or commit of gitopsRepoUrl, such as main")
@@ -624,4 +624,20 @@ func (p *parser) sizing() quota.Sizing {
 		}
 	}
 	return s
+}
+
+// repositoryURL reports whether raw is a repository Argo CD may read: https, or the unauthenticated git protocol
+// on the loopback address only (the local GitOps loop, internal/localargocd), never across a network.
+func repositoryURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "git":
+		return u.Hostname() == "127.0.0.1"
+	}
+	return false
 }

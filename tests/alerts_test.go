@@ -76,7 +76,7 @@ func TestGeneratedRulesAndRoutingPassTheRealTools(t *testing.T) {
 	t.Parallel() // no program of its own: takes no turn (harness_test.go)
 	for _, env := range []string{"development", "staging", "production", "system"} {
 		t.Run(env, func(t *testing.T) {
-			objs := readObjects(t, rendered(t, env))
+			objs := withCharts(t, readObjects(t, rendered(t, env)))
 			dir := t.TempDir()
 			rules := find(objs, "PrometheusRule", "")
 			require.NotEmpty(t, rules)
@@ -162,7 +162,7 @@ func TestSampleServiceAlertReachesSlack(t *testing.T) {
 
 	// The rendered objects, once the service runs: the render (which another test may have started) is the
 	// longest wait.
-	objs := readObjects(t, rendered(t, env))
+	objs := withCharts(t, readObjects(t, rendered(t, env)))
 	am := writeAlertmanagerConfig(t, dir, objs, env, slackServer.URL+"/services/T/B/x")
 	amAddr := freeAddr(t)
 	start(t, exec.Command("prometheus-alertmanager", "--config.file="+am, "--storage.path="+filepath.Join(dir, "am-data"),

@@ -21,12 +21,13 @@ import (
 	"github.com/platform-eng/lke-platform/components/sampleservice"
 	"github.com/platform-eng/lke-platform/config"
 	"github.com/platform-eng/lke-platform/internal/localargocd"
+	"github.com/platform-eng/lke-platform/platform"
 	"github.com/platform-eng/lke-platform/quota"
 	"github.com/platform-eng/lke-platform/upstream"
 )
 
-// argoCDNamespace is where the loop's Applications live on its control plane.
-const argoCDNamespace = "argocd"
+// argoCDNamespace is where Argo CD and its Applications live, as the program places them.
+const argoCDNamespace = platform.ArgoCDNamespace
 
 // TestGitOpsLoop runs Argo CD's own application controller and repo-server (v3.2.11, as local processes) against
 // a control plane of the test's own, with this repository served by a git daemon on loopback, and proves the
@@ -41,27 +42,20 @@ func TestGitOpsLoop(t *testing.T) {
 	parallel(t)
 	cp := startControlPlane(t, "lke-platform-gitops")
 	prepareArgoCD(t, cp.kubeconfig, []string{config.Development, config.Production})
+	loop := startGitOpsLoop(t, cp.kubeconfig)
+	argo, repo := loop.argo, loop.repo
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, argo.StartController(ctx))
 
-	argo, err := localargocd.Start(context.Background(), localargocd.Options{
-		Kubeconfig: cp.kubeconfig, Namespace: argoCDNamespace, Dir: t.TempDir(),
-	})
-	require.NoError(t, err)
-	t.Cleanup(argo.Stop)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("Argo CD's logs:\n%s", argo.Logs())
-		}
-	})
-
-	repo := newPlatformRepo(t, argo)
 	for _, env := range []string{config.Development, config.Production} {
-		repo.writeApplication(t, env, sampleApplication(argo.GitURL+"platform.git", env, 1))
+		repo.writeApplication(t, env, sampleApplication(loop.repoURL, env, 1))
 	}
 	repo.commit(t, "the environments' Applications")
 
 	start := time.Now()
 	for _, env := range []string{config.Development, config.Production} {
-		out, err := kubectlInputOn(cp.kubeconfig, mustJSON(t, rootApplication(argo.GitURL+"platform.git", env)), "apply", "-f", "-")
+		out, err := kubectlInputOn(cp.kubeconfig, mustJSON(t, rootApplication(loop.repoURL, env)), "apply", "-f", "-")
 		require.NoError(t, err, out)
 	}
 
@@ -74,7 +68,7 @@ func TestGitOpsLoop(t *testing.T) {
 	figure(t, "root Application applied to the sample Deployment Available through Argo CD: %.1f s", time.Since(start).Seconds())
 
 	// A commit to generated/development/ reaches the cluster.
-	repo.writeApplication(t, config.Development, sampleApplication(argo.GitURL+"platform.git", config.Development, 2))
+	repo.writeApplication(t, config.Development, sampleApplication(loop.repoURL, config.Development, 2))
 	head := repo.commit(t, "development: the sample service keeps two replicas")
 	committed := time.Now()
 	dev.refresh(gitops.ApplicationSetName(config.Development))
@@ -93,7 +87,7 @@ func TestGitOpsLoop(t *testing.T) {
 	root := gitops.ApplicationSetName(config.Production)
 	prod.await(root, "OutOfSync")
 	prodApp := gitops.ApplicationName(config.Production, sampleservice.AppName)
-	_, err = kubectlOn(cp.kubeconfig, "get", "application", prodApp, "-n", argoCDNamespace)
+	_, err := kubectlOn(cp.kubeconfig, "get", "application", prodApp, "-n", argoCDNamespace)
 	require.Error(t, err, "production's sample Application exists before anyone synced the root Application")
 	prod.sync(root)
 	prod.await(root, "Synced")
@@ -178,7 +172,7 @@ func namespaceObject(name string, labels map[string]string) upstream.Object {
 func rootApplication(repoURL, env string) gitops.Application {
 	return gitops.RepoApplication(gitops.RepoApplicationArgs{
 		Name: gitops.ApplicationSetName(env), Environment: env, Namespace: argoCDNamespace,
-		Labels: (&config.Environment{Name: env}).Labels(), RepoURL: repoURL, Revision: "HEAD",
+		Labels: (&config.Environment{Name: env}).Labels(), RepoURL: repoURL, Revision: gitRevision,
 		Path: "generated/" + env + "/argo", Destination: argoCDNamespace, AutoSync: env != config.Production,
 	})
 }
@@ -195,17 +189,43 @@ func sampleApplication(repoURL, env string, minReplicas int) gitops.Application 
 	if env == config.Production {
 		issuer = "letsencrypt-production"
 	}
-	args := sampleservice.Args{
+	return sampleservice.Application(&sampleservice.Args{
 		Environment: env, Namespace: env + "-apps", Labels: (&config.Environment{Name: env}).Labels(),
 		Image: "ghcr.io/platform-eng/sample-service:0.1.0", Host: "sample-service." + env + ".example.net",
 		IngressClass: "nginx", ClusterIssuer: issuer, SecretName: config.SampleServiceBundle, Resources: profile,
-	}
-	return gitops.RepoApplication(gitops.RepoApplicationArgs{
-		Name: gitops.ApplicationName(env, sampleservice.AppName), Environment: env, Namespace: argoCDNamespace,
-		Labels: args.Labels, RepoURL: repoURL, Revision: "HEAD", Path: sampleservice.ChartPath,
-		Helm:        &gitops.HelmSource{ReleaseName: sampleservice.AppName, ValuesObject: args.Values()},
-		Destination: args.Namespace, AutoSync: env != config.Production,
+		ArgoCDNamespace: argoCDNamespace, RepoURL: repoURL, Revision: gitRevision, AutoSync: env != config.Production,
 	})
+}
+
+// gitRevision is the branch of the loop's repository that Applications follow.
+const gitRevision = "main"
+
+// gitopsLoop is Argo CD's loop (internal/localargocd) for a control plane, with a platform repository served on
+// loopback that holds this working tree's charts. The application controller is the caller's to start
+// (StartController), once the control plane holds Argo CD's settings.
+type gitopsLoop struct {
+	argo    *localargocd.ArgoCD
+	repo    *platformRepo
+	repoURL string // the repository's URL, for an Application or the gitopsRepoUrl config
+}
+
+// startGitOpsLoop starts the loop's processes for the control plane of kubeconfigPath, stopped when the test
+// ends; a failing test logs their output.
+func startGitOpsLoop(t *testing.T, kubeconfigPath string) *gitopsLoop {
+	t.Helper()
+	argo, err := localargocd.Start(context.Background(), localargocd.Options{
+		Kubeconfig: kubeconfigPath, Namespace: argoCDNamespace, Dir: t.TempDir(),
+	})
+	require.NoError(t, err)
+	t.Cleanup(argo.Stop)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("Argo CD's logs:\n%s", argo.Logs())
+		}
+	})
+	repo := newPlatformRepo(t, argo)
+	repo.commit(t, "the platform's charts")
+	return &gitopsLoop{argo: argo, repo: repo, repoURL: argo.GitURL + "platform.git"}
 }
 
 // platformRepo is a repository the loop's git daemon serves (bare, in the daemon's folder) and a working copy

@@ -3,6 +3,7 @@
 package tests
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
@@ -27,8 +28,10 @@ import (
 const sampleDeployment = "sample-service"
 
 // TestPlatformDeploysEndToEnd deploys one environment's whole platform onto the local control plane twice, in
-// the same run: first the rendered YAML with kubectl apply, then the program with pulumi up, each timed from its
-// start to the sample service's Deployment being Available (the spec allows 5 minutes). Then the admission
+// the same run: first the rendered YAML with kubectl apply, then the program with pulumi up, each timed until
+// every workload it applied is ready; with pulumi up, Argo CD (run as local processes against the same control
+// plane, the repository served on loopback) then deploys the sample service from its chart, timed from the
+// up's start to the Deployment being Available (the spec allows 5 minutes). Then the admission
 // policies must refuse what bypasses Pulumi. The operations run on the deployed stack: drift detection (whose
 // first, clean refresh preview is this stack's no-drift check), the rollback drill (which ends on a preview with
 // no changes), the audit event, an access package. Last, the state and outputs must hold no secret in plain
@@ -46,28 +49,38 @@ func TestPlatformDeploysEndToEnd(t *testing.T) {
 	// metadata informers of the deleted kinds never sync again), and no ResourceQuota created later on that
 	// control plane got its status, so every later test's quota timed out.
 	baseline := startControlPlane(t, "lke-platform-e2e-kubectl")
-	kubectlTime, kubectlAll := applyRendered(t, baseline.kubeconfig, dir, ns)
+	kubectlAll := applyRendered(t, baseline.kubeconfig, dir)
 	baseline.stop()
 
+	// Argo CD's loop for the shared control plane, serving this working tree's charts: the sample service
+	// reaches the cluster the way it does on LKE, through its Application. The controller starts once the
+	// bootstrap has put Argo CD's settings in place, as its pod would.
+	loop := startGitOpsLoop(t, kubeconfig)
 	c := newCLI(t, "")
 	stack := "e2e-" + env
 	c.platformStack(stack, env, kubeconfig)
+	c.must("config", "set", "-s", stack, "gitopsRepoUrl", loop.repoURL)
+	c.must("config", "set", "-s", stack, "gitopsRevision", gitRevision)
 	setAccessPackages(c, stack, accessPackageConfig())
+	controller := make(chan error, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	go func() { controller <- loop.argo.StartController(ctx) }()
 	// Timed, not asserted: on a loaded machine the same up takes several times longer. The figure says how it
 	// compares with the spec's 5 minutes; the watch's own limit only catches a Deployment that never comes up.
 	start := time.Now()
 	available := watchAvailable(ns, sampleDeployment, start, 30*time.Minute)
 	out := c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
 	upTotal := time.Since(start)
+	require.NoError(t, <-controller, "starting Argo CD's application controller")
 	upTime := <-available
-	require.NotZero(t, upTime, "the sample Deployment did not become Available:\n%s", out)
+	require.NotZero(t, upTime, "the sample Deployment did not become Available through Argo CD:\n%s\n%s", out, loop.argo.Logs())
 	within := "within"
 	if upTime > 5*time.Minute {
 		within = "over"
 	}
-	figure(t, "sample Deployment Available after pulumi up start: %.1f s (%s the spec's 300 s); after kubectl apply of the rendered YAML: %.1f s; ratio %.2f",
-		upTime.Seconds(), within, kubectlTime.Seconds(), upTime.Seconds()/kubectlTime.Seconds())
-	figure(t, "pulumi up of the full development stack: %.1f s; kubectl apply of the same objects until every workload is ready: %.1f s; ratio %.2f",
+	figure(t, "sample Deployment Available through Argo CD after pulumi up start: %.1f s (%s the spec's 300 s)", upTime.Seconds(), within)
+	figure(t, "pulumi up of the development stack: %.1f s; kubectl apply of the same objects until every workload is ready: %.1f s; ratio %.2f",
 		upTotal.Seconds(), kubectlAll.Seconds(), upTotal.Seconds()/kubectlAll.Seconds())
 
 	t.Run("admission policies refuse what bypasses Pulumi", func(t *testing.T) { checkAdmission(t, env) })
@@ -122,13 +135,17 @@ func rollbackDrill(t *testing.T, c *cli, stack, ns string) {
 		require.NoError(t, err)
 		return string(out)
 	}
+	// Argo CD applies the Application's new values moments after the up that changed them.
+	awaitImage := func(want, why string) {
+		require.Eventually(t, func() bool { return image() == want }, 2*time.Minute, time.Second, "%s: the Deployment runs %s", why, image())
+	}
 	versionN := lastUpdate(t, c, stack)
 	imageN := image()
 
 	const imageN1 = "ghcr.io/platform-eng/sample-service:0.1.1"
 	c.must("config", "set", "-s", stack, "--plaintext", "sampleServiceImage", imageN1)
 	c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
-	require.Equal(t, imageN1, image(), "version N+1 is deployed")
+	awaitImage(imageN1, "version N+1 is deployed")
 
 	rollbackCmd := filepath.Join(t.TempDir(), "rollback")
 	build := exec.Command("go", "build", "-o", rollbackCmd, "./cmd/rollback")
@@ -151,7 +168,7 @@ func rollbackDrill(t *testing.T, c *cli, stack, ns string) {
 		assert.NotContains(t, plan, secret)
 	}
 	c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
-	assert.Equal(t, imageN, image(), "version N is back")
+	awaitImage(imageN, "version N is back")
 	c.must("preview", "-s", stack, "--expect-no-changes", "--policy-pack", policyPack)
 	assert.Contains(t, runRollback("-to", fmt.Sprint(versionN), "-dry-run"), "already has the configuration of version")
 }
@@ -171,10 +188,9 @@ func lastUpdate(t *testing.T, c *cli, stack string) int {
 }
 
 // applyRendered applies the rendered objects as a GitOps tool would (CRDs, then namespaces, then the rest,
-// server-side with strict field validation, so an unknown field is an error) and waits for the sample
-// Deployment to be Available, then for every workload to be ready, as pulumi up does. It returns the times from
-// the first apply to each.
-func applyRendered(t *testing.T, kubeconfigPath, dir, ns string) (sample, all time.Duration) {
+// server-side with strict field validation, so an unknown field is an error) and waits for every workload to be
+// ready, as pulumi up does. It returns the time from the first apply to then.
+func applyRendered(t *testing.T, kubeconfigPath, dir string) time.Duration {
 	t.Helper()
 	kubectl := func(args ...string) ([]byte, error) { return kubectlOn(kubeconfigPath, args...) }
 	start := time.Now()
@@ -195,9 +211,6 @@ func applyRendered(t *testing.T, kubeconfigPath, dir, ns string) (sample, all ti
 	require.NotEmpty(t, namespaces)
 	apply(namespaces...)
 	apply(filepath.Join(dir, "1-manifest"))
-	_, err = kubectl("wait", "--for=condition=Available", "--timeout=300s", "-n", ns, "deployment/"+sampleDeployment)
-	require.NoError(t, err)
-	sample = time.Since(start)
 	// What pulumi up waits for before it ends: every rendered Deployment and StatefulSet rolled out.
 	for _, o := range readObjects(t, filepath.Join(dir, "1-manifest")) {
 		if o.Kind() == "Deployment" || o.Kind() == "StatefulSet" {
@@ -205,7 +218,7 @@ func applyRendered(t *testing.T, kubeconfigPath, dir, ns string) (sample, all ti
 			require.NoError(t, err)
 		}
 	}
-	return sample, time.Since(start)
+	return time.Since(start)
 }
 
 // watchAvailable polls the Deployment until its Available condition is True and sends the time since start,

@@ -24,6 +24,9 @@ import (
 	"gopkg.in/yaml.v3"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/platform-eng/lke-platform/components/gitops"
+	"github.com/platform-eng/lke-platform/internal/helmrender"
 )
 
 // object is one YAML document that render mode wrote.
@@ -150,6 +153,36 @@ func readObjects(t *testing.T, dir string) []object {
 	return out
 }
 
+// withCharts returns the rendered objects and what Argo CD renders from them: every Application whose source is
+// a chart of this repository (a path, with Helm values), rendered with Helm's SDK from this working tree as
+// Argo CD's repo-server renders it.
+func withCharts(t *testing.T, objs []object) []object {
+	t.Helper()
+	out := slices.Clone(objs)
+	for _, app := range find(objs, "Application", "") {
+		var spec struct {
+			Source      gitops.ApplicationSource      `json:"source"`
+			Destination gitops.ApplicationDestination `json:"destination"`
+		}
+		raw, err := json.Marshal(app.Obj["spec"])
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(raw, &spec))
+		if spec.Source.Path == "" || spec.Source.Helm == nil {
+			continue
+		}
+		rendered, err := helmrender.Render(filepath.Join(repoRoot(), filepath.FromSlash(spec.Source.Path)),
+			helmrender.Release{Name: spec.Source.Helm.ReleaseName, Namespace: spec.Destination.Namespace},
+			spec.Source.Helm.ValuesObject)
+		require.NoError(t, err, "Application %s", app.Name())
+		for _, r := range rendered {
+			doc, err := yaml.Marshal(r.Object)
+			require.NoError(t, err)
+			out = append(out, object{Path: app.Path + " -> " + spec.Source.Path, Raw: doc, Obj: r.Object})
+		}
+	}
+	return out
+}
+
 // find returns the rendered objects of a kind (and, if given, a name).
 func find(objs []object, kind, name string) []object {
 	var out []object
@@ -198,7 +231,9 @@ func TestRenderModeWritesEveryObject(t *testing.T) {
 			assert.Len(t, find(objs, "SealedSecret", "sample-service"), 1)
 			assert.Len(t, find(objs, "SealedSecret", "alertmanager-slack"), 1)
 			assert.Len(t, find(objs, "SealedSecret", "external-dns-linode"), 1)
-			assert.Len(t, find(objs, "PrometheusRule", ""), 2, "the platform's rules and the sample service's")
+			assert.Len(t, find(objs, "PrometheusRule", ""), 1, "the platform's rules")
+			assert.Len(t, find(objs, "Application", "platform-"+env+"-sample-service"), 1)
+			assert.Len(t, find(withCharts(t, objs), "PrometheusRule", ""), 2, "the platform's rules and the sample service's chart's")
 			dashboards := find(objs, "ConfigMap", "env-"+env+"-overview-dashboard")
 			require.Len(t, dashboards, 1)
 			var dashboard struct{ UID, Title string }

@@ -3,8 +3,10 @@
 // daemon on loopback serving repositories from a folder. It is what the GitOps tests use to prove that Argo CD
 // syncs this repository for real: on a real cluster the same components run as the pods of Argo CD's install.
 //
-// The control plane must already hold Argo CD's CRDs, its namespace and the ConfigMaps and Secret of its install
-// (the program's gitops bootstrap applies them); Start starts only the processes.
+// Start starts what needs nothing from the cluster (Redis, the git daemon, the repo-server), so a stack can be
+// configured with the daemon's URL before its first update; StartController starts the application controller
+// once the cluster holds Argo CD's settings (the ConfigMaps of its install, which the program's gitops bootstrap
+// applies), as its pod would start once they are there.
 package localargocd
 
 import (
@@ -19,6 +21,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // Binaries are the programs Start runs, looked up on PATH: Debian's redis-server and git, and scripts/toolchain's
@@ -38,7 +44,12 @@ type Options struct {
 type ArgoCD struct {
 	GitURL string // git://127.0.0.1:<port>/: a repository in Dir/git/<name>.git is <GitURL><name>.git
 	Dir    string // Options.Dir
-	procs  []*process
+
+	opts                Options
+	env                 []string
+	redisAddr, repoAddr string
+	controllerMetrics   int
+	procs               []*process
 }
 
 type process struct {
@@ -49,9 +60,9 @@ type process struct {
 	err  error
 }
 
-// Start starts Redis, the git daemon, the repo-server and the application controller, each on free loopback
-// ports, and returns once each of them accepts connections. On any failure it stops what it started and returns
-// the failure with the end of that component's log.
+// Start starts Redis, the git daemon and the repo-server, each on free loopback ports, and returns once each of
+// them accepts connections. On any failure it stops what it started and returns the failure with the end of that
+// component's log.
 func Start(ctx context.Context, opts Options) (*ArgoCD, error) {
 	for _, bin := range Binaries {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -62,7 +73,7 @@ func Start(ctx context.Context, opts Options) (*ArgoCD, error) {
 	if opts.Kubeconfig == "" || opts.Namespace == "" || opts.Dir == "" {
 		return nil, errors.New("localargocd: Options need Kubeconfig, Namespace and Dir")
 	}
-	a := &ArgoCD{Dir: opts.Dir}
+	a := &ArgoCD{Dir: opts.Dir, opts: opts}
 	for _, sub := range []string{"git", "tmp", "logs"} {
 		if err := os.MkdirAll(filepath.Join(opts.Dir, sub), 0o700); err != nil {
 			return nil, err
@@ -72,15 +83,17 @@ func Start(ctx context.Context, opts Options) (*ArgoCD, error) {
 	if err != nil {
 		return nil, err
 	}
-	redis, git, repo, repoMetrics, controllerMetrics := ports[0], ports[1], ports[2], ports[3], ports[4]
-	redisAddr := "127.0.0.1:" + strconv.Itoa(redis)
-	repoAddr := "127.0.0.1:" + strconv.Itoa(repo)
+	redis, git, repo, repoMetrics := ports[0], ports[1], ports[2], ports[3]
+	a.controllerMetrics = ports[4]
+	a.redisAddr = "127.0.0.1:" + strconv.Itoa(redis)
+	a.repoAddr = "127.0.0.1:" + strconv.Itoa(repo)
+	redisAddr, repoAddr := a.redisAddr, a.repoAddr
 	a.GitURL = fmt.Sprintf("git://127.0.0.1:%d/", git)
 
 	// Argo CD's components read their settings from the environment as well as from flags: a private TMPDIR
 	// (the repo-server checks repositories out there), no GPG (it would need a keyring), and the socket through
 	// which git asks `argocd` for credentials kept inside Dir.
-	env := append(os.Environ(),
+	a.env = append(os.Environ(),
 		"TMPDIR="+filepath.Join(opts.Dir, "tmp"),
 		"ARGOCD_GPG_ENABLED=false",
 		"ARGOCD_ASK_PASS_SOCK="+filepath.Join(opts.Dir, "tmp", "askpass.sock"),
@@ -101,24 +114,54 @@ func Start(ctx context.Context, opts Options) (*ArgoCD, error) {
 		{"repo-server", repoAddr, []string{"argocd-repo-server", "--address", "127.0.0.1", "--port", strconv.Itoa(repo),
 			"--metrics-address", "127.0.0.1", "--metrics-port", strconv.Itoa(repoMetrics), "--disable-tls",
 			"--redis", redisAddr, "--loglevel", "info"}},
-		{"application-controller", fmt.Sprintf("127.0.0.1:%d", controllerMetrics), []string{
-			"argocd-application-controller", "--kubeconfig", opts.Kubeconfig, "--namespace", opts.Namespace,
-			"--repo-server", repoAddr, "--repo-server-plaintext", "--redis", redisAddr,
-			"--metrics-port", strconv.Itoa(controllerMetrics), "--loglevel", "info",
-			// Resync every 30 s instead of 3 min: commits are still picked up at once by a refresh (Refresh).
-			"--app-resync", "30"}},
 	}
 	for _, s := range steps {
-		p, err := a.start(s.name, s.args, env)
-		if err == nil {
-			err = p.awaitListening(ctx, s.addr, time.Minute)
-		}
-		if err != nil {
+		if err := a.run(ctx, s.name, s.addr, s.args); err != nil {
 			a.Stop()
 			return nil, err
 		}
 	}
 	return a, nil
+}
+
+// StartController waits until Argo CD's settings (the argocd-cm ConfigMap) are in its namespace, then starts
+// the application controller, which watches that namespace's Applications and deploys them to the kubeconfig's
+// cluster, and returns once it serves its metrics. ctx bounds the wait.
+func (a *ArgoCD) StartController(ctx context.Context) error {
+	cfg, err := clientcmd.BuildConfigFromFlags("", a.opts.Kubeconfig)
+	if err != nil {
+		return fmt.Errorf("localargocd: %w", err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return fmt.Errorf("localargocd: %w", err)
+	}
+	for {
+		_, err := client.CoreV1().ConfigMaps(a.opts.Namespace).Get(ctx, "argocd-cm", metav1.GetOptions{})
+		if err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("localargocd: Argo CD's settings (ConfigMap %s/argocd-cm) never appeared: %w", a.opts.Namespace, err)
+		case <-time.After(time.Second):
+		}
+	}
+	return a.run(ctx, "application-controller", fmt.Sprintf("127.0.0.1:%d", a.controllerMetrics), []string{
+		"argocd-application-controller", "--kubeconfig", a.opts.Kubeconfig, "--namespace", a.opts.Namespace,
+		"--repo-server", a.repoAddr, "--repo-server-plaintext", "--redis", a.redisAddr,
+		"--metrics-port", strconv.Itoa(a.controllerMetrics), "--loglevel", "info",
+		// Resync every 30 s instead of 3 min: commits are still picked up at once by a refresh.
+		"--app-resync", "30"})
+}
+
+// run starts a component and waits until it listens on addr.
+func (a *ArgoCD) run(ctx context.Context, name, addr string, args []string) error {
+	p, err := a.start(name, args, a.env)
+	if err != nil {
+		return err
+	}
+	return p.awaitListening(ctx, addr, time.Minute)
 }
 
 func (a *ArgoCD) start(name string, args, env []string) (*process, error) {
