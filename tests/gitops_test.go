@@ -101,26 +101,21 @@ func TestGitOpsLoop(t *testing.T) {
 }
 
 // prepareArgoCD gives a bare control plane what the program's gitops bootstrap gives a cluster before Argo CD's
-// controllers start (CRDs, Argo CD's namespace with its ConfigMaps and Secret, each environment's AppProject),
-// plus the environments' workload namespaces and the monitoring CRDs the sample service's chart uses.
+// controllers start, built by the bootstrap's own functions: the CRDs, Argo CD's namespace with the ConfigMaps and
+// Secret of its install (as the bootstrap labels them), and each environment's AppProject; plus the
+// environments' workload namespaces.
 func prepareArgoCD(t *testing.T, kubeconfigPath string, environments []string) {
 	t.Helper()
-	objs, err := upstream.Decode(upstream.ArgoCDInstall())
+	crds, err := gitops.CRDObjects((&config.Environment{Name: environments[0]}).Labels())
 	require.NoError(t, err)
-	var crds, settings []upstream.Object
-	for _, o := range objs {
-		switch o["kind"] {
-		case "CustomResourceDefinition":
-			crds = append(crds, o)
-		case "ConfigMap", "Secret":
+	install, err := gitops.ArgoCDObjects(&gitops.BootstrapArgs{
+		Environment: environments[0], Namespace: argoCDNamespace, Labels: (&config.Environment{Name: environments[0]}).Labels(),
+	})
+	require.NoError(t, err)
+	var settings []upstream.Object
+	for _, o := range install {
+		if o["kind"] == "ConfigMap" || o["kind"] == "Secret" {
 			settings = append(settings, o)
-		}
-	}
-	for _, f := range upstream.CRDs() {
-		if strings.Contains(f.Name, "servicemonitors") || strings.Contains(f.Name, "prometheusrules") {
-			more, err := upstream.Decode(f.Data)
-			require.NoError(t, err)
-			crds = append(crds, more...)
 		}
 	}
 	apply := func(objects []upstream.Object, args ...string) {
@@ -139,7 +134,7 @@ func prepareArgoCD(t *testing.T, kubeconfigPath string, environments []string) {
 		namespaces = append(namespaces, namespaceObject(env+"-apps", map[string]string{"platform.lke/environment": env}))
 	}
 	apply(namespaces)
-	apply(settings, "-n", argoCDNamespace)
+	apply(settings)
 	var projects []upstream.Object
 	for _, env := range environments {
 		projects = append(projects, toObject(t, map[string]any{

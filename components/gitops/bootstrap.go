@@ -325,7 +325,7 @@ func ClusterScopedName(environment, name string) string {
 
 // ArgoCDObjects is Argo CD's core install as the bootstrap applies it: without its CRDs, every namespaced object
 // in args.Namespace, cluster-scoped objects named by ClusterScopedName (bindings following), every object
-// labelled with args.Labels, and every container given the requests and limits of ArgoCDResources.
+// labelled with args.Labels (but for upstream's part-of label, argoCDLabels), and every container given the requests and limits of ArgoCDResources.
 func ArgoCDObjects(args *BootstrapArgs) ([]upstream.Object, error) {
 	objs, err := vendoredArgoCD()
 	if err != nil {
@@ -347,7 +347,7 @@ func ArgoCDObjects(args *BootstrapArgs) ([]upstream.Object, error) {
 		} else {
 			meta["name"] = ClusterScopedName(args.Environment, objectName(obj))
 		}
-		addLabels(obj, args.Labels)
+		addLabels(obj, argoCDLabels(obj, args.Labels))
 		switch obj["kind"] {
 		case "ClusterRoleBinding":
 			bindTo(obj, args)
@@ -417,6 +417,24 @@ func setResources(obj upstream.Object) error {
 		}
 	}
 	return nil
+}
+
+// partOfLabel is the label by which Argo CD finds its own ConfigMaps and Secrets (its settings informer selects
+// app.kubernetes.io/part-of=argocd): with the environment's value instead, Argo CD's controllers stop at start
+// with "configmap argocd-cm not found".
+const partOfLabel = "app.kubernetes.io/part-of"
+
+// argoCDLabels are the environment's labels for one of Argo CD's own objects: all of them, except that upstream's
+// part-of stays where upstream sets it.
+func argoCDLabels(obj upstream.Object, labels map[string]string) map[string]string {
+	meta, _ := obj["metadata"].(map[string]any)
+	existing, _ := meta["labels"].(map[string]any)
+	if _, ok := existing[partOfLabel]; !ok {
+		return labels
+	}
+	out := maps.Clone(labels)
+	delete(out, partOfLabel)
+	return out
 }
 
 // addLabels merges labels into the object's metadata.labels; the environment's labels win over upstream's.

@@ -38,6 +38,7 @@ type Options struct {
 	Kubeconfig string // the control plane the controller deploys to, as its in-cluster destination
 	Namespace  string // Argo CD's namespace on it: its ConfigMaps, Secret and Applications live there
 	Dir        string // a private folder: logs, sockets, temporary files, and the git daemon's repositories
+	GitPort    int    // the git daemon's port, so repository URLs outlive a restart; 0 picks a free one
 }
 
 // ArgoCD is a running loop. Stop ends every process it started.
@@ -84,6 +85,9 @@ func Start(ctx context.Context, opts Options) (*ArgoCD, error) {
 		return nil, err
 	}
 	redis, git, repo, repoMetrics := ports[0], ports[1], ports[2], ports[3]
+	if opts.GitPort != 0 {
+		git = opts.GitPort
+	}
 	a.controllerMetrics = ports[4]
 	a.redisAddr = "127.0.0.1:" + strconv.Itoa(redis)
 	a.repoAddr = "127.0.0.1:" + strconv.Itoa(repo)
@@ -225,6 +229,16 @@ func (a *ArgoCD) Logs() string {
 	return b.String()
 }
 
+// PIDs are the process IDs of the running components (each leads its own process group), for a caller that
+// leaves them running after it exits and stops them later (cmd/local-argocd).
+func (a *ArgoCD) PIDs() []int {
+	var pids []int
+	for _, p := range a.procs {
+		pids = append(pids, p.cmd.Process.Pid)
+	}
+	return pids
+}
+
 // Exited reports a component that has ended although Stop was not called, with the end of its log.
 func (a *ArgoCD) Exited() error {
 	for _, p := range a.procs {
@@ -250,6 +264,15 @@ func (a *ArgoCD) Stop() {
 		}
 	}
 	a.procs = nil
+}
+
+// FreePort returns a loopback port nobody listens on now.
+func FreePort() (int, error) {
+	ports, err := freePorts(1)
+	if err != nil {
+		return 0, err
+	}
+	return ports[0], nil
 }
 
 // freePorts returns n loopback ports nobody listens on, held open together so that they differ.
