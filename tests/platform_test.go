@@ -94,6 +94,13 @@ func TestPlatformDeploysEndToEnd(t *testing.T) {
 
 	// No secret in plain text: not in the exported state, not in the outputs, not in any file of the backend.
 	export := c.must("stack", "export", "-s", stack)
+	var state struct {
+		Deployment struct {
+			Resources []json.RawMessage `json:"resources"`
+		} `json:"deployment"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(export), &state))
+	figure(t, "state of the deployed development stack: %d bytes, %d resources", len(export), len(state.Deployment.Resources))
 	outputs := c.must("stack", "output", "-s", stack, "--json")
 	for _, secret := range plaintexts {
 		assert.NotContains(t, export, secret)
