@@ -22,6 +22,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/quota"
 )
 
@@ -158,7 +159,7 @@ func (e *Environment) Labels() map[string]string {
 	return map[string]string{
 		"app.kubernetes.io/managed-by": "pulumi",
 		"app.kubernetes.io/part-of":    "lke-platform",
-		"platform.lke/environment":     e.Name,
+		names.EnvironmentLabel:         e.Name,
 	}
 }
 
@@ -201,7 +202,7 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 
 	c := &env.Cluster
 	c.Mode = Mode(p.oneOf("clusterMode", Modes))
-	c.Label = "platform-" + env.Name
+	c.Label = names.Platform(env.Name)
 	c.KubernetesVersion = p.pattern("kubernetesVersion", kubernetesVersion, "an LKE minor version 1.31 or later, such as 1.33")
 	c.HighAvailability = p.boolean("highAvailability")
 	// HA is a property of the LKE cluster the program creates; an attached cluster's control plane is not ours.
@@ -443,7 +444,7 @@ func (e *Error) Error() string {
 
 var (
 	kubernetesVersion = regexp.MustCompile(`^1\.(3[1-9]|[4-9][0-9])$`)
-	dnsLabel          = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	dnsLabel          = names.DNSLabel
 	tag               = regexp.MustCompile(`^[A-Za-z0-9_.:-]{3,50}$`)
 	dnsName           = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 	secretKey         = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)

@@ -10,12 +10,13 @@ package admission
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	admissionv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/admissionregistration/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/platform-eng/lke-platform/internal/names"
 )
 
 // Rules, named as the policy pack's policies they mirror (docs/policy.md). The policy and the binding of a rule are
@@ -35,13 +36,13 @@ var Rules = []string{ContainerResources, IngressFromEverywhere, LoadBalancers, I
 const (
 	// EnvironmentLabel is the label the platform puts on every object of an environment, its namespaces included
 	// (config.Environment.Labels).
-	EnvironmentLabel = "platform.lke/environment"
+	EnvironmentLabel = names.EnvironmentLabel
 	// namespaceNameLabel is set by the API server on every namespace.
 	namespaceNameLabel = "kubernetes.io/metadata.name"
 )
 
 // Name is the name of a rule's ValidatingAdmissionPolicy and of its binding in an environment.
-func Name(environment, rule string) string { return "platform-" + environment + "-" + rule }
+func Name(environment, rule string) string { return names.Platform(environment, rule) }
 
 // Args configures the environment's admission policies.
 type Args struct {
@@ -59,14 +60,12 @@ type Policies struct {
 	Names pulumi.StringArrayOutput
 }
 
-// dnsLabel is a namespace name (RFC 1123 label). Values put into CEL string literals are checked against it, so
-// they cannot break out of the literal.
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-
+// validate checks every name against the DNS-label rule: values put into CEL string literals are checked
+// against it, so they cannot break out of the literal.
 func (a *Args) validate() error {
 	var problems []string
 	check := func(what, value string) {
-		if len(value) > 63 || !dnsLabel.MatchString(value) {
+		if !names.DNSLabel.MatchString(value) {
 			problems = append(problems, fmt.Sprintf("%s %q is not a valid namespace name (RFC 1123 label)", what, value))
 		}
 	}

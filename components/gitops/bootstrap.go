@@ -11,7 +11,6 @@ package gitops
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"strings"
 	"sync"
 
@@ -24,8 +23,8 @@ import (
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/platform-eng/lke-platform/components/admission"
 	"github.com/platform-eng/lke-platform/internal/manifest"
+	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/upstream"
 )
 
@@ -71,15 +70,12 @@ func (b *Bootstrap) AfterCRDs() pulumi.ResourceOption { return pulumi.DependsOn(
 // ready included.
 func (b *Bootstrap) AfterAll() pulumi.ResourceOption { return pulumi.DependsOn(b.Resources) }
 
-// dnsLabel is an RFC 1123 label: a namespace name, and the environment inside object names.
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-
 func (a *BootstrapArgs) validate() error {
 	var problems []string
-	if !dnsLabel.MatchString(a.Environment) || len(a.Environment) > 63 {
+	if !names.DNSLabel.MatchString(a.Environment) {
 		problems = append(problems, fmt.Sprintf("Environment %q is not a valid name (RFC 1123 label)", a.Environment))
 	}
-	if !dnsLabel.MatchString(a.Namespace) || len(a.Namespace) > 63 {
+	if !names.DNSLabel.MatchString(a.Namespace) {
 		problems = append(problems, fmt.Sprintf("Namespace %q is not a valid namespace name (RFC 1123 label)", a.Namespace))
 	}
 	if len(problems) > 0 {
@@ -212,7 +208,7 @@ const crdKey = "apiextensions.k8s.io/v1/CustomResourceDefinition"
 // different values to one label would conflict.
 func CRDObjects(labels map[string]string) ([]upstream.Object, error) {
 	shared := maps.Clone(labels)
-	delete(shared, admission.EnvironmentLabel)
+	delete(shared, names.EnvironmentLabel)
 	objs, err := vendoredCRDs()
 	if err != nil {
 		return nil, err
@@ -320,7 +316,7 @@ func deepCopy(v any) any {
 // ClusterScopedName is the name of a cluster-scoped object of the Argo CD install: it carries the environment,
 // so several environments' Argo CD instances can share one control plane.
 func ClusterScopedName(environment, name string) string {
-	return "platform-" + environment + "-" + name
+	return names.Platform(environment, name)
 }
 
 // ArgoCDObjects is Argo CD's core install as the bootstrap applies it: without its CRDs, every namespaced object

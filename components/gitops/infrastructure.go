@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/platform-eng/lke-platform/internal/manifest"
+	"github.com/platform-eng/lke-platform/internal/names"
 )
 
 // Argo CD's API group and the in-cluster destination every Application deploys to.
@@ -33,21 +34,21 @@ const (
 var SyncOptions = []string{"CreateNamespace=false", "ServerSideApply=true"}
 
 // ProjectName is the AppProject of an environment.
-func ProjectName(environment string) string { return "platform-" + environment }
+func ProjectName(environment string) string { return names.Platform(environment) }
 
 // ApplicationSetName is the ApplicationSet of an environment's infrastructure charts.
 func ApplicationSetName(environment string) string {
-	return "platform-" + environment + "-infrastructure"
+	return names.Platform(environment, "infrastructure")
 }
 
 // ApplicationName is the Application the ApplicationSet generates for a chart.
 func ApplicationName(environment, chart string) string {
-	return "platform-" + environment + "-" + chart
+	return names.Platform(environment, chart)
 }
 
 // RepositorySecretName is the Secret registering the platform repository with Argo CD.
 func RepositorySecretName(environment string) string {
-	return "platform-" + environment + "-repository"
+	return names.Platform(environment, "repository")
 }
 
 // InfrastructureArgs configures an environment's Argo CD project and ApplicationSet.
@@ -80,10 +81,10 @@ var semver = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0
 func (a *InfrastructureArgs) Validate() error {
 	var problems []string
 	add := func(format string, v ...any) { problems = append(problems, fmt.Sprintf(format, v...)) }
-	if !dnsLabel.MatchString(a.Environment) || len(a.Environment) > 63 {
+	if !names.DNSLabel.MatchString(a.Environment) {
 		add("Environment %q is not a valid name (RFC 1123 label)", a.Environment)
 	}
-	if !dnsLabel.MatchString(a.Namespace) || len(a.Namespace) > 63 {
+	if !names.DNSLabel.MatchString(a.Namespace) {
 		add("Namespace %q is not a valid namespace name (RFC 1123 label)", a.Namespace)
 	}
 	if a.RepoURL == "" {
@@ -96,7 +97,7 @@ func (a *InfrastructureArgs) Validate() error {
 		case c.Name == "":
 			add("%s: Name is empty", field)
 		// Helm refuses release names over 53 characters; the name is also part of the Application's name.
-		case !dnsLabel.MatchString(c.Name) || len(c.Name) > 53:
+		case !names.DNSLabel.MatchString(c.Name) || len(c.Name) > names.MaxReleaseName:
 			add("%s: Name is not a valid Helm release name (RFC 1123 label, at most 53 characters)", field)
 		}
 		if j, dup := seen[c.Name]; dup && c.Name != "" {
@@ -104,7 +105,7 @@ func (a *InfrastructureArgs) Validate() error {
 		} else {
 			seen[c.Name] = i
 		}
-		if !dnsLabel.MatchString(c.Namespace) {
+		if !names.DNSLabel.MatchString(c.Namespace) {
 			add("%s: Namespace %q is not a valid namespace name", field, c.Namespace)
 		}
 		if c.RepoURL == "" {

@@ -2,6 +2,7 @@ package ingress
 
 import (
 	"github.com/platform-eng/lke-platform/components/gitops"
+	"github.com/platform-eng/lke-platform/internal/names"
 )
 
 // Helm releases, pinned: a floating version would let two syncs install different code.
@@ -160,7 +161,7 @@ func ExternalDNSChart(args *Args) gitops.Chart {
 }
 
 // TXTOwnerID is the owner external-dns writes into the TXT record beside each record it manages.
-func TXTOwnerID(environment string) string { return "platform-" + environment }
+func TXTOwnerID(environment string) string { return names.Platform(environment) }
 
 func runtimeDefault() map[string]any { return map[string]any{"type": "RuntimeDefault"} }
 

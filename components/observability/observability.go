@@ -17,6 +17,7 @@ import (
 
 	"github.com/platform-eng/lke-platform/components/gitops"
 	"github.com/platform-eng/lke-platform/components/secrets"
+	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/monitoring"
 )
 
@@ -47,7 +48,7 @@ type Observability struct {
 
 // Names of the objects the component creates besides the SealedSecret (SlackSecretName).
 func dashboardConfigMapName(env string) string { return DashboardUID(env) + "-overview-dashboard" }
-func rulesName(env string) string              { return "platform-" + env + "-rules" }
+func rulesName(env string) string              { return names.Platform(env, "rules") }
 
 // New registers the Observability component.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Observability, error) {

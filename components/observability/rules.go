@@ -1,6 +1,7 @@
 package observability
 
 import (
+	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/monitoring"
 )
 
@@ -48,7 +49,7 @@ func PlatformRules(env string) []monitoring.RuleGroup {
 
 	return []monitoring.RuleGroup{
 		{
-			Name: "platform-" + env + "-workloads",
+			Name: names.Platform(env, "workloads"),
 			Rules: []monitoring.Rule{
 				alert(AlertPodCrashLooping, SeverityWarning,
 					`max_over_time(kube_pod_container_status_waiting_reason{`+ns+`, reason="CrashLoopBackOff"}[5m]) >= 1`, "15m",
@@ -70,7 +71,7 @@ func PlatformRules(env string) []monitoring.RuleGroup {
 			},
 		},
 		{
-			Name: "platform-" + env + "-gitops",
+			Name: names.Platform(env, "gitops"),
 			Rules: []monitoring.Rule{
 				alert(AlertArgoCDOutOfSync, SeverityWarning, argo+`, sync_status!="Synced"} > 0`, "30m",
 					"Argo CD application {{ $labels.name }} is {{ $labels.sync_status }}",

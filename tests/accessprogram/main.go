@@ -15,6 +15,7 @@ import (
 	"github.com/platform-eng/lke-platform/components/access"
 	"github.com/platform-eng/lke-platform/components/namespace"
 	"github.com/platform-eng/lke-platform/config"
+	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/quota"
 )
 
@@ -32,7 +33,7 @@ func main() {
 		if err != nil {
 			return err
 		}
-		labels := map[string]string{"platform.lke/environment": env}
+		labels := map[string]string{names.EnvironmentLabel: env}
 		apps, err := namespace.New(ctx, env+"-apps", &namespace.Args{
 			Name: env + "-apps", Labels: labels, IngressNamespace: "ingress-nginx", MonitoringNamespace: "monitoring",
 			Sizing: quota.Sizing{Services: 2, HeadroomPercent: 20, Profile: quota.Profile{

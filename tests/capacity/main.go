@@ -17,6 +17,7 @@ import (
 
 	"github.com/platform-eng/lke-platform/components/namespace"
 	"github.com/platform-eng/lke-platform/config"
+	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/quota"
 )
 
@@ -71,7 +72,7 @@ func main() {
 			return err
 		}
 		ns, err := namespace.New(ctx, namespaceName, &namespace.Args{
-			Name: namespaceName, Labels: map[string]string{"platform.lke/environment": env}, Sizing: sizing,
+			Name: namespaceName, Labels: map[string]string{names.EnvironmentLabel: env}, Sizing: sizing,
 			IngressNamespace: "ingress-nginx", MonitoringNamespace: "monitoring",
 		}, pulumi.Provider(provider))
 		if err != nil {

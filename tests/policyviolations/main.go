@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/platform-eng/lke-platform/components/namespace"
+	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/quota"
 )
 
@@ -110,7 +111,7 @@ func main() {
 		}
 		opts := []pulumi.ResourceOption{pulumi.Provider(provider), protected}
 		env, err := namespace.New(ctx, ns, &namespace.Args{
-			Name: ns, Labels: map[string]string{"platform.lke/environment": ctx.Stack()}, Sizing: sizing(),
+			Name: ns, Labels: map[string]string{names.EnvironmentLabel: ctx.Stack()}, Sizing: sizing(),
 			IngressNamespace: "ingress-nginx", MonitoringNamespace: "monitoring",
 		}, opts...)
 		if err != nil {

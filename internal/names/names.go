@@ -1,0 +1,25 @@
+// Package names is the platform's vocabulary, each word defined once: the label that says which environment an
+// object belongs to, the "platform-<env>" names of an environment's platform-wide objects, and the DNS-label
+// rule that namespaces, environments and release names are checked against. The program, the policy pack, the
+// admission policies and the tests all take them from here.
+package names
+
+import (
+	"regexp"
+	"strings"
+)
+
+// EnvironmentLabel is the label every object of an environment carries, valued with the environment's name.
+const EnvironmentLabel = "platform.lke/environment"
+
+// Platform names an environment's platform-wide object: "platform-<environment>", then each part after a dash,
+// as in Platform("staging", "infrastructure") = "platform-staging-infrastructure".
+func Platform(environment string, parts ...string) string {
+	return strings.Join(append([]string{"platform", environment}, parts...), "-")
+}
+
+// DNSLabel matches an RFC 1123 label of at most 63 characters: what Kubernetes accepts as a namespace name.
+var DNSLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+// MaxReleaseName is the longest name Helm accepts for a release (a DNS label that leaves room for suffixes).
+const MaxReleaseName = 53
