@@ -8,6 +8,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
 // An access package is any credential or grant the program issues to a person. Kubernetes RBAC has no expiry, so
@@ -51,7 +53,7 @@ func humanSubjects(subjects property.Value) []string {
 //     must carry the platform.lke/expires-at annotation;
 //   - wherever that annotation appears, it must be an RFC 3339 time in the future and within the limit.
 func accessPolicy(now func() time.Time) policyx.ResourceValidationPolicy {
-	return policyx.NewResourceValidationPolicy("access-credentials-expire", policyx.ResourceValidationPolicyArgs{
+	return policyx.NewResourceValidationPolicy(rules.AccessExpires, policyx.ResourceValidationPolicyArgs{
 		Description: "Credentials and RBAC grants the program issues expire within maxHours (default 24): no " +
 			"service-account-token Secrets, Linode tokens with an expiry, and a " + expiresAtAnnotation +
 			" annotation on every grant to a person.",

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
 var (
@@ -23,7 +25,7 @@ var (
 // root: it costs one environment lookup, and the refusal then does not depend on the engine analysing the root
 // first (it does in v3.274.1, targeted updates included) or at all.
 func approvalPolicy(stack Stack, lookupEnv func(string) (string, bool), now func() time.Time) policyx.ResourceValidationPolicy {
-	return policyx.NewResourceValidationPolicy("production-change-approved", policyx.ResourceValidationPolicyArgs{
+	return policyx.NewResourceValidationPolicy(rules.ProductionApproved, policyx.ResourceValidationPolicyArgs{
 		Description: "An update of a production stack carries an approval record (" + ApprovalEnv + "): " +
 			"the change, the deployed commit (" + DeployedCommitEnv + "), its author, at least minApprovers (default 2) distinct " +
 			"approvers other than the author (GitHub logins), expiring within maxValidityHours (default 4). " +

@@ -7,6 +7,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
 const lkeNodePoolType = "linode:index/lkeNodePool:LkeNodePool"
@@ -21,7 +23,7 @@ var (
 // gpuPoolPolicy: RTX 6000 nodes are the platform's most expensive capacity and exist once, on the system
 // stack, for vLLM; a GPU pool anywhere else is a costly mistake.
 func gpuPoolPolicy(stack Stack) policyx.ResourceValidationPolicy {
-	return policyx.NewResourceValidationPolicy("gpu-pools-on-system-only", policyx.ResourceValidationPolicyArgs{
+	return policyx.NewResourceValidationPolicy(rules.GPUPoolsOnSystem, policyx.ResourceValidationPolicyArgs{
 		Description:      "GPU node pools (Linode g1-gpu-* types) exist only on the system environment.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema:     configSchema(gpuEnvironments, gpuTypePrefix),
@@ -64,7 +66,7 @@ func gpuPoolPolicy(stack Stack) policyx.ResourceValidationPolicy {
 // gpuTolerationPolicy: a pod that tolerates the GPU taint but asks for no GPU can land on a GPU node and hold it
 // without using it, keeping vLLM off. Advisory: a node-level agent may tolerate the taint on purpose.
 func gpuTolerationPolicy() policyx.ResourceValidationPolicy {
-	return policyx.NewResourceValidationPolicy("gpu-tolerations-request-gpus", policyx.ResourceValidationPolicyArgs{
+	return policyx.NewResourceValidationPolicy(rules.GPUTolerationsRequests, policyx.ResourceValidationPolicyArgs{
 		Description:      "A workload that tolerates the GPU taint requests GPUs (nvidia.com/gpu).",
 		EnforcementLevel: policyx.EnforcementLevelAdvisory,
 		ConfigSchema:     configSchema(gpuTaintKey, gpuResource),

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
 var floatingTags = stringsSetting{
@@ -15,7 +17,7 @@ var floatingTags = stringsSetting{
 // imagesPolicy: an unpinned image makes the same manifest run different code on each node pull, so what was
 // tested in staging is not what runs in production, and a rollback does not roll back.
 func imagesPolicy() policyx.ResourceValidationPolicy {
-	return policyx.NewResourceValidationPolicy("images-pinned", policyx.ResourceValidationPolicyArgs{
+	return policyx.NewResourceValidationPolicy(rules.ImagesPinned, policyx.ResourceValidationPolicyArgs{
 		Description:      "Every container image is pinned by a tag that does not float (not :latest, not missing) or by a digest.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema:     configSchema(floatingTags),

@@ -5,12 +5,14 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
 // loadBalancerPolicy: every LoadBalancer Service is a NodeBalancer with a public address, billed and outside
 // the ingress controller's TLS, WAF and logging. Traffic enters through the ingress controller only.
 func loadBalancerPolicy() policyx.ResourceValidationPolicy {
-	return policyx.NewResourceValidationPolicy("no-loadbalancer-outside-ingress", policyx.ResourceValidationPolicyArgs{
+	return policyx.NewResourceValidationPolicy(rules.LoadBalancers, policyx.ResourceValidationPolicyArgs{
 		Description:      "No Service of type LoadBalancer outside the ingress controller's namespace.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema:     configSchema(ingressNamespace),

@@ -8,6 +8,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
 // isDefaultDeny reports whether a NetworkPolicy spec denies all traffic of all pods in its namespace: an empty
@@ -24,7 +26,7 @@ func isDefaultDeny(spec property.Value) bool {
 }
 
 func defaultDenyPolicy() policyx.StackValidationPolicy {
-	return policyx.NewStackValidationPolicy("namespace-default-deny", policyx.StackValidationPolicyArgs{
+	return policyx.NewStackValidationPolicy(rules.NamespaceDefaultDeny, policyx.StackValidationPolicyArgs{
 		Description:      "Every Namespace the stack creates has a NetworkPolicy denying all ingress and egress by default.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
@@ -83,7 +85,7 @@ func fromEverywhere(rule property.Value) string {
 }
 
 func ingressFromEverywherePolicy() policyx.ResourceValidationPolicy {
-	return policyx.NewResourceValidationPolicy("no-ingress-from-everywhere", policyx.ResourceValidationPolicyArgs{
+	return policyx.NewResourceValidationPolicy(rules.IngressFromEverywhere, policyx.ResourceValidationPolicyArgs{
 		Description:      "No NetworkPolicy admits ingress from everywhere, except in the ingress controller's namespace.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema:     configSchema(ingressNamespace),

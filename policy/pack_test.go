@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
 func levelName(l policyx.EnforcementLevel) string {
@@ -44,4 +46,25 @@ func TestPackIsWellFormed(t *testing.T) {
 		assert.NoError(t, err, p.Name())
 	}
 	assert.Len(t, seen, 13)
+}
+
+// TestRuleNamesAreTheSharedOnes: every policy of the pack is named by internal/rules, and every rule the
+// admission policies enforce in the cluster (rules.InCluster) is a policy of the pack: the pack and the
+// admission component speak of the same rules by the same names.
+func TestRuleNamesAreTheSharedOnes(t *testing.T) {
+	pack, err := NewPack(stackFor(production, false), realWorld)
+	require.NoError(t, err)
+	var names []string
+	for _, p := range pack.Policies() {
+		names = append(names, p.Name())
+	}
+	assert.ElementsMatch(t, []string{
+		rules.NamespaceQuota, rules.QuotaWithinBounds, rules.ContainerResources,
+		rules.NamespaceDefaultDeny, rules.IngressFromEverywhere,
+		rules.ProductionApproved, rules.ProductionProtected, rules.LoadBalancers, rules.ImagesPinned, rules.Privileged,
+		rules.AccessExpires, rules.GPUPoolsOnSystem, rules.GPUTolerationsRequests,
+	}, names)
+	for _, r := range rules.InCluster {
+		assert.Contains(t, names, r, "admission enforces %s, which the pack does not have", r)
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
 var systemNamespaces = stringsSetting{
@@ -21,7 +23,7 @@ var hostNamespaceFlags = []string{"hostNetwork", "hostPID", "hostIPC"}
 // privilegePolicy: a privileged container or a pod in the node's network, PID or IPC namespace can see and
 // change the node, and through it every other tenant's pods; only system components may.
 func privilegePolicy() policyx.ResourceValidationPolicy {
-	return policyx.NewResourceValidationPolicy("no-privileged-outside-system", policyx.ResourceValidationPolicyArgs{
+	return policyx.NewResourceValidationPolicy(rules.Privileged, policyx.ResourceValidationPolicyArgs{
 		Description:      "No privileged container and no hostNetwork, hostPID or hostIPC outside the system namespaces.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema:     configSchema(systemNamespaces),

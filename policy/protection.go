@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
 const (
@@ -71,7 +73,7 @@ func isDefaultProvider(r policyx.AnalyzerResource) bool {
 // diff or a mistaken destroy cannot take production's cluster or its state bucket with it. The engine passes
 // each resource's options to the analyzer, so this is checked before the resource is touched.
 func protectionPolicy(stack Stack) policyx.ResourceValidationPolicy {
-	return policyx.NewResourceValidationPolicy("production-resources-protected", policyx.ResourceValidationPolicyArgs{
+	return policyx.NewResourceValidationPolicy(rules.ProductionProtected, policyx.ResourceValidationPolicyArgs{
 		Description:      "On production, the LKE cluster and every other resource is protected against deletion.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema:     configSchema(protectedEnvironments, unprotectedTypes),

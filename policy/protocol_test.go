@@ -23,6 +23,7 @@ import (
 	"github.com/platform-eng/lke-platform/components/namespace"
 	"github.com/platform-eng/lke-platform/config"
 	"github.com/platform-eng/lke-platform/internal/mocks"
+	"github.com/platform-eng/lke-platform/internal/rules"
 	"github.com/platform-eng/lke-platform/platform"
 	"github.com/platform-eng/lke-platform/platform/platformtest"
 )
@@ -124,22 +125,22 @@ func TestPackOverTheAnalyzerProtocol(t *testing.T) {
 			byName[pi.GetName()] = pi
 		}
 		require.Len(t, byName, 13)
-		bounds := byName["quota-within-bounds"].GetConfigSchema().GetProperties().AsMap()
+		bounds := byName[rules.QuotaWithinBounds].GetConfigSchema().GetProperties().AsMap()
 		assert.Equal(t, "32", bounds["maxRequestsCpu"].(map[string]any)["default"])
-		assert.Equal(t, pulumirpc.EnforcementLevel_ADVISORY, byName["gpu-tolerations-request-gpus"].GetEnforcementLevel())
+		assert.Equal(t, pulumirpc.EnforcementLevel_ADVISORY, byName[rules.GPUTolerationsRequests].GetEnforcementLevel())
 	})
 
 	t.Run("preview of production: not blocked for approval, other policies still apply", func(t *testing.T) {
 		p := startPack(t, bin, nil, "production", prodConfig, true)
 		assert.Empty(t, p.analyze(t, stackRootType, "lke-platform-production", nil, false))
-		assert.Equal(t, []string{"production-resources-protected"},
+		assert.Equal(t, []string{rules.ProductionProtected},
 			policyNames(p.analyze(t, lkeClusterType, "production", map[string]any{"label": "platform-production"}, false)))
 	})
 
 	t.Run("update of production without a record is refused at the stack root", func(t *testing.T) {
 		p := startPack(t, bin, nil, "production", prodConfig, false)
 		ds := p.analyze(t, stackRootType, "lke-platform-production", nil, false)
-		require.Equal(t, []string{"production-change-approved"}, policyNames(ds))
+		require.Equal(t, []string{rules.ProductionApproved}, policyNames(ds))
 		assert.Equal(t, pulumirpc.EnforcementLevel_MANDATORY, ds[0].GetEnforcementLevel())
 		assert.Contains(t, ds[0].GetMessage(), "no approval record: PLATFORM_APPROVAL_RECORD is not set")
 	})
@@ -169,7 +170,7 @@ func TestPackOverTheAnalyzerProtocol(t *testing.T) {
 		}
 		resp, err := p.client.AnalyzeStack(t.Context(), &pulumirpc.AnalyzeStackRequest{Resources: []*pulumirpc.AnalyzerResource{ns}})
 		require.NoError(t, err)
-		assert.ElementsMatch(t, []string{"namespace-quota-and-limits", "namespace-default-deny"}, policyNames(resp.GetDiagnostics()))
+		assert.ElementsMatch(t, []string{rules.NamespaceQuota, rules.NamespaceDefaultDeny}, policyNames(resp.GetDiagnostics()))
 		for _, d := range resp.GetDiagnostics() {
 			assert.Equal(t, ns.GetUrn(), d.GetUrn())
 		}
@@ -267,7 +268,7 @@ func TestPackJudgesUnknownOutputsAsUnknown(t *testing.T) {
 		ds := analyze(t, false, noDefaultDeny, known)
 		require.Len(t, ds, namespaces, "%v", policyNames(ds))
 		for _, d := range ds {
-			assert.Equal(t, "namespace-default-deny", d.GetPolicyName())
+			assert.Equal(t, rules.NamespaceDefaultDeny, d.GetPolicyName())
 			assert.Contains(t, d.GetMessage(), "has no default-deny NetworkPolicy")
 		}
 	})
@@ -279,7 +280,7 @@ func TestPackJudgesUnknownOutputsAsUnknown(t *testing.T) {
 			ds := analyze(t, true, noNetworkPolicy, state)
 			assert.Len(t, ds, namespaces, "%s: %v", name, policyNames(ds))
 			for _, d := range ds {
-				assert.Equal(t, "namespace-default-deny", d.GetPolicyName(), name)
+				assert.Equal(t, rules.NamespaceDefaultDeny, d.GetPolicyName(), name)
 			}
 		}
 	})

@@ -7,12 +7,14 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
 // namespaceQuotaPolicy: a namespace without a quota can starve its neighbours on the shared cluster, and
 // without a LimitRange a container that forgets its requests escapes the quota's accounting.
 func namespaceQuotaPolicy() policyx.StackValidationPolicy {
-	return policyx.NewStackValidationPolicy("namespace-quota-and-limits", policyx.StackValidationPolicyArgs{
+	return policyx.NewStackValidationPolicy(rules.NamespaceQuota, policyx.StackValidationPolicyArgs{
 		Description: "Every Namespace the stack creates has a ResourceQuota and a LimitRange in it.",
 		// A stack policy runs after the resources are registered: it fails the preview, and fails (but cannot
 		// undo) an update. CI runs the preview first, which is where this one bites.
@@ -74,7 +76,7 @@ func quotaBoundsFrom(cfg map[string]any) (QuotaBounds, error) {
 }
 
 func quotaBoundsPolicy() policyx.ResourceValidationPolicy {
-	return policyx.NewResourceValidationPolicy("quota-within-bounds", policyx.ResourceValidationPolicyArgs{
+	return policyx.NewResourceValidationPolicy(rules.QuotaWithinBounds, policyx.ResourceValidationPolicyArgs{
 		Description:      "A ResourceQuota limits pods, services, CPU and memory, each within the configured bounds.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema:     configSchema(maxPods, maxServices, maxRequestsCPU, maxRequestsMemory, maxLimitsCPU, maxLimitsMemory),
@@ -109,7 +111,7 @@ func quotaBoundsPolicy() policyx.ResourceValidationPolicy {
 // containerResourcesPolicy: the quota only accounts for what containers declare; a container without limits
 // can take a node's whole CPU or memory.
 func containerResourcesPolicy() policyx.ResourceValidationPolicy {
-	return policyx.NewResourceValidationPolicy("container-requests-and-limits", policyx.ResourceValidationPolicyArgs{
+	return policyx.NewResourceValidationPolicy(rules.ContainerResources, policyx.ResourceValidationPolicyArgs{
 		Description:      "Every container of a workload declares CPU and memory requests and limits.",
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {

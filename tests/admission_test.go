@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/platform-eng/lke-platform/components/admission"
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
 // enforcementDelay is how long a new ValidatingAdmissionPolicy may take to be enforced: the API server enforces a
@@ -35,7 +36,7 @@ const enforcementDelay = 10 * time.Second
 func checkAdmission(t *testing.T, env string) {
 	ns := env + "-apps"
 	{
-		for _, rule := range admission.Rules {
+		for _, rule := range rules.InCluster {
 			name := admission.Name(env, rule)
 			for _, kind := range []string{"validatingadmissionpolicy", "validatingadmissionpolicybinding"} {
 				_, err := kubectl(t, "get", kind, name)
@@ -137,12 +138,12 @@ func violations(ns string) []violation {
 	)
 	return []violation{
 		{
-			"deployment without limits", admission.ContainerResources,
+			"deployment without limits", rules.ContainerResources,
 			deployment(ns, "no-limits", noLimits),
 			subject("Deployment", "no-limits") + `container(s) "app" do not set cpu and memory requests and limits` + resourcesFix,
 		},
 		{
-			"job whose init container sets no resources", admission.ContainerResources,
+			"job whose init container sets no resources", rules.ContainerResources,
 			&batchv1.Job{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
 				ObjectMeta: metav1.ObjectMeta{Name: "init-no-resources", Namespace: ns},
@@ -151,7 +152,7 @@ func violations(ns string) []violation {
 			subject("Job", "init-no-resources") + `container(s) "setup" do not set cpu and memory requests and limits` + resourcesFix,
 		},
 		{
-			"network policy admitting everyone", admission.IngressFromEverywhere,
+			"network policy admitting everyone", rules.IngressFromEverywhere,
 			&networkingv1.NetworkPolicy{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
 				ObjectMeta: metav1.ObjectMeta{Name: "open", Namespace: ns},
@@ -165,7 +166,7 @@ func violations(ns string) []violation {
 				`namespaceSelector on kubernetes.io/metadata.name); only "ingress-nginx" may admit traffic from everywhere.`,
 		},
 		{
-			"load balancer service", admission.LoadBalancers,
+			"load balancer service", rules.LoadBalancers,
 			&corev1.Service{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
 				ObjectMeta: metav1.ObjectMeta{Name: "public", Namespace: ns},
@@ -179,7 +180,7 @@ func violations(ns string) []violation {
 				`Fix: make it a ClusterIP Service and route to it with an Ingress through the controller in "ingress-nginx".`,
 		},
 		{
-			"cronjob image without tag", admission.ImagesPinned,
+			"cronjob image without tag", rules.ImagesPinned,
 			&batchv1.CronJob{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "CronJob"},
 				ObjectMeta: metav1.ObjectMeta{Name: "report", Namespace: ns},
@@ -190,12 +191,12 @@ func violations(ns string) []violation {
 			subject("CronJob", "report") + imagesProblem + `container "report" image "registry.example/report"` + imagesFix,
 		},
 		{
-			"deployment image latest", admission.ImagesPinned,
+			"deployment image latest", rules.ImagesPinned,
 			deployment(ns, "latest", container("web", "registry.example/web:latest")),
 			subject("Deployment", "latest") + imagesProblem + `container "web" image "registry.example/web:latest"` + imagesFix,
 		},
 		{
-			"daemonset on the host network", admission.Privileged,
+			"daemonset on the host network", rules.Privileged,
 			&appsv1.DaemonSet{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"},
 				ObjectMeta: metav1.ObjectMeta{Name: "host-network", Namespace: ns},
@@ -207,7 +208,7 @@ func violations(ns string) []violation {
 			subject("DaemonSet", "host-network") + privilegeProblem + "sets hostNetwork: true" + privilegeFix,
 		},
 		{
-			"privileged deployment", admission.Privileged,
+			"privileged deployment", rules.Privileged,
 			deployment(ns, "privileged", privileged),
 			subject("Deployment", "privileged") + privilegeProblem + `container "app" is privileged` + privilegeFix,
 		},

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
 // TestPolicyPackRefusesEachViolation previews, with the real CLI and the compiled pack, a program that makes
@@ -28,19 +30,19 @@ func TestPolicyPackRefusesEachViolation(t *testing.T) {
 		advisory                  bool
 	}{
 		{"compliant", "violation-compliant", "false", "", "", "", false},
-		{"namespace-without-guardrails", "violation-bare", "false", "", "namespace-quota-and-limits", `kubernetes:core/v1:Namespace "bare"`, false},
-		{"namespace-without-guardrails", "violation-bare-deny", "false", "", "namespace-default-deny", `kubernetes:core/v1:Namespace "bare"`, false},
-		{"quota-too-large", "violation-quota", "false", "", "quota-within-bounds", "pods", false},
-		{"container-without-limits", "violation-limits", "false", "", "container-requests-and-limits", `"web"`, false},
-		{"ingress-from-everywhere", "violation-ingress", "false", "", "no-ingress-from-everywhere", `"open"`, false},
-		{"loadbalancer", "violation-lb", "false", "", "no-loadbalancer-outside-ingress", "LoadBalancer", false},
-		{"latest-image", "violation-image", "false", "", "images-pinned", "registry.example/web:latest", false},
-		{"privileged", "violation-privileged", "false", "", "no-privileged-outside-system", "privileged", false},
-		{"service-account-token", "violation-token", "false", "", "access-credentials-expire", `"forever-token"`, false},
-		{"compliant", "production-unprotected", "false", production, "production-resources-protected", "protect", false},
+		{"namespace-without-guardrails", "violation-bare", "false", "", rules.NamespaceQuota, `kubernetes:core/v1:Namespace "bare"`, false},
+		{"namespace-without-guardrails", "violation-bare-deny", "false", "", rules.NamespaceDefaultDeny, `kubernetes:core/v1:Namespace "bare"`, false},
+		{"quota-too-large", "violation-quota", "false", "", rules.QuotaWithinBounds, "pods", false},
+		{"container-without-limits", "violation-limits", "false", "", rules.ContainerResources, `"web"`, false},
+		{"ingress-from-everywhere", "violation-ingress", "false", "", rules.IngressFromEverywhere, `"open"`, false},
+		{"loadbalancer", "violation-lb", "false", "", rules.LoadBalancers, "LoadBalancer", false},
+		{"latest-image", "violation-image", "false", "", rules.ImagesPinned, "registry.example/web:latest", false},
+		{"privileged", "violation-privileged", "false", "", rules.Privileged, "privileged", false},
+		{"service-account-token", "violation-token", "false", "", rules.AccessExpires, `"forever-token"`, false},
+		{"compliant", "production-unprotected", "false", production, rules.ProductionProtected, "protect", false},
 		// Without an approval record: a preview of production is never blocked.
 		{"compliant", "production-protected", "true", production, "", "", false},
-		{"gpu-toleration-without-request", "violation-gpu", "false", "", "gpu-tolerations-request-gpus", "nvidia.com/gpu", true},
+		{"gpu-toleration-without-request", "violation-gpu", "false", "", rules.GPUTolerationsRequests, "nvidia.com/gpu", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.stack, func(t *testing.T) {

@@ -17,20 +17,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/platform-eng/lke-platform/internal/names"
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
-// Rules, named as the policy pack's policies they mirror (docs/policy.md). The policy and the binding of a rule are
-// both named Name(environment, rule).
-const (
-	ContainerResources    = "container-requests-and-limits"
-	IngressFromEverywhere = "no-ingress-from-everywhere"
-	LoadBalancers         = "no-loadbalancer-outside-ingress"
-	ImagesPinned          = "images-pinned"
-	Privileged            = "no-privileged-outside-system"
-)
-
-// Rules lists every rule, in the order the component registers them.
-var Rules = []string{ContainerResources, IngressFromEverywhere, LoadBalancers, ImagesPinned, Privileged}
+// The rules are the policy pack's that also hold in the cluster (rules.InCluster), named as the pack names them
+// (docs/policy.md). The policy and the binding of a rule are both named Name(environment, rule).
 
 // Labels the bindings select namespaces by.
 const (
@@ -111,7 +102,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	labels := pulumi.ToStringMap(args.Labels)
 
 	var names pulumi.StringArray
-	for _, r := range rules(args) {
+	for _, r := range inCluster(args) {
 		objectName := Name(args.Environment, r.name)
 		policy, err := admissionv1.NewValidatingAdmissionPolicy(ctx, objectName, &admissionv1.ValidatingAdmissionPolicyArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(objectName), Labels: labels},
@@ -303,16 +294,16 @@ const (
 	inIngressNamespace = `request.namespace == variables.ingressNamespace`
 )
 
-// rules are the environment's policies. Values from the Args enter the CEL only as variables holding literals
+// inCluster are the environment's policies, in the order of rules.InCluster. Values from the Args enter the CEL only as variables holding literals
 // (ingressNamespace, systemNamespaces), checked to be namespace names first.
-func rules(args *Args) []rule {
+func inCluster(args *Args) []rule {
 	workloadVariables := func(extra ...variable) []variable {
 		return append([]variable{{"subject", subject}, {"podSpec", podSpec}, {"containers", containers}}, extra...)
 	}
 	ingressNamespace := variable{"ingressNamespace", celString(args.IngressNamespace)}
 	return []rule{
 		{
-			name:      ContainerResources,
+			name:      rules.ContainerResources,
 			resources: workloads,
 			variables: workloadVariables(variable{"missingResources", missingResources}),
 			validations: []validation{{
@@ -324,7 +315,7 @@ func rules(args *Args) []rule {
 				"(within the namespace's LimitRange \"container-limits\")",
 		},
 		{
-			name:      IngressFromEverywhere,
+			name:      rules.IngressFromEverywhere,
 			resources: networkPolicies,
 			variables: []variable{{"subject", subject}, ingressNamespace,
 				{"rulesWithoutFrom", rulesWithoutFrom}, {"rulesFromAnyAddress", rulesFromAnyAddress}},
@@ -344,7 +335,7 @@ func rules(args *Args) []rule {
 				"namespaceSelector on %s); only %q may admit traffic from everywhere", args.IngressNamespace, namespaceNameLabel, args.IngressNamespace),
 		},
 		{
-			name:      LoadBalancers,
+			name:      rules.LoadBalancers,
 			resources: services,
 			variables: []variable{{"subject", subject}, ingressNamespace},
 			validations: []validation{{
@@ -355,7 +346,7 @@ func rules(args *Args) []rule {
 			fix: fmt.Sprintf("make it a ClusterIP Service and route to it with an Ingress through the controller in %q", args.IngressNamespace),
 		},
 		{
-			name:      ImagesPinned,
+			name:      rules.ImagesPinned,
 			resources: workloads,
 			variables: workloadVariables(variable{"unpinnedImages", unpinnedImages}),
 			validations: []validation{{
@@ -366,7 +357,7 @@ func rules(args *Args) []rule {
 			fix: "pin the image to a release tag (registry/app:1.4.2) or a digest (registry/app@sha256:...)",
 		},
 		{
-			name:      Privileged,
+			name:      rules.Privileged,
 			resources: workloads,
 			variables: workloadVariables(
 				variable{"systemNamespaces", celList(args.SystemNamespaces)},

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/platform-eng/lke-platform/internal/mocks"
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
 const (
@@ -59,9 +60,9 @@ func variables(spec map[string]any) (map[string]string, []string) {
 
 func TestOnePolicyAndOneDenyBindingPerRule(t *testing.T) {
 	rec := run(t, "staging")
-	require.Len(t, rec.OfType(policyType), len(Rules))
-	require.Len(t, rec.OfType(bindingType), len(Rules))
-	for _, rule := range Rules {
+	require.Len(t, rec.OfType(policyType), len(rules.InCluster))
+	require.Len(t, rec.OfType(bindingType), len(rules.InCluster))
+	for _, rule := range rules.InCluster {
 		name := "platform-staging-" + rule
 		assert.Equal(t, name, Name("staging", rule))
 
@@ -102,39 +103,39 @@ func TestPoliciesMatchTheirResourcesOnCreateAndUpdate(t *testing.T) {
 		rule("batch", "v1", "jobs", "cronjobs"),
 	}
 	want := map[string][]any{
-		ContainerResources:    workloads,
-		ImagesPinned:          workloads,
-		Privileged:            workloads,
-		IngressFromEverywhere: {rule("networking.k8s.io", "v1", "networkpolicies")},
-		LoadBalancers:         {rule("", "v1", "services")},
+		rules.ContainerResources:    workloads,
+		rules.ImagesPinned:          workloads,
+		rules.Privileged:            workloads,
+		rules.IngressFromEverywhere: {rule("networking.k8s.io", "v1", "networkpolicies")},
+		rules.LoadBalancers:         {rule("", "v1", "services")},
 	}
-	for r, rules := range want {
+	for r, resourceRules := range want {
 		_, spec := object(t, rec, policyType, Name("staging", r))
-		assert.Equal(t, map[string]any{"resourceRules": rules}, spec["matchConstraints"], r)
+		assert.Equal(t, map[string]any{"resourceRules": resourceRules}, spec["matchConstraints"], r)
 	}
 }
 
 func TestValidationsCarryTheirCELAndAMessageNamingObjectAndFix(t *testing.T) {
 	rec := run(t, "staging")
 	wantVariables := map[string][]string{
-		ContainerResources:    {"subject", "podSpec", "containers", "missingResources"},
-		ImagesPinned:          {"subject", "podSpec", "containers", "unpinnedImages"},
-		Privileged:            {"subject", "podSpec", "containers", "systemNamespaces", "hostNamespaces", "privilegedContainers"},
-		IngressFromEverywhere: {"subject", "ingressNamespace", "rulesWithoutFrom", "rulesFromAnyAddress"},
-		LoadBalancers:         {"subject", "ingressNamespace"},
+		rules.ContainerResources:    {"subject", "podSpec", "containers", "missingResources"},
+		rules.ImagesPinned:          {"subject", "podSpec", "containers", "unpinnedImages"},
+		rules.Privileged:            {"subject", "podSpec", "containers", "systemNamespaces", "hostNamespaces", "privilegedContainers"},
+		rules.IngressFromEverywhere: {"subject", "ingressNamespace", "rulesWithoutFrom", "rulesFromAnyAddress"},
+		rules.LoadBalancers:         {"subject", "ingressNamespace"},
 	}
 	wantExpressions := map[string][]string{
-		ContainerResources: {`size(variables.missingResources) == 0`},
-		ImagesPinned:       {`size(variables.unpinnedImages) == 0`},
-		Privileged: {`request.namespace in variables.systemNamespaces || ` +
+		rules.ContainerResources: {`size(variables.missingResources) == 0`},
+		rules.ImagesPinned:       {`size(variables.unpinnedImages) == 0`},
+		rules.Privileged: {`request.namespace in variables.systemNamespaces || ` +
 			`(size(variables.hostNamespaces) == 0 && size(variables.privilegedContainers) == 0)`},
-		IngressFromEverywhere: {
+		rules.IngressFromEverywhere: {
 			`request.namespace == variables.ingressNamespace || variables.rulesWithoutFrom == 0`,
 			`request.namespace == variables.ingressNamespace || variables.rulesFromAnyAddress == 0`,
 		},
-		LoadBalancers: {`request.namespace == variables.ingressNamespace || !has(object.spec.type) || object.spec.type != 'LoadBalancer'`},
+		rules.LoadBalancers: {`request.namespace == variables.ingressNamespace || !has(object.spec.type) || object.spec.type != 'LoadBalancer'`},
 	}
-	for _, r := range Rules {
+	for _, r := range rules.InCluster {
 		_, spec := object(t, rec, policyType, Name("staging", r))
 		vars, order := variables(spec)
 		assert.Equal(t, wantVariables[r], order, r)
@@ -155,7 +156,7 @@ func TestValidationsCarryTheirCELAndAMessageNamingObjectAndFix(t *testing.T) {
 	}
 
 	// The workload rules share how they find pod specs and containers.
-	for _, r := range []string{ContainerResources, ImagesPinned, Privileged} {
+	for _, r := range []string{rules.ContainerResources, rules.ImagesPinned, rules.Privileged} {
 		_, spec := object(t, rec, policyType, Name("staging", r))
 		vars, _ := variables(spec)
 		assert.Equal(t, podSpec, vars["podSpec"], r)
@@ -165,7 +166,7 @@ func TestValidationsCarryTheirCELAndAMessageNamingObjectAndFix(t *testing.T) {
 
 func TestNamespacesFromTheArgsEnterTheCELAsLiterals(t *testing.T) {
 	rec := run(t, "staging")
-	for _, r := range []string{IngressFromEverywhere, LoadBalancers} {
+	for _, r := range []string{rules.IngressFromEverywhere, rules.LoadBalancers} {
 		_, spec := object(t, rec, policyType, Name("staging", r))
 		vars, _ := variables(spec)
 		assert.Equal(t, `'ingress-nginx'`, vars["ingressNamespace"], r)
@@ -174,12 +175,12 @@ func TestNamespacesFromTheArgsEnterTheCELAsLiterals(t *testing.T) {
 			assert.Contains(t, fix, `"ingress-nginx"`, r)
 		}
 	}
-	_, spec := object(t, rec, policyType, Name("staging", Privileged))
+	_, spec := object(t, rec, policyType, Name("staging", rules.Privileged))
 	vars, _ := variables(spec)
 	assert.Equal(t, `['kube-system', 'ingress-nginx', 'monitoring']`, vars["systemNamespaces"])
 
 	// A fix that contains an apostrophe is escaped inside the CEL string literal.
-	_, spec = object(t, rec, policyType, Name("staging", ContainerResources))
+	_, spec = object(t, rec, policyType, Name("staging", rules.ContainerResources))
 	me := spec["validations"].([]any)[0].(map[string]any)["messageExpression"].(string)
 	assert.Contains(t, me, `namespace\'s LimitRange "container-limits"`)
 }
@@ -195,9 +196,9 @@ func TestEnvironmentsSharingAControlPlaneDoNotCollide(t *testing.T) {
 			seen[token+name] = true
 		}
 	}
-	assert.Len(t, seen, 4*len(Rules))
+	assert.Len(t, seen, 4*len(rules.InCluster))
 	for _, env := range []string{"development", "staging"} {
-		_, spec := object(t, rec, bindingType, Name(env, ImagesPinned))
+		_, spec := object(t, rec, bindingType, Name(env, rules.ImagesPinned))
 		selector := spec["matchResources"].(map[string]any)["namespaceSelector"].(map[string]any)
 		assert.Equal(t, []any{env}, selector["matchExpressions"].([]any)[0].(map[string]any)["values"], env)
 	}

@@ -1,0 +1,30 @@
+// Package rules names the platform's guard rails, each once: the policy pack's policies (policy/), and the
+// subset that admission policies enforce again in the cluster for what bypasses Pulumi (components/admission),
+// named the same (docs/policy.md). The pack, the admission component and the tests take the names from here.
+package rules
+
+// The policy pack's rules, by the concern they serve.
+const (
+	// Quotas.
+	NamespaceQuota     = "namespace-quota-and-limits"
+	QuotaWithinBounds  = "quota-within-bounds"
+	ContainerResources = "container-requests-and-limits"
+	// Default-deny networking.
+	NamespaceDefaultDeny  = "namespace-default-deny"
+	IngressFromEverywhere = "no-ingress-from-everywhere"
+	// Production approvals and safety.
+	ProductionApproved  = "production-change-approved"
+	ProductionProtected = "production-resources-protected"
+	LoadBalancers       = "no-loadbalancer-outside-ingress"
+	ImagesPinned        = "images-pinned"
+	Privileged          = "no-privileged-outside-system"
+	// Access packages.
+	AccessExpires = "access-credentials-expire"
+	// GPU placement.
+	GPUPoolsOnSystem       = "gpu-pools-on-system-only"
+	GPUTolerationsRequests = "gpu-tolerations-request-gpus"
+)
+
+// InCluster are the rules the admission policies enforce in the cluster as well, in the order the admission
+// component registers them: the ones about objects anyone with access could create without Pulumi.
+var InCluster = []string{ContainerResources, IngressFromEverywhere, LoadBalancers, ImagesPinned, Privileged}
