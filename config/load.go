@@ -11,9 +11,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Load reads the running stack's configuration and validates it, and in attach mode checks that the cluster's
-// API server answers. It registers nothing, so main calls it before any component: a bad stack fails here,
-// naming every bad key.
+// Load reads the running stack's configuration and validates it, with no network I/O (CheckReachable is the
+// caller's, where the cluster is used). It registers nothing, so main calls it before any component: a bad stack
+// fails here, naming every bad key.
 func Load(ctx *pulumi.Context) (*Environment, error) {
 	if unknown := Unknown(stackKeys()); len(unknown) > 0 {
 		return nil, fmt.Errorf("unknown configuration keys %s: the keys this program reads are declared in Pulumi.yaml (%s:%s)",
@@ -28,10 +28,6 @@ func Load(ctx *pulumi.Context) (*Environment, error) {
 		IsSecret: func(key string) bool { return ctx.IsConfigSecret(Namespace + ":" + key) },
 	}, dir)
 	if err != nil {
-		return nil, err
-	}
-	// An attached cluster must answer before anything is registered (CheckReachable says why).
-	if err := CheckReachable(env.Cluster, ReachTimeout); err != nil {
 		return nil, err
 	}
 	return env, nil
