@@ -22,6 +22,8 @@ import (
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/platform-eng/lke-platform/internal/manifest"
 	"github.com/platform-eng/lke-platform/internal/names"
@@ -254,13 +256,13 @@ func vendoredCRDs() ([]upstream.Object, error) { return copied(parsedCRDs()) }
 // (inputs and outputs) and writes the state after every step: with them, state was 11 MB and each step of an
 // update took seconds. Validation is unchanged; only `kubectl explain` loses the field docs.
 func stripSchemaDescriptions(crd upstream.Object) {
-	spec, _ := crd["spec"].(map[string]any)
-	versions, _ := spec["versions"].([]any)
+	versions, _, _ := unstructured.NestedSlice(crd, "spec", "versions")
 	for _, v := range versions {
 		if version, ok := v.(map[string]any); ok {
 			stripDescriptions(version["schema"])
 		}
 	}
+	_ = unstructured.SetNestedSlice(crd, versions, "spec", "versions") // NestedSlice returned copies
 }
 
 // stripDescriptions deletes every "description" whose value is text. A property that happens to be named
@@ -289,28 +291,9 @@ func copied(objs []upstream.Object, err error) ([]upstream.Object, error) {
 	}
 	out := make([]upstream.Object, len(objs))
 	for i, o := range objs {
-		out[i] = deepCopy(o).(upstream.Object)
+		out[i] = runtime.DeepCopyJSON(o) // decoded YAML holds JSON values only (upstream.Decode)
 	}
 	return out, nil
-}
-
-// deepCopy copies decoded YAML: maps, slices and scalars.
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, val := range x {
-			out[k] = deepCopy(val)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, val := range x {
-			out[i] = deepCopy(val)
-		}
-		return out
-	}
-	return v
 }
 
 // ClusterScopedName is the name of a cluster-scoped object of the Argo CD install: it carries the environment,
@@ -337,16 +320,18 @@ func ArgoCDObjects(args *BootstrapArgs) ([]upstream.Object, error) {
 		if !ok {
 			return nil, fmt.Errorf("gitops: Argo CD install holds a %s %q, which the bootstrap does not know", key, objectName(obj))
 		}
-		meta := obj["metadata"].(map[string]any)
+		u := &unstructured.Unstructured{Object: obj}
 		if k.namespaced {
-			meta["namespace"] = args.Namespace
+			u.SetNamespace(args.Namespace)
 		} else {
-			meta["name"] = ClusterScopedName(args.Environment, objectName(obj))
+			u.SetName(ClusterScopedName(args.Environment, u.GetName()))
 		}
 		addLabels(obj, argoCDLabels(obj, args.Labels))
-		switch obj["kind"] {
+		switch u.GetKind() {
 		case "ClusterRoleBinding":
-			bindTo(obj, args)
+			if err := bindTo(obj, args); err != nil {
+				return nil, err
+			}
 		case "Deployment", "StatefulSet":
 			if err := setResources(obj); err != nil {
 				return nil, err
@@ -359,16 +344,26 @@ func ArgoCDObjects(args *BootstrapArgs) ([]upstream.Object, error) {
 
 // bindTo points a ClusterRoleBinding at the renamed ClusterRole and at the service accounts in args.Namespace
 // (upstream hard-codes namespace "argocd").
-func bindTo(obj upstream.Object, args *BootstrapArgs) {
-	if ref, ok := obj["roleRef"].(map[string]any); ok && ref["kind"] == "ClusterRole" {
-		ref["name"] = ClusterScopedName(args.Environment, ref["name"].(string))
+func bindTo(obj upstream.Object, args *BootstrapArgs) error {
+	if kind, _, _ := unstructured.NestedString(obj, "roleRef", "kind"); kind == "ClusterRole" {
+		role, _, err := unstructured.NestedString(obj, "roleRef", "name")
+		if err != nil {
+			return fmt.Errorf("gitops: ClusterRoleBinding %q: %w", objectName(obj), err)
+		}
+		if err := unstructured.SetNestedField(obj, ClusterScopedName(args.Environment, role), "roleRef", "name"); err != nil {
+			return err
+		}
 	}
-	subjects, _ := obj["subjects"].([]any)
+	subjects, _, err := unstructured.NestedSlice(obj, "subjects")
+	if err != nil {
+		return fmt.Errorf("gitops: ClusterRoleBinding %q: %w", objectName(obj), err)
+	}
 	for _, s := range subjects {
 		if subject, ok := s.(map[string]any); ok && subject["kind"] == "ServiceAccount" {
 			subject["namespace"] = args.Namespace
 		}
 	}
+	return unstructured.SetNestedSlice(obj, subjects, "subjects")
 }
 
 // Resources are a container's CPU and memory requests and limits.
@@ -397,19 +392,29 @@ var ArgoCDResources = map[string]Resources{
 
 // setResources sets ArgoCDResources on every container and init container of a workload.
 func setResources(obj upstream.Object) error {
-	spec, _ := obj["spec"].(map[string]any)
-	template, _ := spec["template"].(map[string]any)
-	podSpec, _ := template["spec"].(map[string]any)
 	for _, group := range []string{"initContainers", "containers"} {
-		containers, _ := podSpec[group].([]any)
-		for _, c := range containers {
-			container := c.(map[string]any)
-			name, _ := container["name"].(string)
+		path := []string{"spec", "template", "spec", group}
+		containers, found, err := unstructured.NestedSlice(obj, path...)
+		if err != nil {
+			return fmt.Errorf("gitops: Argo CD %s %q: %w", typeKey(obj), objectName(obj), err)
+		}
+		if !found {
+			continue
+		}
+		for i, c := range containers {
+			container, ok := c.(map[string]any)
+			if !ok {
+				return fmt.Errorf("gitops: Argo CD %s %q: %s[%d] is not an object", typeKey(obj), objectName(obj), group, i)
+			}
+			name, _, _ := unstructured.NestedString(container, "name")
 			r, ok := ArgoCDResources[name]
 			if !ok {
-				return fmt.Errorf("gitops: Argo CD %s %q has container %q with no entry in ArgoCDResources", obj["kind"], objectName(obj), name)
+				return fmt.Errorf("gitops: Argo CD %s %q has container %q with no entry in ArgoCDResources", typeKey(obj), objectName(obj), name)
 			}
 			container["resources"] = manifest.Untyped(r)
+		}
+		if err := unstructured.SetNestedSlice(obj, containers, path...); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -423,9 +428,7 @@ const partOfLabel = "app.kubernetes.io/part-of"
 // argoCDLabels are the environment's labels for one of Argo CD's own objects: all of them, except that upstream's
 // part-of stays where upstream sets it.
 func argoCDLabels(obj upstream.Object, labels map[string]string) map[string]string {
-	meta, _ := obj["metadata"].(map[string]any)
-	existing, _ := meta["labels"].(map[string]any)
-	if _, ok := existing[partOfLabel]; !ok {
+	if _, ok := (&unstructured.Unstructured{Object: obj}).GetLabels()[partOfLabel]; !ok {
 		return labels
 	}
 	out := maps.Clone(labels)
@@ -435,31 +438,22 @@ func argoCDLabels(obj upstream.Object, labels map[string]string) map[string]stri
 
 // addLabels merges labels into the object's metadata.labels; the environment's labels win over upstream's.
 func addLabels(obj upstream.Object, labels map[string]string) {
-	meta, _ := obj["metadata"].(map[string]any)
-	if meta == nil {
-		meta = map[string]any{}
-		obj["metadata"] = meta
+	u := &unstructured.Unstructured{Object: obj}
+	merged := u.GetLabels()
+	if merged == nil {
+		merged = map[string]string{}
 	}
-	existing, _ := meta["labels"].(map[string]any)
-	if existing == nil {
-		existing = map[string]any{}
-	}
-	for k, v := range labels {
-		existing[k] = v
-	}
-	if len(existing) > 0 {
-		meta["labels"] = existing
+	maps.Copy(merged, labels)
+	if len(merged) > 0 {
+		u.SetLabels(merged)
 	}
 }
 
 func typeKey(obj upstream.Object) string {
-	apiVersion, _ := obj["apiVersion"].(string)
-	kind, _ := obj["kind"].(string)
-	return apiVersion + "/" + kind
+	u := &unstructured.Unstructured{Object: obj}
+	return u.GetAPIVersion() + "/" + u.GetKind()
 }
 
 func objectName(obj upstream.Object) string {
-	meta, _ := obj["metadata"].(map[string]any)
-	name, _ := meta["name"].(string)
-	return name
+	return (&unstructured.Unstructured{Object: obj}).GetName()
 }
