@@ -49,4 +49,3 @@ func run(t *testing.T, dir string, args ...string) string {
 	require.NoError(t, err, "git %s: %s", strings.Join(args, " "), out)
 	return strings.TrimSpace(string(out))
 }
-
