@@ -37,7 +37,9 @@ const argoCDNamespace = platform.ArgoCDNamespace
 //     values the component gives, until the Deployment is Available, on development without anyone's hand;
 //   - a commit to generated/development/ is synced (the HPA's minimum changes on the cluster);
 //   - production stays OutOfSync, with nothing deployed, until an operator syncs it (what `argocd app sync`
-//     does: it sets the Application's operation), first the root Application, then the sample service's.
+//     does: it sets the Application's operation), first the root Application, then the sample service's;
+//   - Argo-side drift: on development self-heal puts a deleted object back; on production the Application
+//     turns OutOfSync and nothing changes until an operator syncs.
 func TestGitOpsLoop(t *testing.T) {
 	parallel(t)
 	cp := startControlPlane(t, "lke-platform-gitops")
@@ -82,12 +84,22 @@ func TestGitOpsLoop(t *testing.T) {
 		"the root Application is synced to the commit")
 	figure(t, "commit to generated/development/ synced to the cluster: %.1f s", time.Since(committed).Seconds())
 
+	// Argo-side drift (docs/runbooks/drift.md): outside production, self-heal puts back what someone deletes.
+	serviceExists := func(env string) bool {
+		_, err := kubectlOn(cp.kubeconfig, "get", "service", sampleservice.AppName, "-n", env+"-apps")
+		return err == nil
+	}
+	_, err := kubectlOn(cp.kubeconfig, "delete", "service", sampleservice.AppName, "-n", config.Development+"-apps", "--wait=true")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return serviceExists(config.Development) }, 2*time.Minute, time.Second,
+		"self-heal never put the deleted Service back\n%s", dev.describe(devApp))
+
 	// Production: nothing until an operator syncs, and then only what was synced.
 	prod := appWatcher{t: t, kubeconfig: cp.kubeconfig, argo: argo}
 	root := gitops.ApplicationSetName(config.Production)
 	prod.await(root, "OutOfSync")
 	prodApp := gitops.ApplicationName(config.Production, sampleservice.AppName)
-	_, err := kubectlOn(cp.kubeconfig, "get", "application", prodApp, "-n", argoCDNamespace)
+	_, err = kubectlOn(cp.kubeconfig, "get", "application", prodApp, "-n", argoCDNamespace)
 	require.Error(t, err, "production's sample Application exists before anyone synced the root Application")
 	prod.sync(root)
 	prod.await(root, "Synced")
@@ -98,6 +110,17 @@ func TestGitOpsLoop(t *testing.T) {
 	prod.sync(prodApp)
 	prod.await(prodApp, "Synced")
 	awaitAvailable(t, cp.kubeconfig, config.Production+"-apps", sampleservice.AppName, 3*time.Minute)
+
+	// On production, drift is shown, not repaired: the Application turns OutOfSync and the Service stays gone
+	// until an operator syncs again.
+	_, err = kubectlOn(cp.kubeconfig, "delete", "service", sampleservice.AppName, "-n", config.Production+"-apps", "--wait=true")
+	require.NoError(t, err)
+	prod.refresh(prodApp)
+	prod.await(prodApp, "OutOfSync")
+	require.False(t, serviceExists(config.Production), "production's deleted Service came back without a sync")
+	prod.sync(prodApp)
+	prod.await(prodApp, "Synced")
+	require.Eventually(t, func() bool { return serviceExists(config.Production) }, time.Minute, time.Second)
 }
 
 // prepareArgoCD gives a bare control plane what the program's gitops bootstrap gives a cluster before Argo CD's
