@@ -129,10 +129,11 @@ func TestGitOpsLoop(t *testing.T) {
 // environments' workload namespaces.
 func prepareArgoCD(t *testing.T, kubeconfigPath string, environments []string) {
 	t.Helper()
-	crds, err := gitops.CRDObjects((&config.Environment{Name: environments[0]}).Labels())
+	labels := (&config.Environment{Name: environments[0]}).Labels()
+	crds, err := gitops.CRDObjects(labels)
 	require.NoError(t, err)
 	install, err := gitops.ArgoCDObjects(&gitops.BootstrapArgs{
-		Environment: environments[0], Namespace: argoCDNamespace, Labels: (&config.Environment{Name: environments[0]}).Labels(),
+		Environment: environments[0], Namespace: argoCDNamespace, Labels: labels,
 	})
 	require.NoError(t, err)
 	var settings []upstream.Object

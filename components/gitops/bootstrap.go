@@ -256,13 +256,26 @@ func vendoredCRDs() ([]upstream.Object, error) { return copied(parsedCRDs()) }
 // (inputs and outputs) and writes the state after every step: with them, state was 11 MB and each step of an
 // update took seconds. Validation is unchanged; only `kubectl explain` loses the field docs.
 func stripSchemaDescriptions(crd upstream.Object) {
-	versions, _, _ := unstructured.NestedSlice(crd, "spec", "versions")
+	versions, _ := nestedSlice(crd, "spec", "versions")
 	for _, v := range versions {
 		if version, ok := v.(map[string]any); ok {
 			stripDescriptions(version["schema"])
 		}
 	}
-	_ = unstructured.SetNestedSlice(crd, versions, "spec", "versions") // NestedSlice returned copies
+}
+
+// nestedSlice is the list at path in obj itself, not a copy (unstructured.NestedSlice copies): editing its
+// elements edits obj. A missing field is an empty list.
+func nestedSlice(obj upstream.Object, path ...string) ([]any, error) {
+	v, found, err := unstructured.NestedFieldNoCopy(obj, path...)
+	if err != nil || !found {
+		return nil, err
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("%s is a %T, not a list", strings.Join(path, "."), v)
+	}
+	return list, nil
 }
 
 // stripDescriptions deletes every "description" whose value is text. A property that happens to be named
@@ -354,7 +367,7 @@ func bindTo(obj upstream.Object, args *BootstrapArgs) error {
 			return err
 		}
 	}
-	subjects, _, err := unstructured.NestedSlice(obj, "subjects")
+	subjects, err := nestedSlice(obj, "subjects")
 	if err != nil {
 		return fmt.Errorf("gitops: ClusterRoleBinding %q: %w", objectName(obj), err)
 	}
@@ -363,7 +376,7 @@ func bindTo(obj upstream.Object, args *BootstrapArgs) error {
 			subject["namespace"] = args.Namespace
 		}
 	}
-	return unstructured.SetNestedSlice(obj, subjects, "subjects")
+	return nil
 }
 
 // Resources are a container's CPU and memory requests and limits.
@@ -393,13 +406,9 @@ var ArgoCDResources = map[string]Resources{
 // setResources sets ArgoCDResources on every container and init container of a workload.
 func setResources(obj upstream.Object) error {
 	for _, group := range []string{"initContainers", "containers"} {
-		path := []string{"spec", "template", "spec", group}
-		containers, found, err := unstructured.NestedSlice(obj, path...)
+		containers, err := nestedSlice(obj, "spec", "template", "spec", group)
 		if err != nil {
 			return fmt.Errorf("gitops: Argo CD %s %q: %w", typeKey(obj), objectName(obj), err)
-		}
-		if !found {
-			continue
 		}
 		for i, c := range containers {
 			container, ok := c.(map[string]any)
@@ -412,9 +421,6 @@ func setResources(obj upstream.Object) error {
 				return fmt.Errorf("gitops: Argo CD %s %q has container %q with no entry in ArgoCDResources", typeKey(obj), objectName(obj), name)
 			}
 			container["resources"] = manifest.Untyped(r)
-		}
-		if err := unstructured.SetNestedSlice(obj, containers, path...); err != nil {
-			return err
 		}
 	}
 	return nil

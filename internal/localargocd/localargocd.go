@@ -91,7 +91,6 @@ func Start(ctx context.Context, opts Options) (*ArgoCD, error) {
 	a.controllerMetrics = ports[4]
 	a.redisAddr = "127.0.0.1:" + strconv.Itoa(redis)
 	a.repoAddr = "127.0.0.1:" + strconv.Itoa(repo)
-	redisAddr, repoAddr := a.redisAddr, a.repoAddr
 	a.GitURL = fmt.Sprintf("git://127.0.0.1:%d/", git)
 
 	// Argo CD's components read their settings from the environment as well as from flags: a private TMPDIR
@@ -110,14 +109,14 @@ func Start(ctx context.Context, opts Options) (*ArgoCD, error) {
 		addr string
 		args []string
 	}{
-		{"redis", redisAddr, []string{"redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(redis),
+		{"redis", a.redisAddr, []string{"redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(redis),
 			"--save", "", "--appendonly", "no"}},
 		{"git-daemon", fmt.Sprintf("127.0.0.1:%d", git), []string{"git", "daemon", "--reuseaddr", "--export-all",
 			"--listen=127.0.0.1", "--port=" + strconv.Itoa(git), "--base-path=" + filepath.Join(opts.Dir, "git"),
 			filepath.Join(opts.Dir, "git")}},
-		{"repo-server", repoAddr, []string{"argocd-repo-server", "--address", "127.0.0.1", "--port", strconv.Itoa(repo),
+		{"repo-server", a.repoAddr, []string{"argocd-repo-server", "--address", "127.0.0.1", "--port", strconv.Itoa(repo),
 			"--metrics-address", "127.0.0.1", "--metrics-port", strconv.Itoa(repoMetrics), "--disable-tls",
-			"--redis", redisAddr, "--loglevel", "info"}},
+			"--redis", a.redisAddr, "--loglevel", "info"}},
 	}
 	for _, s := range steps {
 		if err := a.run(ctx, s.name, s.addr, s.args); err != nil {
@@ -161,21 +160,21 @@ func (a *ArgoCD) StartController(ctx context.Context) error {
 
 // run starts a component and waits until it listens on addr.
 func (a *ArgoCD) run(ctx context.Context, name, addr string, args []string) error {
-	p, err := a.start(name, args, a.env)
+	p, err := a.start(name, args)
 	if err != nil {
 		return err
 	}
 	return p.awaitListening(ctx, addr, time.Minute)
 }
 
-func (a *ArgoCD) start(name string, args, env []string) (*process, error) {
+func (a *ArgoCD) start(name string, args []string) (*process, error) {
 	logPath := filepath.Join(a.Dir, "logs", name+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, a.Dir, logFile, logFile
+	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = a.env, a.Dir, logFile, logFile
 	// Its own process group, so Stop ends what it starts as well (the repo-server's git and helm).
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
