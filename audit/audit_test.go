@@ -52,7 +52,7 @@ func applied() source {
 		update: audit.Update{Version: 7, Kind: "update", Result: "succeeded", Start: end.Add(-83 * time.Second), End: end,
 			Changes:  map[string]int{"create": 2, "update": 1, "delete": 1, "same": 40},
 			Metadata: map[string]string{"git.head": "0123456789abcdef0123456789abcdef01234567"}},
-		outputs:     map[string]string{"applicationSet": "platform-development-infrastructure"},
+		outputs:     map[string]string{"rootApplication": "platform-development-infrastructure"},
 		environment: "development",
 	}
 }

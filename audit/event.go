@@ -82,7 +82,7 @@ type Event struct {
 	Environment string // the stack's environment: Loki tenant and label
 	Stack       string
 	Actor       string
-	ArgoApp     string // the stack's ApplicationSet, empty when it has none
+	ArgoApp     string // the stack's root Application, empty when it has none
 	Commit      string
 	Update      Update
 }

@@ -97,10 +97,10 @@ func Run(ctx context.Context, cfg Config, src Source, stdout, stderr io.Writer) 
 	}
 	e := Event{Environment: env, Stack: cfg.Stack, Actor: firstOf(cfg.Actor, "unknown"), Update: u,
 		Commit: commit(cfg, u)}
-	if e.ArgoApp, err = src.Output(ctx, "applicationSet"); err != nil {
+	if e.ArgoApp, err = src.Output(ctx, "rootApplication"); err != nil {
 		e.ArgoApp = ""
 		// The event still goes out, without the label: an audit record missing a label beats no record.
-		warn("reading the applicationSet output of stack %s (the argo_app label is left out): %v", cfg.Stack, err)
+		warn("reading the rootApplication output of stack %s (the argo_app label is left out): %v", cfg.Stack, err)
 	}
 
 	fmt.Fprintf(stdout, "audit: %s\n", e.Summary())

@@ -34,7 +34,7 @@ func TestClassify(t *testing.T) {
 		{"kubernetes:autoscaling/v2:HorizontalPodAutoscaler", Minor},
 		{"kubernetes:policy/v1:PodDisruptionBudget", Minor},
 		{"kubernetes:helm.sh/v3:Release", Minor},
-		{"kubernetes:argoproj.io/v1alpha1:ApplicationSet", Minor},
+		{"kubernetes:argoproj.io/v1alpha1:Application", Minor},
 		// Prefixes match whole API groups only, and exact tokens only themselves.
 		{"kubernetes:rbac.authorization.k8s.io/v1beta1:Role", Minor},
 		{"kubernetes:networking.k8s.io/v1:NetworkPolicyList", Minor},

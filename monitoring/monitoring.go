@@ -1,5 +1,5 @@
 // Package monitoring holds the typed Prometheus objects the platform's components share: rule groups (written as
-// PrometheusRule objects for the operator and as rule files for promtool), ServiceMonitors, and the plain scrape
+// PrometheusRule objects for the operator and as rule files for promtool), scrape endpoints, and the plain scrape
 // configuration a stand-alone Prometheus needs to scrape the same endpoints in tests.
 package monitoring
 
@@ -8,15 +8,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"gopkg.in/yaml.v3"
 
 	"github.com/platform-eng/lke-platform/internal/manifest"
 )
 
-// API group and version of the prometheus-operator objects; the gitops bootstrap installs their CRDs.
+// API group and version of the prometheus-operator objects; Argo CD installs their CRDs (components/gitops).
 const operatorAPIVersion = "monitoring.coreos.com/v1"
 
 // RuleGroup is one group of a Prometheus rule file (and of a PrometheusRule's spec.groups).
@@ -52,19 +49,19 @@ type prometheusRuleSpec struct {
 	Groups []RuleGroup `json:"groups"`
 }
 
-// NewPrometheusRule registers a PrometheusRule named name (Pulumi name and object name) in namespace holding the
-// groups. The operator loads it into Prometheus when its labels match the ruleSelector.
-func NewPrometheusRule(ctx *pulumi.Context, name, namespace string, labels map[string]string, groups []RuleGroup,
-	opts ...pulumi.ResourceOption) (*apiextensions.CustomResource, error) {
+// PrometheusRule is a PrometheusRule named name in namespace holding the groups, as data for Argo CD (the
+// environment's observability folder). The operator loads it into Prometheus when its labels match the
+// ruleSelector.
+func PrometheusRule(name, namespace string, labels map[string]string, groups []RuleGroup) (manifest.Object, error) {
 	if len(groups) == 0 {
-		return nil, fmt.Errorf("PrometheusRule %s: no rule groups", name)
+		return manifest.Object{}, fmt.Errorf("PrometheusRule %s: no rule groups", name)
 	}
-	return manifest.CustomResource{
+	return manifest.Object{
 		APIVersion: operatorAPIVersion,
 		Kind:       "PrometheusRule",
-		Metadata:   objectMeta(name, namespace, labels),
+		Metadata:   manifest.Meta{Name: name, Namespace: namespace, Labels: labels},
 		Spec:       prometheusRuleSpec{Groups: groups},
-	}.New(ctx, name, opts...)
+	}, nil
 }
 
 // Endpoint is how one Service port is scraped: Port is the Service's port name, Path the metrics path, Interval
@@ -75,49 +72,6 @@ type Endpoint struct {
 	Path          string `json:"path,omitempty" yaml:"path,omitempty"`
 	Interval      string `json:"interval,omitempty" yaml:"interval,omitempty"`
 	ScrapeTimeout string `json:"scrapeTimeout,omitempty" yaml:"scrapeTimeout,omitempty"`
-}
-
-// ServiceMonitorArgs configures a ServiceMonitor: the Services it selects (by label, in its own namespace) and
-// how their ports are scraped.
-type ServiceMonitorArgs struct {
-	Namespace string
-	Labels    map[string]string
-	Selector  map[string]string
-	Endpoints []Endpoint
-}
-
-type labelSelector struct {
-	MatchLabels map[string]string `json:"matchLabels"`
-}
-
-// serviceMonitorSpec leaves namespaceSelector unset: the operator then selects Services in the ServiceMonitor's
-// own namespace only, which is what a per-environment object wants.
-type serviceMonitorSpec struct {
-	Selector  labelSelector `json:"selector"`
-	Endpoints []Endpoint    `json:"endpoints"`
-}
-
-// NewServiceMonitor registers a ServiceMonitor named name (Pulumi name and object name).
-func NewServiceMonitor(ctx *pulumi.Context, name string, args *ServiceMonitorArgs,
-	opts ...pulumi.ResourceOption) (*apiextensions.CustomResource, error) {
-	if len(args.Selector) == 0 {
-		// An empty selector matches every Service of the namespace: never what a component means.
-		return nil, fmt.Errorf("ServiceMonitor %s: empty selector", name)
-	}
-	if len(args.Endpoints) == 0 {
-		return nil, fmt.Errorf("ServiceMonitor %s: no endpoints", name)
-	}
-	for _, ep := range args.Endpoints {
-		if ep.Port == "" {
-			return nil, fmt.Errorf("ServiceMonitor %s: endpoint without a port name", name)
-		}
-	}
-	return manifest.CustomResource{
-		APIVersion: operatorAPIVersion,
-		Kind:       "ServiceMonitor",
-		Metadata:   objectMeta(name, args.Namespace, args.Labels),
-		Spec:       serviceMonitorSpec{Selector: labelSelector{MatchLabels: args.Selector}, Endpoints: args.Endpoints},
-	}.New(ctx, name, opts...)
 }
 
 // ScrapeJob is one entry of a Prometheus configuration's scrape_configs with static targets: what the operator
@@ -165,14 +119,6 @@ type GlobalConfig struct {
 // YAML renders the configuration as a prometheus.yml (`promtool check config` reads it).
 func (c PrometheusConfig) YAML() ([]byte, error) {
 	return encodeYAML(c)
-}
-
-func objectMeta(name, namespace string, labels map[string]string) *metav1.ObjectMetaArgs {
-	return &metav1.ObjectMetaArgs{
-		Name:      pulumi.String(name),
-		Namespace: pulumi.String(namespace),
-		Labels:    pulumi.ToStringMap(labels),
-	}
 }
 
 // encodeYAML uses two-space indentation, the convention of every Prometheus example, so files diff cleanly.

@@ -6,12 +6,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
-	"github.com/platform-eng/lke-platform/internal/mocks"
+	"github.com/platform-eng/lke-platform/internal/manifest"
 )
 
 const promtool = "/usr/bin/promtool"
@@ -114,46 +113,20 @@ func TestEndpointDecodesFromARenderedServiceMonitor(t *testing.T) {
 	assert.Equal(t, Endpoint{Port: "http", Path: "/metrics", Interval: "30s", ScrapeTimeout: "10s"}, ep)
 }
 
-func TestCustomResources(t *testing.T) {
+func TestPrometheusRuleIsTheGroupsAsAnObject(t *testing.T) {
 	labels := map[string]string{"platform.lke/environment": "staging"}
-	rec, err := mocks.Run(t, "staging", nil, func(ctx *pulumi.Context) error {
-		if _, err := NewPrometheusRule(ctx, "example", "staging-apps", labels, sampleGroups()); err != nil {
-			return err
-		}
-		_, err := NewServiceMonitor(ctx, "example", &ServiceMonitorArgs{
-			Namespace: "staging-apps", Labels: labels,
-			Selector:  map[string]string{"app.kubernetes.io/name": "example"},
-			Endpoints: []Endpoint{{Port: "http", Path: "/metrics", Interval: "30s", ScrapeTimeout: "10s"}},
-		})
-		return err
-	})
+	obj, err := PrometheusRule("example", "staging-apps", labels, sampleGroups())
 	require.NoError(t, err)
-	// The provider's type token for a custom object is "kubernetes:<apiVersion>:<kind>".
-	crs := append(rec.OfType("kubernetes:monitoring.coreos.com/v1:PrometheusRule"),
-		rec.OfType("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")...)
-	require.Len(t, crs, 2)
-	byKind := map[string]map[string]any{}
-	for _, cr := range crs {
-		in := cr.Inputs.Mappable()
-		assert.Equal(t, "monitoring.coreos.com/v1", in["apiVersion"])
-		assert.Equal(t, map[string]any{"name": "example", "namespace": "staging-apps", "labels": map[string]any{"platform.lke/environment": "staging"}}, in["metadata"])
-		byKind[in["kind"].(string)] = in["spec"].(map[string]any)
-	}
-	assert.Equal(t, map[string]any{
-		"selector":  map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "example"}},
-		"endpoints": []any{map[string]any{"port": "http", "path": "/metrics", "interval": "30s", "scrapeTimeout": "10s"}},
-	}, byKind["ServiceMonitor"])
-	groups := byKind["PrometheusRule"]["groups"].([]any)
+	in := manifest.Untyped(obj)
+	assert.Equal(t, "monitoring.coreos.com/v1", in["apiVersion"])
+	assert.Equal(t, "PrometheusRule", in["kind"])
+	assert.Equal(t, map[string]any{"name": "example", "namespace": "staging-apps", "labels": map[string]any{"platform.lke/environment": "staging"}}, in["metadata"])
+	groups := in["spec"].(map[string]any)["groups"].([]any)
 	require.Len(t, groups, 1)
 	rules := groups[0].(map[string]any)["rules"].([]any)
 	assert.Equal(t, map[string]any{"record": "job:up:sum", "expr": "sum by (job) (up)"}, rules[0])
 	assert.Equal(t, "ExampleDown", rules[1].(map[string]any)["alert"])
-}
 
-func TestServiceMonitorRefusesAnEmptySelector(t *testing.T) {
-	_, err := mocks.Run(t, "staging", nil, func(ctx *pulumi.Context) error {
-		_, err := NewServiceMonitor(ctx, "example", &ServiceMonitorArgs{Namespace: "x", Endpoints: []Endpoint{{Port: "http"}}})
-		return err
-	})
-	assert.ErrorContains(t, err, "empty selector")
+	_, err = PrometheusRule("example", "staging-apps", labels, nil)
+	assert.ErrorContains(t, err, "no rule groups")
 }

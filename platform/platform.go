@@ -1,8 +1,10 @@
 // Package platform is the program every stack runs: it loads and validates the stack's configuration, then
-// composes the components and exports the stack's outputs. The cluster (created, adopted, attached or rendered
-// to YAML) comes first, then the namespaces with their guard rails, then the GitOps bootstrap (the add-ons'
-// CRDs and Argo CD), then the platform services: sealed secrets, ingress/TLS/DNS, observability and the sample
-// service, and last the ApplicationSet through which Argo CD reconciles the add-ons' Helm charts.
+// composes the components and exports the stack's outputs. Pulumi owns the cluster and its boundaries: the
+// cluster (created, adopted, attached or rendered to YAML), the namespaces with their guard rails, access and
+// admission, Argo CD's bootstrap, and the bridge: the environment's project and root Application. Argo CD owns
+// what runs in it: the platform services (sealed secrets, ingress/TLS/DNS, observability, the sample service)
+// build their charts' values and objects as data, and the root Application hands them to Argo CD, which
+// renders them from this repository (docs/decisions.md 46-48).
 package platform
 
 import (
@@ -122,27 +124,23 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		return err
 	}
 
-	// The add-ons' CRDs and Argo CD itself: every custom object below is created after them.
+	// Argo CD itself, with its own CRDs.
 	bootstrap, err := gitops.NewBootstrap(ctx, env.Name, &gitops.BootstrapArgs{
 		Environment: env.Name, Namespace: ArgoCDNamespace, Labels: env.Labels(),
 	}, with(pulumi.DependsOn([]pulumi.Resource{namespaces[ArgoCDNamespace]}))...)
 	if err != nil {
 		return err
 	}
-	// A custom object waits for the CRDs and for the namespace it lives in. (DependsOn a component counts only
-	// the children registered so far, so the bootstrap hands out its CRDs explicitly.)
-	after := func(deps ...pulumi.Resource) []pulumi.ResourceOption {
-		return with(bootstrap.AfterCRDs(), pulumi.DependsOn(deps))
-	}
 
+	// The platform services build what Argo CD applies, as data: their charts' values and their objects (the
+	// issuer, sealed secrets, rules, dashboard). Nothing of theirs is a Pulumi resource but the component itself.
 	apps := env.Namespaces[0] // the sample service and the secret bundles live in the first workload namespace
 	bundles := make([]secrets.Bundle, 0, len(env.Secrets.Bundles))
 	for name, data := range env.Secrets.Bundles {
 		bundles = append(bundles, secrets.Bundle{Name: name, Namespace: apps, Data: data})
 	}
-	if _, err := secrets.New(ctx, env.Name, &secrets.Args{
-		Sealer: sealer, Labels: env.Labels(), Bundles: bundles,
-	}, after(namespaces[apps])...); err != nil {
+	sealed, err := secrets.New(ctx, env.Name, &secrets.Args{Sealer: sealer, Labels: env.Labels(), Bundles: bundles}, protect)
+	if err != nil {
 		return err
 	}
 
@@ -151,7 +149,7 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		IngressNamespace: env.IngressNamespace, CertManagerNamespace: CertManagerNamespace,
 		ExternalDNSNamespace: ExternalDNSNamespace, Domain: env.Domain, ACMEEmail: env.ACMEEmail,
 		Sealer: sealer, DNSToken: env.Secrets.DNSToken,
-	}, after(namespaces[env.IngressNamespace], namespaces[CertManagerNamespace], namespaces[ExternalDNSNamespace])...)
+	}, protect)
 	if err != nil {
 		return err
 	}
@@ -161,30 +159,44 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		Sealer: sealer, SlackWebhookURL: env.Secrets.SlackWebhookURL,
 		// Prometheus, Grafana and Promtail look at these namespaces only: the workloads and the platform's own.
 		EnvironmentNamespaces: append(append([]string(nil), env.Namespaces...), env.IngressNamespace, ArgoCDNamespace),
-	}, after(namespaces[env.MonitoringNamespace])...)
+	}, protect)
 	if err != nil {
 		return err
 	}
 
-	charts := append(append(ing.Charts, obs.Charts...), secrets.ControllerChart(SealedSecretsNamespace))
-	infra, err := gitops.NewInfrastructure(ctx, env.Name, &gitops.InfrastructureArgs{
-		Environment: env.Name, Namespace: ArgoCDNamespace, Labels: env.Labels(),
-		RepoURL: env.GitOps.RepoURL, Revision: env.GitOps.Revision,
-		// Production syncs only when an operator runs `argocd app sync` after the approved promotion.
-		AutoSync: env.Name != config.Production, Charts: charts, Workloads: []string{apps},
-	}, with(bootstrap.AfterAll())...)
-	if err != nil {
-		return err
-	}
-
-	// The sample service is an Application of charts/sample-service: Argo CD deploys it once the project exists.
 	sample, err := sampleservice.New(ctx, env.Name+"-"+SampleServiceName, &sampleservice.Args{
 		Environment: env.Name, Namespace: apps, Labels: env.Labels(), Image: env.SampleServiceImage,
 		Host: env.Host(SampleServiceName), IngressClass: ing.IngressClass, ClusterIssuer: ing.ClusterIssuer,
 		SecretName: config.SampleServiceBundle, Resources: env.Sizing.Profile,
 		ArgoCDNamespace: ArgoCDNamespace, RepoURL: env.GitOps.RepoURL, Revision: env.GitOps.Revision,
 		AutoSync: env.Name != config.Production,
-	}, with(pulumi.DependsOn([]pulumi.Resource{namespaces[apps], infra}), bootstrap.AfterCRDs())...)
+	}, protect)
+	if err != nil {
+		return err
+	}
+
+	// The bridge: the environment's project and its root Application, which holds every Application Argo CD
+	// reconciles. It waits for every namespace (Argo CD creates none) and for Argo CD itself.
+	all := make([]pulumi.Resource, 0, len(namespaces))
+	for _, ns := range namespaces {
+		all = append(all, ns)
+	}
+	infra, err := gitops.NewInfrastructure(ctx, env.Name, &gitops.InfrastructureArgs{
+		Environment: env.Name, Namespace: ArgoCDNamespace, Labels: env.Labels(),
+		RepoURL: env.GitOps.RepoURL, Revision: env.GitOps.Revision,
+		// Production syncs only when an operator runs `argocd app sync` after the approved promotion.
+		AutoSync: env.Name != config.Production,
+		Charts:   append(append(ing.Charts, obs.Charts...), secrets.ControllerChart(SealedSecretsNamespace)),
+		Folders: []gitops.Folder{
+			{Name: "network", Destination: ExternalDNSNamespace, Objects: objects(ing.Objects)},
+			{Name: "secrets", Destination: apps, Objects: objects(sealed.Objects)},
+			{Name: "observability", Destination: env.MonitoringNamespace, Objects: obs.Objects},
+		},
+		Applications: []gitops.Application{sample.Application},
+		Workloads:    []string{apps},
+		// Render mode writes what Argo CD applies beside the rendered cluster objects (docs/configuration.md).
+		RenderDirectory: renderDirectory(env),
+	}, with(bootstrap.AfterAll(), pulumi.DependsOn(all))...)
 	if err != nil {
 		return err
 	}
@@ -196,7 +208,25 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 	ctx.Export("kubeconfig", k8s.Kubeconfig) // secret in create mode; a file path in attach mode
 	ctx.Export("namespaces", workloadNames)
 	ctx.Export("sampleServiceUrl", pulumi.Sprintf("https://%s/", sample.Host))
-	ctx.Export("applicationSet", infra.ApplicationSet)
+	ctx.Export("rootApplication", infra.Root)
 	ctx.Export("dashboardUid", obs.DashboardUID)
 	return nil
+}
+
+// objects widens a component's typed objects to the Folder's list.
+func objects[T any](list []T) []gitops.Object {
+	out := make([]gitops.Object, len(list))
+	for i, o := range list {
+		out[i] = o
+	}
+	return out
+}
+
+// renderDirectory is where render mode writes the environment's GitOps tree: generated/<env>/ (the cluster's own
+// objects go to its cluster/ folder, components/cluster). Empty in the other modes.
+func renderDirectory(env *config.Environment) string {
+	if env.Cluster.Mode != config.Render {
+		return ""
+	}
+	return env.Cluster.RenderDirectory
 }

@@ -22,7 +22,6 @@ import (
 
 const (
 	namespaceComponent = "platform:namespace:Namespace"
-	applicationSet     = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
 	application        = "kubernetes:argoproj.io/v1alpha1:Application"
 	sealedSecret       = "kubernetes:bitnami.com/v1alpha1:SealedSecret"
 	deployment         = "kubernetes:apps/v1:Deployment"
@@ -56,44 +55,81 @@ func TestEveryStackComposesThePlatform(t *testing.T) {
 				}
 			}
 			for token, n := range map[string]int{
-				"platform:cluster:Cluster":                           1,
-				"linode:index/lkeCluster:LkeCluster":                 1,
-				"pulumi:providers:kubernetes":                        1,
-				namespaceComponent:                                   6, // argocd, monitoring, ingress-nginx, cert-manager, external-dns, <env>-apps
-				"platform:admission:Policies":                        1,
-				applicationSet:                                       1,
-				sealedSecret:                                         3, // the sample service's bundle, the Slack webhook, the DNS token
-				"kubernetes:cert-manager.io/v1:ClusterIssuer":        1,
-				"kubernetes:monitoring.coreos.com/v1:PrometheusRule": 1, // the platform's rules; the sample's are its chart's
-				"kubernetes:argoproj.io/v1alpha1:AppProject":         1,
-				application:                                          1, // the sample service's, rendered by Argo CD from charts/sample-service
-				// Nothing of the sample service's own is Pulumi's: Argo CD applies its chart.
-				deployment: 3, // Argo CD's own (repo-server, redis, applicationset-controller)
+				"platform:cluster:Cluster":                   1,
+				"linode:index/lkeCluster:LkeCluster":         1,
+				"pulumi:providers:kubernetes":                1,
+				namespaceComponent:                           6, // argocd, monitoring, ingress-nginx, cert-manager, external-dns, <env>-apps
+				"platform:admission:Policies":                1,
+				"kubernetes:argoproj.io/v1alpha1:AppProject": 1,
+				application: 1, // the root, platform-<env>-infrastructure
+				// What Argo CD applies is not Pulumi's: the add-ons' CRDs, the issuer, the sealed secrets, the
+				// rules, the sample service's chart (the root Application holds them, TestRootHoldsTheEnvironment).
+				"kubernetes:argoproj.io/v1alpha1:ApplicationSet": 0,
+				sealedSecret: 0,
+				"kubernetes:cert-manager.io/v1:ClusterIssuer":                 0,
+				"kubernetes:monitoring.coreos.com/v1:PrometheusRule":          0,
+				"kubernetes:core/v1:ConfigMap":                                6, // Argo CD's own settings only
+				deployment:                                                    2, // Argo CD's own (repo-server, redis)
 				"kubernetes:networking.k8s.io/v1:Ingress":                     0,
 				"kubernetes:autoscaling/v2:HorizontalPodAutoscaler":           0,
-				"kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 20,
+				"kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 2, // Argo CD's Application and AppProject
 			} {
 				assert.Equal(t, n, counts[token], "%s", token)
 			}
 			assert.Equal(t, stack == config.System, counts["linode:index/lkeNodePool:LkeNodePool"] == 1, "GPU pool on system only")
 
-			set := rec.One(t, applicationSet, "platform-"+stack+"-infrastructure")
-			assert.Equal(t, "platform-"+stack+"-infrastructure", set.Inputs["metadata"].ObjectValue()["name"].StringValue())
-			sample := rec.One(t, application, "platform-"+stack+"-sample-service")
-			assert.Equal(t, "argocd", sample.Inputs["metadata"].ObjectValue()["namespace"].StringValue())
-			assert.Contains(t, sample.Provider, "pulumi:providers:kubernetes::"+stack, "the Application deploys through the cluster's provider")
-			dest := sample.Inputs["spec"].ObjectValue()["destination"].ObjectValue()
-			assert.Equal(t, stack+"-apps", dest["namespace"].StringValue())
+			root := rec.One(t, application, "platform-"+stack+"-infrastructure")
+			assert.Equal(t, "argocd", root.Inputs["metadata"].ObjectValue()["namespace"].StringValue())
+			assert.Contains(t, root.Provider, "pulumi:providers:kubernetes::"+stack, "the root deploys through the cluster's provider")
+			sample := children(t, rec, stack)["platform-"+stack+"-sample-service"]
+			require.NotNil(t, sample, "the root holds the sample service's Application")
+			assert.Equal(t, "argocd", sample["metadata"].(map[string]any)["namespace"])
+			assert.Equal(t, stack+"-apps", sample["spec"].(map[string]any)["destination"].(map[string]any)["namespace"])
 
 			secretstest.AssertNoPlaintext(t, rec, platformtest.Plaintexts...)
 		})
 	}
 }
 
+// children are the Applications the stack's root Application holds, by name.
+func children(t *testing.T, rec *mocks.Recorder, stack string) map[string]map[string]any {
+	t.Helper()
+	root := rec.One(t, application, "platform-"+stack+"-infrastructure").Inputs.Mappable()
+	values := root["spec"].(map[string]any)["source"].(map[string]any)["helm"].(map[string]any)["valuesObject"].(map[string]any)
+	out := map[string]map[string]any{}
+	for _, o := range values["objects"].([]any) {
+		app := o.(map[string]any)
+		out[app["metadata"].(map[string]any)["name"].(string)] = app
+	}
+	return out
+}
+
+// The root Application holds every Application of the environment: the add-ons' CRDs, one per chart, the
+// folders of objects the components build, the sample service.
+func TestRootHoldsTheEnvironment(t *testing.T) {
+	for _, stack := range config.Environments {
+		apps := children(t, run(t, stack, nil), stack)
+		for _, part := range []string{"crds", "network", "secrets", "observability", "sample-service"} {
+			assert.Contains(t, apps, "platform-"+stack+"-"+part, stack)
+		}
+		objects := func(part string) []string {
+			var kinds []string
+			source := apps["platform-"+stack+"-"+part]["spec"].(map[string]any)["source"].(map[string]any)
+			for _, o := range source["helm"].(map[string]any)["valuesObject"].(map[string]any)["objects"].([]any) {
+				kinds = append(kinds, o.(map[string]any)["kind"].(string))
+			}
+			return kinds
+		}
+		assert.Equal(t, []string{"ClusterIssuer", "SealedSecret"}, objects("network"), stack)
+		assert.Equal(t, []string{"SealedSecret"}, objects("secrets"), stack)
+		assert.Equal(t, []string{"SealedSecret", "ConfigMap", "PrometheusRule"}, objects("observability"), stack)
+	}
+}
+
 // Tempo is optional per environment: development goes without.
 func TestTracingPerStack(t *testing.T) {
 	for _, stack := range config.Environments {
-		elements := applicationSetElements(t, run(t, stack, nil), stack)
+		elements := applicationNames(t, run(t, stack, nil), stack)
 		assert.Equal(t, stack != config.Development, slicesContains(elements, "tempo"), "%s: tempo", stack)
 		for _, want := range []string{"kube-prometheus-stack", "loki", "ingress-nginx", "cert-manager", "external-dns", "sealed-secrets"} {
 			assert.Contains(t, elements, want, "%s", stack)
@@ -101,14 +137,12 @@ func TestTracingPerStack(t *testing.T) {
 	}
 }
 
-func applicationSetElements(t *testing.T, rec *mocks.Recorder, stack string) []string {
+// applicationNames are the parts of the root's Applications' names: "tempo" for platform-<env>-tempo.
+func applicationNames(t *testing.T, rec *mocks.Recorder, stack string) []string {
 	t.Helper()
-	set := rec.One(t, applicationSet, "platform-"+stack+"-infrastructure").Inputs.Mappable()
 	var names []string
-	for _, g := range set["spec"].(map[string]any)["generators"].([]any) {
-		for _, e := range g.(map[string]any)["list"].(map[string]any)["elements"].([]any) {
-			names = append(names, e.(map[string]any)["name"].(string))
-		}
+	for name := range children(t, rec, stack) {
+		names = append(names, strings.TrimPrefix(name, "platform-"+stack+"-"))
 	}
 	return names
 }
@@ -160,14 +194,28 @@ func TestRenderModeTouchesNoCluster(t *testing.T) {
 	// must not pick it up (the provider refuses a kubeconfig beside renderYamlToDirectory).
 	kubeconfig := kubeconfigAt(t, listening(t))
 	t.Setenv("KUBECONFIG", kubeconfig)
-	rec := run(t, config.Staging, map[string]string{"clusterMode": "render"})
+	cfg := platformtest.Config(t, "..", config.Staging, map[string]string{"clusterMode": "render"})
+	project := t.TempDir()
+	t.Chdir(project) // render mode writes under the program's folder: this test's, not the repository's
+	rec, err := platformtest.Run(t, config.Staging, cfg, Program)
+	require.NoError(t, err)
 	for _, r := range rec.Resources() {
 		assert.NotContains(t, r.Type, "linode:")
 		assert.NotContains(t, fmt.Sprint(r.Inputs), kubeconfig, "%s %s", r.Type, r.Name)
 	}
 	p := rec.One(t, k8sProvider, config.Staging)
-	assert.True(t, strings.HasSuffix(p.Inputs["renderYamlToDirectory"].StringValue(), filepath.Join("generated", "staging")))
+	assert.True(t, strings.HasSuffix(p.Inputs["renderYamlToDirectory"].StringValue(), filepath.Join("generated", "staging", "cluster")))
 	assert.Equal(t, "", p.Inputs["kubeconfig"].StringValue())
+
+	// What Argo CD applies is written beside it (the mocks run an update): the Applications and the folders.
+	tree := filepath.Join(project, "generated", "staging")
+	for _, file := range []string{
+		"argo/platform-staging-infrastructure.yaml", "argo/platform-staging-crds.yaml", "argo/platform-staging-sample-service.yaml",
+		"network/clusterissuer-letsencrypt-staging.yaml", "network/sealedsecret-external-dns-external-dns-linode.yaml",
+		"secrets/sealedsecret-staging-apps-sample-service.yaml", "observability/prometheusrule-monitoring-platform-staging-rules.yaml",
+	} {
+		assert.FileExists(t, filepath.Join(tree, filepath.FromSlash(file)))
+	}
 }
 
 // The GPU pool is its own LkeNodePool: the cluster lists the external pool tag, the GPU pool carries it and the
@@ -278,17 +326,24 @@ func TestUnknownKeyIsRefused(t *testing.T) {
 	assert.Empty(t, rec.Resources())
 }
 
-// The sample service's Application waits for what Argo CD needs to sync it: Argo CD's CRDs, the environment's
-// AppProject (Argo CD refuses an Application of a project it does not know) and the namespace with its quota.
-func TestSampleApplicationWaitsForItsProjectAndNamespace(t *testing.T) {
+// The root Application waits for what Argo CD needs to sync the environment: Argo CD itself with its CRDs, the
+// environment's AppProject (Argo CD refuses an Application of a project it does not know) and every namespace
+// with its quota (Argo CD creates none).
+func TestRootApplicationWaitsForArgoCDItsProjectAndTheNamespaces(t *testing.T) {
 	rec := run(t, config.Development, nil)
-	component := rec.One(t, "platform:sampleservice:SampleService", "development-sample")
+	depends := func(r mocks.Resource, want string) {
+		t.Helper()
+		assert.True(t, slices.ContainsFunc(r.Dependencies, func(urn string) bool { return strings.HasSuffix(urn, want) }),
+			"%s does not wait for %s: %v", r.Name, want, r.Dependencies)
+	}
+	component := rec.One(t, "platform:gitops:Infrastructure", "development")
 	for _, want := range []string{
 		"kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition::applications.argoproj.io",
-		"kubernetes:argoproj.io/v1alpha1:AppProject::platform-development",
+		"kubernetes:apps/v1:Deployment::argocd-repo-server",
 		"kubernetes:core/v1:ResourceQuota::development-apps-quota",
+		"kubernetes:core/v1:Namespace::monitoring",
 	} {
-		assert.True(t, slices.ContainsFunc(component.Dependencies, func(urn string) bool { return strings.HasSuffix(urn, want) }),
-			"the sample service does not wait for %s: %v", want, component.Dependencies)
+		depends(component, want)
 	}
+	depends(rec.One(t, application, "platform-development-infrastructure"), "kubernetes:argoproj.io/v1alpha1:AppProject::platform-development")
 }

@@ -30,33 +30,15 @@ import (
 // Secret alertmanager-slack, mounted by the operator under /etc/alertmanager/secrets/<secret>/.
 const slackWebhookFile = "/etc/alertmanager/secrets/alertmanager-slack/webhook-url"
 
-// infrastructureValues returns the Helm values of one chart as the rendered ApplicationSet carries them.
+// infrastructureValues returns the Helm values of one chart as its Application carries them (objs expanded by
+// withCharts: the root Application holds the charts' Applications).
 func infrastructureValues(t *testing.T, objs []object, env, chart string) map[string]any {
 	t.Helper()
-	sets := find(objs, "ApplicationSet", "platform-"+env+"-infrastructure")
-	require.Len(t, sets, 1)
-	var set struct {
-		Spec struct {
-			Generators []struct {
-				List struct {
-					Elements []map[string]any `yaml:"elements"`
-				} `yaml:"list"`
-			} `yaml:"generators"`
-		} `yaml:"spec"`
-	}
-	require.NoError(t, yaml.Unmarshal(sets[0].Raw, &set))
-	for _, g := range set.Spec.Generators {
-		for _, e := range g.List.Elements {
-			if e["name"] != chart {
-				continue
-			}
-			var values map[string]any
-			require.NoError(t, yaml.Unmarshal([]byte(e["values"].(string)), &values))
-			return values
-		}
-	}
-	t.Fatalf("the ApplicationSet has no element for chart %s", chart)
-	return nil
+	apps := find(objs, "Application", "platform-"+env+"-"+chart)
+	require.Len(t, apps, 1, "the root Application holds no Application for chart %s", chart)
+	values, ok := dig(apps[0].Obj, "spec", "source", "helm", "valuesObject").(map[string]any)
+	require.True(t, ok, "Application %s has no values", apps[0].Name())
+	return values
 }
 
 func dig(v any, path ...string) any {
@@ -70,13 +52,11 @@ func dig(v any, path ...string) any {
 	return v
 }
 
-// TestGeneratedRulesAndRoutingPassTheRealTools runs promtool and amtool, from the Debian packages, on what the
-// program generates for every environment.
 func TestGeneratedRulesAndRoutingPassTheRealTools(t *testing.T) {
 	t.Parallel() // no program of its own: takes no turn (harness_test.go)
 	for _, env := range []string{"development", "staging", "production", "system"} {
 		t.Run(env, func(t *testing.T) {
-			objs := withCharts(t, readObjects(t, rendered(t, env)))
+			objs := withCharts(t, readObjects(t, renderedCluster(t, env)))
 			dir := t.TempDir()
 			rules := find(objs, "PrometheusRule", "")
 			require.NotEmpty(t, rules)
@@ -162,7 +142,7 @@ func TestSampleServiceAlertReachesSlack(t *testing.T) {
 
 	// The rendered objects, once the service runs: the render (which another test may have started) is the
 	// longest wait.
-	objs := withCharts(t, readObjects(t, rendered(t, env)))
+	objs := withCharts(t, readObjects(t, renderedCluster(t, env)))
 	am := writeAlertmanagerConfig(t, dir, objs, env, slackServer.URL+"/services/T/B/x")
 	amAddr := freeAddr(t)
 	start(t, exec.Command("prometheus-alertmanager", "--config.file="+am, "--storage.path="+filepath.Join(dir, "am-data"),

@@ -92,7 +92,7 @@ func latestEntry(t *testing.T, c *cli, stack string) historyEntry {
 }
 
 // assertEvent checks the newest push the Loki stand-in accepted and the newest Slack message report the
-// history entry want of stack, as environment env, with the ApplicationSet argoApp ("" for none).
+// history entry want of stack, as environment env, with the root Application argoApp ("" for none).
 func assertEvent(t *testing.T, loki *audittest.Loki, slack *audittest.Slack, stack, env, argoApp string, want historyEntry) {
 	t.Helper()
 	assert.Empty(t, loki.Refused(), "Loki would have refused the push")

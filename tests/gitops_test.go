@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -64,7 +65,7 @@ func TestGitOpsLoop(t *testing.T) {
 	// Development: synced by Argo CD alone, down to an Available Deployment.
 	dev := appWatcher{t: t, kubeconfig: cp.kubeconfig, argo: argo}
 	devApp := gitops.ApplicationName(config.Development, sampleservice.AppName)
-	dev.await(gitops.ApplicationSetName(config.Development), "Synced")
+	dev.await(gitops.RootName(config.Development), "Synced")
 	dev.await(devApp, "Synced")
 	awaitAvailable(t, cp.kubeconfig, config.Development+"-apps", sampleservice.AppName, 3*time.Minute)
 	figure(t, "root Application applied to the sample Deployment Available through Argo CD: %.1f s", time.Since(start).Seconds())
@@ -73,14 +74,14 @@ func TestGitOpsLoop(t *testing.T) {
 	repo.writeApplication(t, config.Development, sampleApplication(loop.repoURL, config.Development, 2))
 	head := repo.commit(t, "development: the sample service keeps two replicas")
 	committed := time.Now()
-	dev.refresh(gitops.ApplicationSetName(config.Development))
+	dev.refresh(gitops.RootName(config.Development))
 	require.Eventually(t, func() bool {
 		dev.refresh(devApp)
 		out, _ := kubectlOn(cp.kubeconfig, "get", "hpa", sampleservice.AppName, "-n", config.Development+"-apps",
 			"-o", "jsonpath={.spec.minReplicas}")
 		return strings.TrimSpace(string(out)) == "2"
 	}, 2*time.Minute, 2*time.Second, "the commit's HPA minimum never reached the cluster\n%s", dev.describe(devApp))
-	require.Equal(t, head, dev.field(gitops.ApplicationSetName(config.Development), "{.status.sync.revision}"),
+	require.Equal(t, head, dev.field(gitops.RootName(config.Development), "{.status.sync.revision}"),
 		"the root Application is synced to the commit")
 	figure(t, "commit to generated/development/ synced to the cluster: %.1f s", time.Since(committed).Seconds())
 
@@ -96,7 +97,7 @@ func TestGitOpsLoop(t *testing.T) {
 
 	// Production: nothing until an operator syncs, and then only what was synced.
 	prod := appWatcher{t: t, kubeconfig: cp.kubeconfig, argo: argo}
-	root := gitops.ApplicationSetName(config.Production)
+	root := gitops.RootName(config.Production)
 	prod.await(root, "OutOfSync")
 	prodApp := gitops.ApplicationName(config.Production, sampleservice.AppName)
 	_, err = kubectlOn(cp.kubeconfig, "get", "application", prodApp, "-n", argoCDNamespace)
@@ -124,14 +125,24 @@ func TestGitOpsLoop(t *testing.T) {
 }
 
 // prepareArgoCD gives a bare control plane what the program's gitops bootstrap gives a cluster before Argo CD's
-// controllers start, built by the bootstrap's own functions: the CRDs, Argo CD's namespace with the ConfigMaps and
+// controllers start, built by the bootstrap's own functions: the CRDs (the add-ons' too), Argo CD's namespace with the ConfigMaps and
 // Secret of its install (as the bootstrap labels them), and each environment's AppProject; plus the
 // environments' workload namespaces.
 func prepareArgoCD(t *testing.T, kubeconfigPath string, environments []string) {
 	t.Helper()
 	labels := (&config.Environment{Name: environments[0]}).Labels()
+	// Argo CD's CRDs as the bootstrap applies them, and the add-ons' as the CRDs Application does (the sample
+	// service's chart holds a ServiceMonitor and a PrometheusRule).
 	crds, err := gitops.CRDObjects(labels)
 	require.NoError(t, err)
+	for _, f := range upstream.CRDs() {
+		if path.Dir(f.Name) == upstream.ArgoCDCRDsDir {
+			continue
+		}
+		objs, err := upstream.Decode(f.Data)
+		require.NoError(t, err, f.Name)
+		crds = append(crds, objs...)
+	}
 	install, err := gitops.ArgoCDObjects(&gitops.BootstrapArgs{
 		Environment: environments[0], Namespace: argoCDNamespace, Labels: labels,
 	})
@@ -190,7 +201,7 @@ func namespaceObject(name string, labels map[string]string) upstream.Object {
 // rootApplication is an environment's root Application: the folder of its Applications in the repository.
 func rootApplication(repoURL, env string) gitops.Application {
 	return gitops.RepoApplication(gitops.RepoApplicationArgs{
-		Name: gitops.ApplicationSetName(env), Environment: env, Namespace: argoCDNamespace,
+		Name: gitops.RootName(env), Environment: env, Namespace: argoCDNamespace,
 		Labels: (&config.Environment{Name: env}).Labels(), RepoURL: repoURL, Revision: gitRevision,
 		Path: "generated/" + env + "/argo", Destination: argoCDNamespace, AutoSync: env != config.Production,
 	})
@@ -258,8 +269,11 @@ func newPlatformRepo(t *testing.T, argo *localargocd.ArgoCD) *platformRepo {
 	mustGit(t, "", "init", "--quiet", "--bare", "--initial-branch=main", bare)
 	mustGit(t, r.work, "init", "--quiet", "--initial-branch=main")
 	mustGit(t, r.work, "remote", "add", "origin", bare)
-	src := filepath.Join(repoRoot(), "charts")
-	require.NoError(t, os.CopyFS(filepath.Join(r.work, "charts"), os.DirFS(src)))
+	// What Argo CD reads from the platform repository: the charts, and the add-ons' CRDs (the CRDs Application).
+	for _, dir := range []string{"charts", gitops.AddonCRDsPath} {
+		src := filepath.Join(repoRoot(), filepath.FromSlash(dir))
+		require.NoError(t, os.CopyFS(filepath.Join(r.work, filepath.FromSlash(dir)), os.DirFS(src)))
+	}
 	return r
 }
 

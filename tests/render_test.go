@@ -25,6 +25,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/platform-eng/lke-platform/components/cluster"
 	"github.com/platform-eng/lke-platform/components/gitops"
 	"github.com/platform-eng/lke-platform/internal/helmrender"
 )
@@ -107,6 +108,22 @@ func rendered(t *testing.T, env string) string {
 	return r.dir
 }
 
+// renderedCluster is the folder of env's render that holds Pulumi's own objects, as the provider writes them
+// (0-crd/, 1-manifest/); what Argo CD applies is beside it (renderedTree).
+func renderedCluster(t *testing.T, env string) string {
+	return filepath.Join(rendered(t, env), cluster.RenderedObjectsDir)
+}
+
+// renderedTree is every object of env's render that Argo CD applies: its Applications and its folders' objects.
+func renderedTree(t *testing.T, env string) []object {
+	t.Helper()
+	var out []object
+	for _, sub := range []string{gitops.ArgoDir, "network", "secrets", "observability"} {
+		out = append(out, readObjects(t, filepath.Join(rendered(t, env), sub))...)
+	}
+	return out
+}
+
 // renderedDirs are the folders rendered so far, for TestMain to remove.
 func renderedDirs() []string {
 	var dirs []string
@@ -154,12 +171,17 @@ func readObjects(t *testing.T, dir string) []object {
 }
 
 // withCharts returns the rendered objects and what Argo CD renders from them: every Application whose source is
-// a chart of this repository (a path, with Helm values), rendered with Helm's SDK from this working tree as
-// Argo CD's repo-server renders it.
+// a chart of this repository (a path, with Helm values: the root Application's charts/manifests, the folders',
+// the sample service's chart), rendered with Helm's SDK from this working tree as Argo CD's repo-server renders
+// it, and again for the Applications those renders hold.
 func withCharts(t *testing.T, objs []object) []object {
 	t.Helper()
 	out := slices.Clone(objs)
-	for _, app := range find(objs, "Application", "") {
+	for i := 0; i < len(out); i++ {
+		app := out[i]
+		if app.Kind() != "Application" {
+			continue
+		}
 		var spec struct {
 			Source      gitops.ApplicationSource      `json:"source"`
 			Destination gitops.ApplicationDestination `json:"destination"`
@@ -177,7 +199,7 @@ func withCharts(t *testing.T, objs []object) []object {
 		for _, r := range rendered {
 			doc, err := yaml.Marshal(r.Object)
 			require.NoError(t, err)
-			out = append(out, object{Path: app.Path + " -> " + spec.Source.Path, Raw: doc, Obj: r.Object})
+			out = append(out, object{Path: app.Path + " -> " + app.Name(), Raw: doc, Obj: r.Object})
 		}
 	}
 	return out
@@ -203,8 +225,7 @@ func TestRenderModeWritesEveryObject(t *testing.T) {
 	for _, env := range []string{"development", "staging", "production", "system"} {
 		t.Run(env, func(t *testing.T) {
 			parallel(t)
-			dir := rendered(t, env)
-			objs := readObjects(t, dir)
+			objs := readObjects(t, renderedCluster(t, env))
 			require.NotEmpty(t, objs)
 
 			builtin, custom := 0, 0
@@ -226,22 +247,47 @@ func TestRenderModeWritesEveryObject(t *testing.T) {
 				np := find(objs, "NetworkPolicy", policy)
 				assert.True(t, containsNamespace(np, ns), "NetworkPolicy %s/%s is rendered", ns, policy)
 			}
-			assert.Len(t, find(objs, "ApplicationSet", "platform-"+env+"-infrastructure"), 1)
-			assert.NotEmpty(t, find(objs, "CustomResourceDefinition", "sealedsecrets.bitnami.com"))
-			assert.Len(t, find(objs, "SealedSecret", "sample-service"), 1)
-			assert.Len(t, find(objs, "SealedSecret", "alertmanager-slack"), 1)
-			assert.Len(t, find(objs, "SealedSecret", "external-dns-linode"), 1)
-			assert.Len(t, find(objs, "PrometheusRule", ""), 1, "the platform's rules")
-			assert.Len(t, find(objs, "Application", "platform-"+env+"-sample-service"), 1)
-			assert.Len(t, find(withCharts(t, objs), "PrometheusRule", ""), 2, "the platform's rules and the sample service's chart's")
-			dashboards := find(objs, "ConfigMap", "env-"+env+"-overview-dashboard")
+			// Pulumi's part: the root Application; Argo CD's, what it holds.
+			assert.Len(t, find(objs, "Application", "platform-"+env+"-infrastructure"), 1)
+			assert.Empty(t, find(objs, "ApplicationSet", ""))
+			assert.Empty(t, find(objs, "SealedSecret", ""), "sealed secrets are Argo CD's to apply")
+			assert.Empty(t, find(objs, "CustomResourceDefinition", "sealedsecrets.bitnami.com"), "the add-ons' CRDs are Argo CD's")
+			all := withCharts(t, objs)
+			crds := find(all, "Application", "platform-"+env+"-crds")
+			require.Len(t, crds, 1)
+			assert.Equal(t, gitops.AddonCRDsPath, crds[0].str("spec", "source", "path"))
+			assert.Len(t, find(all, "SealedSecret", "sample-service"), 1)
+			assert.Len(t, find(all, "SealedSecret", "alertmanager-slack"), 1)
+			assert.Len(t, find(all, "SealedSecret", "external-dns-linode"), 1)
+			assert.Len(t, find(all, "ClusterIssuer", ""), 1)
+			assert.Len(t, find(all, "Application", "platform-"+env+"-sample-service"), 1)
+			assert.Len(t, find(all, "PrometheusRule", ""), 2, "the platform's rules and the sample service's chart's")
+			dashboards := find(all, "ConfigMap", "env-"+env+"-overview-dashboard")
 			require.Len(t, dashboards, 1)
 			var dashboard struct{ UID, Title string }
 			require.NoError(t, json.Unmarshal([]byte(dashboards[0].str("data", env+"-overview.json")), &dashboard))
 			assert.Equal(t, "env-"+env, dashboard.UID)
 			assert.Equal(t, env+"-overview", dashboard.Title)
 
-			for _, o := range objs {
+			// The tree written beside Pulumi's objects is exactly what Argo CD renders from the root: every
+			// Application it holds, and every object of the folders.
+			tree := renderedTree(t, env)
+			assert.Len(t, find(tree, "Application", ""), len(find(all, "Application", "")))
+			rendersOfRoot := map[string]bool{}
+			for _, a := range all[len(objs):] {
+				rendersOfRoot[string(mustJSON(t, a.Obj))] = true
+			}
+			for _, o := range tree {
+				if o.Name() == gitops.RootName(env) {
+					continue // Pulumi's, in cluster/ (with the revision annotation the program adds)
+				}
+				assert.True(t, rendersOfRoot[string(mustJSON(t, o.Obj))], "%s is not what Argo CD renders from the root Application", o.Path)
+			}
+			for _, kind := range []string{"SealedSecret", "ClusterIssuer", "PrometheusRule", "ConfigMap"} {
+				assert.NotEmpty(t, find(tree, kind, ""), "the tree holds the %s objects", kind)
+			}
+
+			for _, o := range all {
 				for _, secret := range plaintexts {
 					assert.NotContains(t, string(o.Raw), secret, "%s holds a secret in plain text", o.Path)
 				}

@@ -85,6 +85,21 @@ func CRDs() []File {
 	return out
 }
 
+// ArgoCDCRDsDir is the folder of Argo CD's own CRDs among CRDs(): the bootstrap applies these; Argo CD applies
+// the add-ons' (the rest of crds/, read from the repository).
+const ArgoCDCRDsDir = "argo-cd"
+
+// ArgoCDCRDs returns the CRD files of Argo CD itself, in CRDs() order.
+func ArgoCDCRDs() []File {
+	var out []File
+	for _, f := range CRDs() {
+		if path.Dir(f.Name) == ArgoCDCRDsDir {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // ArgoCDInstall is Argo CD's upstream manifests/core-install.yaml (CRDs included, namespace left unset): the
 // controllers without the API server, UI or Dex, which a platform reconciled from code does not need.
 func ArgoCDInstall() []byte { return mustRead(argoCDInstall) }

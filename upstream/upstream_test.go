@@ -16,7 +16,7 @@ import (
 )
 
 // crdCounts is how many CRDs each project ships at its pinned version; a bump that changes one shows up here.
-var crdCounts = map[string]int{"argo-cd": 3, "cert-manager": 6, "prometheus-operator": 10, "sealed-secrets": 1}
+var crdCounts = map[string]int{"argo-cd": 2, "cert-manager": 6, "prometheus-operator": 10, "sealed-secrets": 1}
 
 func TestEveryCRDFileHoldsCustomResourceDefinitionsOnly(t *testing.T) {
 	perProject := map[string]int{}
@@ -47,7 +47,7 @@ func TestCRDsComeInAStableOrder(t *testing.T) {
 		got = append(got, f.Name)
 	}
 	assert.Equal(t, []string{
-		"argo-cd/application-crd.yaml", "argo-cd/applicationset-crd.yaml", "argo-cd/appproject-crd.yaml",
+		"argo-cd/application-crd.yaml", "argo-cd/appproject-crd.yaml",
 		"cert-manager/acme.cert-manager.io_challenges.yaml", "cert-manager/acme.cert-manager.io_orders.yaml",
 		"cert-manager/cert-manager.io_certificaterequests.yaml", "cert-manager/cert-manager.io_certificates.yaml",
 		"cert-manager/cert-manager.io_clusterissuers.yaml", "cert-manager/cert-manager.io_issuers.yaml",
@@ -63,6 +63,14 @@ func TestCRDsComeInAStableOrder(t *testing.T) {
 		"prometheus-operator/monitoring.coreos.com_thanosrulers.yaml",
 		"sealed-secrets/bitnami.com_sealedsecrets.yaml",
 	}, got)
+}
+
+func TestArgoCDCRDsAreTheBootstrapsOnly(t *testing.T) {
+	var got []string
+	for _, f := range ArgoCDCRDs() {
+		got = append(got, f.Name)
+	}
+	assert.Equal(t, []string{"argo-cd/application-crd.yaml", "argo-cd/appproject-crd.yaml"}, got)
 }
 
 // argoCDKinds are the kinds of Argo CD's core install, each with the k8s.io/api type it must decode into
@@ -124,6 +132,8 @@ func TestArgoCDInstallCarriesTheVendoredArgoCDCRDs(t *testing.T) {
 			}
 		}
 	}
+	// The install also carries the ApplicationSet CRD, which the platform leaves out (components/gitops).
+	delete(inInstall, "applicationsets.argoproj.io")
 	require.Equal(t, len(vendored), len(inInstall))
 	for name, crd := range vendored {
 		assert.True(t, reflect.DeepEqual(crd, inInstall[name]), "%s differs between manifests/crds and core-install.yaml", name)
@@ -132,7 +142,7 @@ func TestArgoCDInstallCarriesTheVendoredArgoCDCRDs(t *testing.T) {
 
 func TestSourcesNameEveryEmbeddedFile(t *testing.T) {
 	sources := Sources()
-	require.Equal(t, 21, len(sources)) // 20 CRD files and core-install.yaml
+	require.Equal(t, 20, len(sources)) // 19 CRD files and core-install.yaml
 	seen := map[string]bool{}
 	for _, s := range sources {
 		assert.NotEmpty(t, s.Content(), s.Embedded)

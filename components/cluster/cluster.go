@@ -7,6 +7,7 @@ package cluster
 import (
 	"encoding/base64"
 	"fmt"
+	"path/filepath"
 	"strconv"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -18,6 +19,10 @@ import (
 
 // BaselinePoolLabel marks the nodes of the baseline pool, so workloads can target or avoid it.
 const BaselinePoolLabel = "platform.lke/pool"
+
+// RenderedObjectsDir is the folder of generated/<env>/ that render mode writes Pulumi's own objects to; what
+// Argo CD applies is written beside it (argo/, network/, secrets/, observability/).
+const RenderedObjectsDir = "cluster"
 
 // Args configures the Cluster: the validated cluster section of the environment plus its identity.
 type Args struct {
@@ -84,9 +89,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		providerArgs.Context = pulumi.String(args.Cluster.KubeContext)
 	}
 	if args.Cluster.Mode == config.Render {
-		// Objects are written as YAML (CRDs under 0-crd/, the rest under 1-manifest/) and no cluster is contacted.
+		// Objects are written as YAML under RenderedObjectsDir (CRDs under 0-crd/, the rest under 1-manifest/)
+		// and no cluster is contacted. What Argo CD applies goes beside it (components/gitops, WriteTree).
 		providerArgs = &kubernetes.ProviderArgs{
-			RenderYamlToDirectory: pulumi.String(args.Cluster.RenderDirectory),
+			RenderYamlToDirectory: pulumi.String(filepath.Join(args.Cluster.RenderDirectory, RenderedObjectsDir)),
 			ClusterIdentifier:     pulumi.String(args.Cluster.Label),
 			// Empty on purpose, not left out: the SDK fills a nil kubeconfig from $KUBECONFIG, which the provider
 			// refuses beside renderYamlToDirectory ("kubeconfig" arg is not compatible), and which would put

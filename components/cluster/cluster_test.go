@@ -147,7 +147,7 @@ func TestRenderModeWritesYAMLAndTouchesNoCluster(t *testing.T) {
 	}})
 	assert.Empty(t, rec.OfType(lkeType))
 	p := rec.One(t, providerType, "production")
-	assert.Equal(t, "/project/generated/staging", p.Inputs["renderYamlToDirectory"].StringValue())
+	assert.Equal(t, "/project/generated/staging/cluster", p.Inputs["renderYamlToDirectory"].StringValue(), "Pulumi's own objects; Argo CD's tree goes beside them")
 	kc := p.Inputs["kubeconfig"]
 	require.True(t, kc.IsString(), "render mode sets the kubeconfig explicitly, so the ambient one is never read: %v", kc)
 	assert.Empty(t, kc.StringValue(), "an empty kubeconfig is what the provider accepts beside renderYamlToDirectory")

@@ -1,11 +1,13 @@
-// Package gitops provides the GitOps layer of an environment: the Bootstrap component (the upstream CRDs of
-// every platform add-on and Argo CD's core install) and the Infrastructure component (the environment's
-// AppProject, its repository and the ApplicationSet that turns each Chart into an Argo CD Application).
+// Package gitops provides the GitOps layer of an environment, the bridge between what Pulumi owns and what
+// Argo CD reconciles: the Bootstrap component (Argo CD's own CRDs and its core install) and the Infrastructure
+// component (the environment's AppProject, its repository and the root Application platform-<env>-infrastructure,
+// which holds every other Application of the environment: the add-ons' CRDs, one per add-on chart, one per folder
+// of objects the components build as data, the sample service's).
 //
-// CRDs are cluster-scoped: the platform add-ons are one set per cluster. Every environment sharing a control
-// plane applies the same vendored CRDs under the same names (server-side apply lets them share ownership of
-// identical objects), so CRDs carry no environment label, and they are retained when a stack is destroyed:
-// deleting a CRD deletes every custom object of its kind in every environment.
+// CRDs are cluster-scoped: every environment sharing a control plane applies the same vendored CRDs under the
+// same names (server-side apply lets them share ownership of identical objects), so CRDs carry no environment
+// label, and they are retained when a stack is destroyed: deleting a CRD deletes every custom object of its kind
+// in every environment.
 package gitops
 
 import (
@@ -34,10 +36,12 @@ import (
 // Namespace component closes by default: the API server, Helm and Git repositories over HTTPS, and its own pods.
 const ArgoCDEgressPolicy = "argocd-allow-egress"
 
-// argoCDComponents are the pods of the core install (their app.kubernetes.io/name label).
-var argoCDComponents = []string{
-	"argocd-application-controller", "argocd-applicationset-controller", "argocd-redis", "argocd-repo-server",
-}
+// argoCDComponents are the pods of the core install the bootstrap applies (their app.kubernetes.io/name label).
+var argoCDComponents = []string{"argocd-application-controller", "argocd-redis", "argocd-repo-server"}
+
+// applicationSetController is the part of the core install the bootstrap leaves out: an environment's
+// Applications are the root Application's, and nothing creates ApplicationSets.
+const applicationSetController = "argocd-applicationset-controller"
 
 // BootstrapArgs configures the bootstrap of one environment.
 type BootstrapArgs struct {
@@ -46,12 +50,12 @@ type BootstrapArgs struct {
 	Labels      map[string]string // the environment's common labels
 }
 
-// Bootstrap is the vendored CRDs of every add-on and Argo CD's core install.
+// Bootstrap is Argo CD's own CRDs and its core install.
 type Bootstrap struct {
 	pulumi.ResourceState
 
-	// CRDs are the CustomResourceDefinitions. Depend on them (AfterCRDs) to create custom objects once their
-	// types exist, without waiting for Argo CD itself to become ready.
+	// CRDs are Argo CD's CustomResourceDefinitions. Depend on them (AfterCRDs) to create Argo CD's objects once
+	// their types exist, without waiting for Argo CD itself to become ready.
 	CRDs []pulumi.Resource
 	// Resources are every object the bootstrap registers: the CRDs, Argo CD's install and its egress policy.
 	Resources []pulumi.Resource
@@ -61,7 +65,7 @@ type Bootstrap struct {
 	Namespace pulumi.StringOutput
 }
 
-// AfterCRDs is the resource option that makes a resource wait for every CRD.
+// AfterCRDs is the resource option that makes a resource wait for Argo CD's CRDs.
 //
 // Prefer it to DependsOn the Bootstrap component: the Go SDK expands a component into the children it knows of
 // when the dependent registers, and children join asynchronously (pulumi/pulumi#7737, #7852), so a dependent
@@ -86,8 +90,9 @@ func (a *BootstrapArgs) validate() error {
 	return nil
 }
 
-// NewBootstrap registers the Bootstrap component: every vendored CRD, then Argo CD's core install (minus its
-// CRDs, which come from the same vendored files) in args.Namespace.
+// NewBootstrap registers the Bootstrap component: Argo CD's CRDs, then its core install (minus the CRDs, which
+// come from the vendored CRD files, and minus the ApplicationSet controller) in args.Namespace. The add-ons'
+// CRDs are Argo CD's to apply (the Infrastructure's CRDs Application).
 func NewBootstrap(ctx *pulumi.Context, name string, args *BootstrapArgs, opts ...pulumi.ResourceOption) (*Bootstrap, error) {
 	if err := args.validate(); err != nil {
 		return nil, err
@@ -205,7 +210,7 @@ var kinds = map[string]kind{
 
 const crdKey = "apiextensions.k8s.io/v1/CustomResourceDefinition"
 
-// CRDObjects decodes every vendored CRD, in install order, labelled with the environment's common labels minus
+// CRDObjects decodes Argo CD's vendored CRDs, in install order, labelled with the environment's common labels minus
 // the environment label: the CRDs are shared by the environments of the cluster, and two stacks applying
 // different values to one label would conflict.
 func CRDObjects(labels map[string]string) ([]upstream.Object, error) {
@@ -225,7 +230,7 @@ func CRDObjects(labels map[string]string) ([]upstream.Object, error) {
 var (
 	parsedCRDs = sync.OnceValues(func() ([]upstream.Object, error) {
 		var out []upstream.Object
-		for _, f := range upstream.CRDs() {
+		for _, f := range upstream.ArgoCDCRDs() {
 			objs, err := upstream.Decode(f.Data)
 			if err != nil {
 				return nil, fmt.Errorf("gitops: vendored %s: %w", f.Name, err)
@@ -315,7 +320,8 @@ func ClusterScopedName(environment, name string) string {
 	return names.Platform(environment, name)
 }
 
-// ArgoCDObjects is Argo CD's core install as the bootstrap applies it: without its CRDs, every namespaced object
+// ArgoCDObjects is Argo CD's core install as the bootstrap applies it: without its CRDs and the ApplicationSet
+// controller, every namespaced object
 // in args.Namespace, cluster-scoped objects named by ClusterScopedName (bindings following), every object
 // labelled with args.Labels (but for upstream's part-of label, argoCDLabels), and every container given the requests and limits of ArgoCDResources.
 func ArgoCDObjects(args *BootstrapArgs) ([]upstream.Object, error) {
@@ -328,6 +334,9 @@ func ArgoCDObjects(args *BootstrapArgs) ([]upstream.Object, error) {
 		key := typeKey(obj)
 		if key == crdKey {
 			continue // installed from the vendored CRD files
+		}
+		if (&unstructured.Unstructured{Object: obj}).GetLabels()["app.kubernetes.io/name"] == applicationSetController {
+			continue
 		}
 		k, ok := kinds[key]
 		if !ok {
@@ -395,12 +404,11 @@ type ResourceList struct {
 // Upstream sets none; the policy pack and the namespace quota need them. Limits stay within the LimitRange
 // maximum of the default service profile (1500m, 768Mi), sized for a platform of a few dozen Applications.
 var ArgoCDResources = map[string]Resources{
-	"argocd-application-controller":    {Requests: ResourceList{"250m", "512Mi"}, Limits: ResourceList{"1", "768Mi"}},
-	"argocd-repo-server":               {Requests: ResourceList{"100m", "256Mi"}, Limits: ResourceList{"1", "768Mi"}},
-	"copyutil":                         {Requests: ResourceList{"10m", "32Mi"}, Limits: ResourceList{"100m", "64Mi"}},
-	"argocd-applicationset-controller": {Requests: ResourceList{"50m", "128Mi"}, Limits: ResourceList{"500m", "256Mi"}},
-	"redis":                            {Requests: ResourceList{"50m", "64Mi"}, Limits: ResourceList{"250m", "256Mi"}},
-	"secret-init":                      {Requests: ResourceList{"10m", "32Mi"}, Limits: ResourceList{"100m", "64Mi"}},
+	"argocd-application-controller": {Requests: ResourceList{"250m", "512Mi"}, Limits: ResourceList{"1", "768Mi"}},
+	"argocd-repo-server":            {Requests: ResourceList{"100m", "256Mi"}, Limits: ResourceList{"1", "768Mi"}},
+	"copyutil":                      {Requests: ResourceList{"10m", "32Mi"}, Limits: ResourceList{"100m", "64Mi"}},
+	"redis":                         {Requests: ResourceList{"50m", "64Mi"}, Limits: ResourceList{"250m", "256Mi"}},
+	"secret-init":                   {Requests: ResourceList{"10m", "32Mi"}, Limits: ResourceList{"100m", "64Mi"}},
 }
 
 // setResources sets ArgoCDResources on every container and init container of a workload.

@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/platform-eng/lke-platform/internal/manifest"
 	"github.com/platform-eng/lke-platform/internal/mocks"
@@ -42,12 +43,12 @@ func runBootstrap(t *testing.T) (*monitor, *Bootstrap) {
 			if err != nil {
 				return err
 			}
-			// A custom object as the lead creates them: once its type exists.
+			// An Argo CD object as the Infrastructure creates them: once its type exists.
 			_, err = manifest.CustomResource{
-				APIVersion: "cert-manager.io/v1", Kind: "ClusterIssuer",
+				APIVersion: "argoproj.io/v1alpha1", Kind: "Application",
 				Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("probe")},
 				Spec:     map[string]any{},
-			}.New(ctx, "probe-issuer", bootstrapRes.AfterCRDs())
+			}.New(ctx, "probe-application", bootstrapRes.AfterCRDs())
 			if err != nil {
 				return err
 			}
@@ -64,10 +65,10 @@ func runBootstrap(t *testing.T) (*monitor, *Bootstrap) {
 	return bootstrapMon, bootstrapRes
 }
 
-// vendoredCRDNames are the names of every CRD in the vendored files, in file order.
+// vendoredCRDNames are the names of Argo CD's CRDs in the vendored files, in file order.
 func vendoredCRDNames(t *testing.T) []string {
 	var names []string
-	for _, f := range upstream.CRDs() {
+	for _, f := range upstream.ArgoCDCRDs() {
 		objs, err := upstream.Decode(f.Data)
 		require.NoError(t, err)
 		for _, o := range objs {
@@ -77,9 +78,10 @@ func vendoredCRDNames(t *testing.T) []string {
 	return names
 }
 
-func TestBootstrapInstallsEveryVendoredCRDByItsName(t *testing.T) {
+func TestBootstrapInstallsArgoCDsCRDsByTheirNames(t *testing.T) {
 	want := vendoredCRDNames(t)
-	require.Len(t, want, 20)
+	require.Equal(t, []string{"applications.argoproj.io", "appprojects.argoproj.io"}, want,
+		"the add-ons' CRDs are Argo CD's to apply (the CRDs Application); no ApplicationSet")
 	m, b := runBootstrap(t)
 	crds := m.OfType(crdType)
 	require.Len(t, crds, len(want))
@@ -95,14 +97,6 @@ func TestBootstrapInstallsEveryVendoredCRDByItsName(t *testing.T) {
 		assert.NotContains(t, labels, "platform.lke/environment", r.Name)
 		assert.Contains(t, r.Parent, "platform:gitops:Bootstrap::"+componentEnv)
 	}
-	for _, name := range []string{
-		"applications.argoproj.io", "applicationsets.argoproj.io", "appprojects.argoproj.io",
-		"certificates.cert-manager.io", "clusterissuers.cert-manager.io",
-		"prometheusrules.monitoring.coreos.com", "servicemonitors.monitoring.coreos.com",
-		"sealedsecrets.bitnami.com",
-	} {
-		m.One(t, crdType, name)
-	}
 }
 
 // The CRDs of every environment are the same objects, so environments sharing a control plane apply them
@@ -110,7 +104,7 @@ func TestBootstrapInstallsEveryVendoredCRDByItsName(t *testing.T) {
 func TestCRDObjectsAreTheSameInEveryEnvironment(t *testing.T) {
 	first, err := CRDObjects(labelsFor(environments[0]))
 	require.NoError(t, err)
-	require.Len(t, first, 20)
+	require.Len(t, first, 2)
 	for _, env := range environments[1:] {
 		objs, err := CRDObjects(labelsFor(env))
 		require.NoError(t, err)
@@ -155,7 +149,7 @@ func TestBootstrapRegistersArgoCDUnderTheComponent(t *testing.T) {
 
 func TestArgoCDAndCustomObjectsComeAfterTheCRDs(t *testing.T) {
 	m, b := runBootstrap(t)
-	probe := m.One(t, "kubernetes:cert-manager.io/v1:ClusterIssuer", "probe-issuer")
+	probe := m.One(t, "kubernetes:argoproj.io/v1alpha1:Application", "probe-application")
 	for _, r := range append(argoCDObjects(m), probe) {
 		var names []string
 		for _, urn := range m.dependsOn(r) {
@@ -190,7 +184,7 @@ func TestArgoCDMayReachTheAPIServerAndRepositories(t *testing.T) {
 	assert.Equal(t, []any{"Egress"}, spec["policyTypes"])
 	assert.Equal(t, map[string]any{"matchExpressions": []any{map[string]any{
 		"key": "app.kubernetes.io/name", "operator": "In",
-		"values": []any{"argocd-application-controller", "argocd-applicationset-controller", "argocd-redis", "argocd-repo-server"},
+		"values": []any{"argocd-application-controller", "argocd-redis", "argocd-repo-server"},
 	}}}, spec["podSelector"])
 	assert.Equal(t, []any{
 		map[string]any{"to": []any{map[string]any{"podSelector": map[string]any{}}}},
@@ -208,7 +202,14 @@ func TestArgoCDObjectsInEveryEnvironment(t *testing.T) {
 			args := bootstrapArgs(env)
 			objs, err := ArgoCDObjects(args)
 			require.NoError(t, err)
-			require.Len(t, objs, len(all)-3, "the install minus its CRDs")
+			appSet := 0
+			for _, o := range all {
+				if (&unstructured.Unstructured{Object: o}).GetLabels()["app.kubernetes.io/name"] == applicationSetController {
+					appSet++
+				}
+			}
+			require.Equal(t, 6, appSet, "the ApplicationSet controller's objects in the install")
+			require.Len(t, objs, len(all)-3-appSet, "the install minus its CRDs and the ApplicationSet controller")
 			names := map[string]bool{}
 			for _, o := range objs {
 				key := typeKey(o)
@@ -314,7 +315,8 @@ func installObjects(t *testing.T) int {
 	require.NoError(t, err)
 	n := 0
 	for _, o := range objs {
-		if o["kind"] != "CustomResourceDefinition" {
+		if o["kind"] != "CustomResourceDefinition" &&
+			(&unstructured.Unstructured{Object: o}).GetLabels()["app.kubernetes.io/name"] != applicationSetController {
 			n++
 		}
 	}

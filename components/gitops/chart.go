@@ -3,8 +3,8 @@ package gitops
 import "strings"
 
 // Chart is one Helm release that Argo CD reconciles for an environment: where the chart comes from and its
-// values, built as Go data by the component that owns the release. The Infrastructure ApplicationSet turns each
-// Chart into an Application named "platform-<env>-<Name>".
+// values, built as Go data by the component that owns the release. The Infrastructure's root Application holds
+// one Application per Chart, named "platform-<env>-<Name>".
 type Chart struct {
 	Name      string         // short name, unique in the environment: "kube-prometheus-stack", "ingress-nginx"
 	Namespace string         // namespace the release is installed into

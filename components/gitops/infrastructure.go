@@ -1,7 +1,6 @@
 package gitops
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -12,7 +11,7 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"gopkg.in/yaml.v3"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/platform-eng/lke-platform/internal/manifest"
 	"github.com/platform-eng/lke-platform/internal/names"
@@ -25,53 +24,63 @@ const (
 
 	// RepositorySecretLabel marks a Secret as a repository Argo CD should know.
 	RepositorySecretLabel = "argocd.argoproj.io/secret-type"
-	// RevisionAnnotation records on the ApplicationSet which revision of the platform repository generated it.
+	// RevisionAnnotation records on the root Application which revision of the platform repository the
+	// program ran from.
 	RevisionAnnotation = "platform.lke/revision"
 )
 
 // SyncOptions are the sync options of every Application: namespaces come from Pulumi (with their quota and
-// default-deny), and server-side apply keeps large CRD-laden charts under the annotation size limit.
+// default-deny), and server-side apply keeps large CRDs and CRD-laden charts under the annotation size limit.
 var SyncOptions = []string{"CreateNamespace=false", "ServerSideApply=true"}
+
+// skipDryRun lets an Application of custom objects sync before their CRDs exist (the sync fails and is retried
+// until the CRDs Application has installed them) instead of failing its dry run on the unknown kinds.
+const skipDryRun = "SkipDryRunOnMissingResource=true"
 
 // ProjectName is the AppProject of an environment.
 func ProjectName(environment string) string { return names.Platform(environment) }
 
-// ApplicationSetName is the ApplicationSet of an environment's infrastructure charts.
-func ApplicationSetName(environment string) string {
+// RootName is the root Application of an environment, `argocd app sync platform-<env>-infrastructure`.
+func RootName(environment string) string {
 	return names.Platform(environment, "infrastructure")
 }
 
-// ApplicationName is the Application the ApplicationSet generates for a chart.
-func ApplicationName(environment, chart string) string {
-	return names.Platform(environment, chart)
-}
+// CRDsName is the Application of the add-ons' CRDs.
+func CRDsName(environment string) string { return names.Platform(environment, "crds") }
 
 // RepositorySecretName is the Secret registering the platform repository with Argo CD.
 func RepositorySecretName(environment string) string {
 	return names.Platform(environment, "repository")
 }
 
-// InfrastructureArgs configures an environment's Argo CD project and ApplicationSet.
+// InfrastructureArgs configures an environment's Argo CD project and root Application.
 type InfrastructureArgs struct {
 	Environment string            // the environment's name
-	Namespace   string            // Argo CD's namespace: the project, repository and ApplicationSet live there
+	Namespace   string            // Argo CD's namespace: the project, repository and Applications live there
 	Labels      map[string]string // the environment's common labels
 	RepoURL     string            // the platform's Git repository, registered without credentials
-	Revision    string            // revision of RepoURL the program runs from; recorded on the ApplicationSet
+	Revision    string            // revision of RepoURL the program runs from and Argo CD renders
 	AutoSync    bool              // false on production: every sync is a manual `argocd app sync`
-	Charts      []Chart           // one Application each
-	// Workloads are namespaces beyond the charts' that the project's Applications deploy to: the environment's
-	// own services, such as the sample service.
+	Charts      []Chart           // the add-ons' Helm releases: one Application each
+	Folders     []Folder          // the objects the components build as data: one Application each
+	// Applications are further Applications the root holds, such as the sample service's.
+	Applications []Application
+	// Workloads are namespaces beyond the charts' and folders' that the project's Applications deploy to: the
+	// environment's own services, such as the sample service.
 	Workloads []string
+	// RenderDirectory, in render mode, is where the environment's tree is written on update (WriteTree):
+	// generated/<env>/, for review and promotion. Empty otherwise.
+	RenderDirectory string
 }
 
-// Infrastructure is an environment's AppProject, repository registration and ApplicationSet.
+// Infrastructure is an environment's AppProject, repository registration and root Application, which holds
+// every other Application of the environment.
 type Infrastructure struct {
 	pulumi.ResourceState
 
-	Project        pulumi.StringOutput // AppProject name
-	ApplicationSet pulumi.StringOutput // ApplicationSet name
-	Applications   []string            // names of the Applications the ApplicationSet generates, in chart order
+	Project      pulumi.StringOutput // AppProject name
+	Root         pulumi.StringOutput // the root Application's name
+	Applications []string            // names of the Applications the root holds, in order
 }
 
 // semver is an exact chart version: Argo CD would read "1.2.*", "^1.2" or ">=1" as a range and float.
@@ -90,7 +99,15 @@ func (a *InfrastructureArgs) Validate() error {
 	if a.RepoURL == "" {
 		add("RepoURL is empty")
 	}
-	seen := map[string]int{}
+	// Every child Application is named "platform-<env>-<part>": a chart and a folder may not share a part.
+	seen := map[string]string{"crds": "the CRDs Application", "infrastructure": "the root Application"}
+	part := func(field, name string) {
+		if other, dup := seen[name]; dup && name != "" {
+			add("%s: Name is also the name of %s; names must be unique", field, other)
+		} else {
+			seen[name] = field
+		}
+	}
 	for i, c := range a.Charts {
 		field := fmt.Sprintf("Charts[%d] (%q)", i, c.Name)
 		switch {
@@ -100,11 +117,7 @@ func (a *InfrastructureArgs) Validate() error {
 		case !names.DNSLabel.MatchString(c.Name) || len(c.Name) > names.MaxReleaseName:
 			add("%s: Name is not a valid Helm release name (RFC 1123 label, at most 53 characters)", field)
 		}
-		if j, dup := seen[c.Name]; dup && c.Name != "" {
-			add("%s: Name is also the name of Charts[%d]; chart names must be unique", field, j)
-		} else {
-			seen[c.Name] = i
-		}
+		part(field, c.Name)
 		if !names.DNSLabel.MatchString(c.Namespace) {
 			add("%s: Namespace %q is not a valid namespace name", field, c.Namespace)
 		}
@@ -120,8 +133,31 @@ func (a *InfrastructureArgs) Validate() error {
 		case !semver.MatchString(c.Version):
 			add("%s: Version %q is not an exact version (x.y.z); a range would let two syncs install different code", field, c.Version)
 		}
-		if _, err := ChartValuesYAML(c); err != nil {
-			add("%s: Values: %v", field, err)
+		if _, err := json.Marshal(c.Values); err != nil {
+			add("%s: Values: values do not marshal: %v", field, err)
+		}
+	}
+	for i, f := range a.Folders {
+		field := fmt.Sprintf("Folders[%d] (%q)", i, f.Name)
+		if !names.DNSLabel.MatchString(f.Name) {
+			add("%s: Name is not a valid name (RFC 1123 label)", field)
+		}
+		part(field, f.Name)
+		if !names.DNSLabel.MatchString(f.Destination) {
+			add("%s: Destination %q is not a valid namespace name", field, f.Destination)
+		}
+		if _, err := json.Marshal(f.Objects); err != nil {
+			add("%s: Objects do not marshal: %v", field, err)
+			continue
+		}
+		// What charts/manifests' schema asks of each object, checked before anything is registered.
+		for j, obj := range f.Objects {
+			m := manifest.Untyped(obj)
+			for _, path := range [][]string{{"apiVersion"}, {"kind"}, {"metadata", "name"}} {
+				if v, _, _ := unstructured.NestedString(m, path...); v == "" {
+					add("%s: Objects[%d] has no %s", field, j, strings.Join(path, "."))
+				}
+			}
 		}
 	}
 	if len(problems) > 0 {
@@ -130,17 +166,68 @@ func (a *InfrastructureArgs) Validate() error {
 	return nil
 }
 
-// NewInfrastructure registers the Infrastructure component: the AppProject, the repository Secret and the
-// ApplicationSet. Pass the bootstrap's AfterCRDs() (or DependsOn the Bootstrap) in opts: the AppProject and
-// ApplicationSet are custom objects of Argo CD's CRDs.
+// Children are the Applications the root holds, in order: the add-ons' CRDs, one per chart, one per folder,
+// then args.Applications.
+func Children(args *InfrastructureArgs) []Application {
+	app := func(name string, source ApplicationSource, destination string, options ...string) ApplicationArgs {
+		retry := ChildRetry
+		return ApplicationArgs{
+			Name: ApplicationName(args.Environment, name), Environment: args.Environment, Namespace: args.Namespace,
+			Labels: args.Labels, Source: source, Destination: destination, AutoSync: args.AutoSync,
+			Options: options, Retry: &retry,
+		}
+	}
+	// The CRDs: created, updated with the repository, never pruned or reverted (deleting a CRD deletes every
+	// object of its kind). Argo CD's own CRDs are the bootstrap's.
+	crds := app("crds", ApplicationSource{
+		RepoURL: args.RepoURL, Path: AddonCRDsPath, TargetRevision: args.Revision,
+		Directory: &DirectorySource{Recurse: true, Exclude: argoCDCRDs},
+	}, args.Namespace)
+	crds.KeepLive = true
+	out := []Application{NewApplication(crds)}
+	for _, c := range args.Charts {
+		out = append(out, NewApplication(app(c.Name, ApplicationSource{
+			RepoURL: c.RepoURL, Chart: c.Chart, TargetRevision: c.Version,
+			Helm: &HelmSource{ReleaseName: c.Name, SkipCrds: true, ValuesObject: manifest.Untyped(c.Values)},
+		}, c.Namespace)))
+	}
+	for _, f := range args.Folders {
+		out = append(out, NewApplication(app(f.Name, ApplicationSource{
+			RepoURL: args.RepoURL, Path: ManifestsChart, TargetRevision: args.Revision,
+			Helm: &HelmSource{ReleaseName: ApplicationName(args.Environment, f.Name), ValuesObject: manifest.Untyped(ManifestsValues(f.Objects))},
+		}, f.Destination, skipDryRun)))
+	}
+	return append(out, args.Applications...)
+}
+
+// Root is the environment's root Application: ManifestsChart with the children as its objects, deployed to Argo
+// CD's namespace. Outside production it syncs on its own and prunes an Application the program no longer
+// declares (the Application only: without a finalizer, what it deployed stays); on production it waits for
+// `argocd app sync platform-<env>-infrastructure`, and each child for its own sync.
+func Root(args *InfrastructureArgs, children []Application) Application {
+	objects := make([]Object, len(children))
+	for i, c := range children {
+		objects[i] = c
+	}
+	return NewApplication(ApplicationArgs{
+		Name: RootName(args.Environment), Environment: args.Environment, Namespace: args.Namespace, Labels: args.Labels,
+		Source: ApplicationSource{
+			RepoURL: args.RepoURL, Path: ManifestsChart, TargetRevision: args.Revision,
+			Helm: &HelmSource{ReleaseName: RootName(args.Environment), ValuesObject: manifest.Untyped(ManifestsValues(objects))},
+		},
+		Destination: args.Namespace, AutoSync: args.AutoSync,
+	})
+}
+
+// NewInfrastructure registers the Infrastructure component: the AppProject, the repository Secret and the root
+// Application. Pass the bootstrap's AfterCRDs() (or DependsOn the Bootstrap) in opts: the AppProject and the
+// Application are custom objects of Argo CD's CRDs.
 func NewInfrastructure(ctx *pulumi.Context, name string, args *InfrastructureArgs, opts ...pulumi.ResourceOption) (*Infrastructure, error) {
 	if err := args.Validate(); err != nil {
 		return nil, err
 	}
-	appSetSpec, err := ApplicationSetSpecFor(args)
-	if err != nil {
-		return nil, err
-	}
+	children := Children(args)
+	root := Root(args, children)
 
 	inf := &Infrastructure{}
 	if err := ctx.RegisterComponentResource("platform:gitops:Infrastructure", name, inf, opts...); err != nil {
@@ -184,26 +271,32 @@ func NewInfrastructure(ctx *pulumi.Context, name string, args *InfrastructureArg
 	if args.Revision != "" {
 		annotations = map[string]string{RevisionAnnotation: args.Revision}
 	}
-	appSetName := ApplicationSetName(args.Environment)
 	// The project first: Argo CD refuses Applications of a project that does not exist yet.
-	appSet, err := manifest.CustomResource{
-		APIVersion: ArgoCDAPIVersion, Kind: "ApplicationSet",
-		Metadata: meta(appSetName, nil, annotations),
-		Spec:     appSetSpec,
-	}.New(ctx, appSetName, child, pulumi.DependsOn([]pulumi.Resource{project}))
+	rootApp, err := manifest.CustomResource{
+		APIVersion: ArgoCDAPIVersion, Kind: "Application",
+		Metadata: meta(root.Metadata.Name, nil, annotations),
+		Spec:     root.Spec,
+	}.New(ctx, root.Metadata.Name, child, pulumi.DependsOn([]pulumi.Resource{project}))
 	if err != nil {
 		return nil, err
 	}
 
+	// Render mode: the tree Argo CD will apply, written on update only (a preview changes no file).
+	if args.RenderDirectory != "" && !ctx.DryRun() {
+		if err := WriteTree(args.RenderDirectory, args); err != nil {
+			return nil, err
+		}
+	}
+
 	inf.Project = project.Metadata.Name().Elem()
-	inf.ApplicationSet = appSet.Metadata.Name().Elem()
-	for _, c := range args.Charts {
-		inf.Applications = append(inf.Applications, ApplicationName(args.Environment, c.Name))
+	inf.Root = rootApp.Metadata.Name().Elem()
+	for _, c := range children {
+		inf.Applications = append(inf.Applications, c.Metadata.Name)
 	}
 	return inf, ctx.RegisterResourceOutputs(inf, pulumi.Map{
-		"project":        inf.Project,
-		"applicationSet": inf.ApplicationSet,
-		"applications":   pulumi.ToStringArray(inf.Applications),
+		"project":      inf.Project,
+		"root":         inf.Root,
+		"applications": pulumi.ToStringArray(inf.Applications),
 	})
 }
 
@@ -234,14 +327,16 @@ type GroupKind struct {
 	Kind  string `json:"kind"`
 }
 
-// ClusterKinds are the cluster-scoped kinds the platform's charts may create: RBAC, admission webhooks and the
-// ingress class. CRDs are not among them: the bootstrap installs every CRD.
+// ClusterKinds are the cluster-scoped kinds an environment's Applications may create: the add-ons' CRDs, RBAC,
+// admission webhooks, the ingress class and the ACME issuer.
 var ClusterKinds = []GroupKind{
+	{"apiextensions.k8s.io", "CustomResourceDefinition"},
 	{"rbac.authorization.k8s.io", "ClusterRole"},
 	{"rbac.authorization.k8s.io", "ClusterRoleBinding"},
 	{"admissionregistration.k8s.io", "MutatingWebhookConfiguration"},
 	{"admissionregistration.k8s.io", "ValidatingWebhookConfiguration"},
 	{"networking.k8s.io", "IngressClass"},
+	{"cert-manager.io", "ClusterIssuer"},
 }
 
 // PulumiOwnedKinds are the namespaced kinds charts may not create: each namespace's quota and limits come from
@@ -249,13 +344,22 @@ var ClusterKinds = []GroupKind{
 var PulumiOwnedKinds = []GroupKind{{"", "ResourceQuota"}, {"", "LimitRange"}}
 
 // AppProjectSpecFor is the environment's AppProject: the platform repository and the charts' repositories as
-// sources, the charts' namespaces and the workload namespaces on the in-cluster server as destinations.
+// sources; as destinations on the in-cluster server, Argo CD's namespace (the root deploys Applications there)
+// and every namespace a chart, a folder's object or a workload lives in.
 func AppProjectSpecFor(args *InfrastructureArgs) AppProjectSpec {
 	repos := []string{args.RepoURL}
-	var namespaces []string
+	namespaces := []string{args.Namespace}
 	for _, c := range args.Charts {
 		repos = append(repos, c.RepoURL)
 		namespaces = append(namespaces, c.Namespace)
+	}
+	for _, f := range args.Folders {
+		namespaces = append(namespaces, f.Destination)
+		for _, obj := range f.Objects {
+			if ns, _, _ := unstructured.NestedString(manifest.Untyped(obj), "metadata", "namespace"); ns != "" {
+				namespaces = append(namespaces, ns)
+			}
+		}
 	}
 	namespaces = append(namespaces, args.Workloads...)
 	slices.Sort(repos)
@@ -265,204 +369,10 @@ func AppProjectSpecFor(args *InfrastructureArgs) AppProjectSpec {
 		destinations = append(destinations, ProjectDestination{Server: InClusterServer, Namespace: ns})
 	}
 	return AppProjectSpec{
-		Description:                fmt.Sprintf("Infrastructure charts of the %s environment, generated by the lke-platform program.", args.Environment),
+		Description:                fmt.Sprintf("Infrastructure of the %s environment, generated by the lke-platform program.", args.Environment),
 		SourceRepos:                slices.Compact(repos),
 		Destinations:               destinations,
 		ClusterResourceWhitelist:   ClusterKinds,
 		NamespaceResourceBlacklist: PulumiOwnedKinds,
 	}
-}
-
-// ApplicationSetSpec is the spec of an Argo CD ApplicationSet with one list generator.
-type ApplicationSetSpec struct {
-	GoTemplate        bool                      `json:"goTemplate"`
-	GoTemplateOptions []string                  `json:"goTemplateOptions"`
-	Generators        []Generator               `json:"generators"`
-	Template          ApplicationTemplate       `json:"template"`
-	SyncPolicy        *ApplicationSetSyncPolicy `json:"syncPolicy,omitempty"`
-}
-
-// Generator is one ApplicationSet generator; the platform uses the list generator only.
-type Generator struct {
-	List ListGenerator `json:"list"`
-}
-
-// ListGenerator yields one Application per element.
-type ListGenerator struct {
-	Elements []ChartElement `json:"elements"`
-}
-
-// ChartElement is the list generator's element for one Chart: the template's parameters.
-type ChartElement struct {
-	Name      string `json:"name"`
-	Namespace string `json:"namespace"`
-	RepoURL   string `json:"repoURL"`
-	Chart     string `json:"chart"`
-	Version   string `json:"version"`
-	Values    string `json:"values"` // Helm values as YAML text (ChartValuesYAML)
-}
-
-// ApplicationSetSyncPolicy is what the ApplicationSet controller does to the Applications it generated.
-type ApplicationSetSyncPolicy struct {
-	// PreserveResourcesOnDeletion: deleting the ApplicationSet (or dropping a chart) leaves the deployed objects.
-	PreserveResourcesOnDeletion bool `json:"preserveResourcesOnDeletion"`
-}
-
-// ApplicationTemplate is the Application every element renders into.
-type ApplicationTemplate struct {
-	Metadata TemplateMetadata `json:"metadata"`
-	Spec     ApplicationSpec  `json:"spec"`
-}
-
-// TemplateMetadata is the generated Application's metadata.
-type TemplateMetadata struct {
-	Name   string            `json:"name"`
-	Labels map[string]string `json:"labels,omitempty"`
-}
-
-// ApplicationSpec is the spec of an Argo CD Application.
-type ApplicationSpec struct {
-	Project     string                 `json:"project"`
-	Source      ApplicationSource      `json:"source"`
-	Destination ApplicationDestination `json:"destination"`
-	SyncPolicy  SyncPolicy             `json:"syncPolicy"`
-}
-
-// ApplicationSource is a Helm chart in a Helm repository (Chart), or a folder of a Git repository (Path): a
-// chart folder when Helm is set, plain manifests otherwise.
-type ApplicationSource struct {
-	RepoURL        string      `json:"repoURL"`
-	Chart          string      `json:"chart,omitempty"`
-	Path           string      `json:"path,omitempty"`
-	TargetRevision string      `json:"targetRevision"`
-	Helm           *HelmSource `json:"helm,omitempty"`
-}
-
-// HelmSource is how Argo CD renders the chart: with Values (YAML text) or ValuesObject (the same as data).
-type HelmSource struct {
-	ReleaseName  string         `json:"releaseName"`
-	SkipCrds     bool           `json:"skipCrds,omitempty"` // the bootstrap owns every CRD
-	Values       string         `json:"values,omitempty"`
-	ValuesObject map[string]any `json:"valuesObject,omitempty"`
-}
-
-// ApplicationDestination is where the Application deploys.
-type ApplicationDestination struct {
-	Server    string `json:"server"`
-	Namespace string `json:"namespace"`
-}
-
-// SyncPolicy is an Application's sync policy; Automated nil means every sync is manual.
-type SyncPolicy struct {
-	Automated   *AutomatedSync `json:"automated,omitempty"`
-	SyncOptions []string       `json:"syncOptions"`
-}
-
-// AutomatedSync syncs on every change, deletes what the chart no longer renders and reverts manual edits.
-type AutomatedSync struct {
-	Prune    bool `json:"prune"`
-	SelfHeal bool `json:"selfHeal"`
-}
-
-// ApplicationSetSpecFor is the environment's ApplicationSet: one element per chart, rendered with Go templates
-// into Application "platform-<env>-<chart>". With AutoSync (every environment but production) Argo CD syncs,
-// prunes and self-heals on its own; without it (production) there is no automated block, every sync is an
-// explicit `argocd app sync`, and removing the ApplicationSet or a chart leaves the deployed objects in place.
-func ApplicationSetSpecFor(args *InfrastructureArgs) (ApplicationSetSpec, error) {
-	elements := []ChartElement{}
-	for _, c := range args.Charts {
-		values, err := ChartValuesYAML(c)
-		if err != nil {
-			return ApplicationSetSpec{}, fmt.Errorf("gitops: chart %q: %w", c.Name, err)
-		}
-		elements = append(elements, ChartElement{
-			Name: c.Name, Namespace: c.Namespace, RepoURL: c.RepoURL, Chart: c.Chart, Version: c.Version, Values: values,
-		})
-	}
-	labels := maps.Clone(args.Labels)
-	if labels == nil {
-		labels = map[string]string{}
-	}
-	labels["app.kubernetes.io/name"] = "{{.name}}"
-
-	sync := SyncPolicy{SyncOptions: slices.Clone(SyncOptions)}
-	var appSetSync *ApplicationSetSyncPolicy
-	if args.AutoSync {
-		sync.Automated = &AutomatedSync{Prune: true, SelfHeal: true}
-	} else {
-		appSetSync = &ApplicationSetSyncPolicy{PreserveResourcesOnDeletion: true}
-	}
-	return ApplicationSetSpec{
-		GoTemplate: true,
-		// A misspelt parameter fails the render instead of becoming "<no value>".
-		GoTemplateOptions: []string{"missingkey=error"},
-		Generators:        []Generator{{List: ListGenerator{Elements: elements}}},
-		Template: ApplicationTemplate{
-			Metadata: TemplateMetadata{Name: ApplicationName(args.Environment, "{{.name}}"), Labels: labels},
-			Spec: ApplicationSpec{
-				Project: ProjectName(args.Environment),
-				Source: ApplicationSource{
-					RepoURL: "{{.repoURL}}", Chart: "{{.chart}}", TargetRevision: "{{.version}}",
-					Helm: &HelmSource{ReleaseName: "{{.name}}", SkipCrds: true, Values: "{{.values}}"},
-				},
-				Destination: ApplicationDestination{Server: InClusterServer, Namespace: "{{.namespace}}"},
-				SyncPolicy:  sync,
-			},
-		},
-		SyncPolicy: appSetSync,
-	}, nil
-}
-
-// ChartValuesYAML renders a chart's values as the YAML text Argo CD passes to Helm. Values are JSON data (maps,
-// slices, scalars, structs with json tags): they go through encoding/json first, so typed values marshal by
-// their json tags, integers stay integers, and map keys come out sorted; the same values always give the same
-// text. No values is "{}".
-func ChartValuesYAML(c Chart) (string, error) {
-	if len(c.Values) == 0 {
-		return "{}\n", nil
-	}
-	raw, err := json.Marshal(c.Values)
-	if err != nil {
-		return "", fmt.Errorf("values do not marshal: %w", err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var plain any
-	if err := dec.Decode(&plain); err != nil {
-		return "", err
-	}
-	var out bytes.Buffer
-	enc := yaml.NewEncoder(&out)
-	enc.SetIndent(2)
-	if err := enc.Encode(numbers(plain)); err != nil {
-		return "", fmt.Errorf("values do not marshal to YAML: %w", err)
-	}
-	if err := enc.Close(); err != nil {
-		return "", err
-	}
-	return out.String(), nil
-}
-
-// numbers turns the json.Numbers of decoded JSON into int64 where they are whole, float64 otherwise, so YAML
-// writes them as numbers (and 1000000 as 1000000, not 1e+06).
-func numbers(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			x[k] = numbers(val)
-		}
-	case []any:
-		for i, val := range x {
-			x[i] = numbers(val)
-		}
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		if f, err := x.Float64(); err == nil {
-			return f
-		}
-		return x.String()
-	}
-	return v
 }

@@ -1,13 +1,16 @@
 package gitops
 
 import (
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
 
+	"github.com/platform-eng/lke-platform/internal/helmrender"
+	"github.com/platform-eng/lke-platform/internal/manifest"
 	"github.com/platform-eng/lke-platform/internal/mocks"
 )
 
@@ -44,9 +47,17 @@ func testCharts() []Chart {
 }
 
 func infraArgs(env string) *InfrastructureArgs {
+	sample := RepoApplication(RepoApplicationArgs{
+		Name: "platform-" + env + "-sample", Environment: env, Namespace: env + "-argocd", Labels: labelsFor(env),
+		RepoURL: repoURL, Revision: "main", Path: "charts/sample", Destination: env + "-apps", AutoSync: env != "production",
+	})
+	sample.Spec.SyncPolicy.Retry = nil
 	return &InfrastructureArgs{
 		Environment: env, Namespace: env + "-argocd", Labels: labelsFor(env),
 		RepoURL: repoURL, Revision: "main", AutoSync: env != "production", Charts: testCharts(),
+		Folders:      []Folder{{Name: "observability", Destination: "monitoring", Objects: []Object{testObject()}}},
+		Applications: []Application{sample},
+		Workloads:    []string{env + "-apps"},
 	}
 }
 
@@ -71,9 +82,9 @@ func TestInfrastructureObjectsAreNamedAndLabelledForTheEnvironment(t *testing.T)
 		t.Run(env, func(t *testing.T) {
 			m, inf := runInfrastructure(t, env)
 			project := m.One(t, customResourceType+"AppProject", "platform-"+env)
-			appSet := m.One(t, customResourceType+"ApplicationSet", "platform-"+env+"-infrastructure")
+			root := m.One(t, customResourceType+"Application", "platform-"+env+"-infrastructure")
 			secret := m.One(t, secretType, "platform-"+env+"-repository")
-			for _, r := range []mocks.Resource{project, appSet, secret} {
+			for _, r := range []mocks.Resource{project, root, secret} {
 				md := meta(r)
 				assert.Equal(t, r.Name, md["name"])
 				assert.Equal(t, env+"-argocd", md["namespace"], r.Name)
@@ -82,16 +93,18 @@ func TestInfrastructureObjectsAreNamedAndLabelledForTheEnvironment(t *testing.T)
 				}
 				assert.Contains(t, r.Parent, "platform:gitops:Infrastructure::"+env)
 			}
-			assert.Equal(t, "argoproj.io/v1alpha1", appSet.Inputs.Mappable()["apiVersion"])
-			assert.Equal(t, map[string]any{RevisionAnnotation: "main"}, meta(appSet)["annotations"])
+			assert.Equal(t, "argoproj.io/v1alpha1", root.Inputs.Mappable()["apiVersion"])
+			assert.Equal(t, map[string]any{RevisionAnnotation: "main"}, meta(root)["annotations"])
 			assert.Equal(t, []string{
+				"platform-" + env + "-crds",
 				"platform-" + env + "-ingress-nginx", "platform-" + env + "-cert-manager",
 				"platform-" + env + "-loki", "platform-" + env + "-promtail",
+				"platform-" + env + "-observability", "platform-" + env + "-sample",
 			}, inf.Applications)
 
-			// The ApplicationSet waits for the project its Applications belong to.
+			// The root waits for the project its Applications belong to.
 			var deps []string
-			for _, urn := range m.dependsOn(appSet) {
+			for _, urn := range m.dependsOn(root) {
 				deps = append(deps, urnName(urn))
 			}
 			assert.Equal(t, []string{"platform-" + env}, deps)
@@ -115,7 +128,7 @@ func TestRepositoryIsRegisteredWithoutCredentials(t *testing.T) {
 	}
 }
 
-func TestAppProjectAllowsTheChartsAndNothingElse(t *testing.T) {
+func TestAppProjectAllowsTheEnvironmentsDestinationsAndNothingElse(t *testing.T) {
 	for _, env := range environments {
 		t.Run(env, func(t *testing.T) {
 			m, _ := runInfrastructure(t, env)
@@ -127,9 +140,18 @@ func TestAppProjectAllowsTheChartsAndNothingElse(t *testing.T) {
 			dest := func(ns string) map[string]any {
 				return map[string]any{"server": "https://kubernetes.default.svc", "namespace": ns}
 			}
-			assert.Equal(t, []any{dest("cert-manager"), dest("ingress-nginx"), dest("monitoring")}, spec["destinations"])
-			assert.NotContains(t, spec["clusterResourceWhitelist"], map[string]any{"group": "apiextensions.k8s.io", "kind": "CustomResourceDefinition"})
+			// Argo CD's namespace (the root's Applications), the charts', the folder's and its objects', the workloads'.
+			namespaces := []string{"cert-manager", env + "-apps", env + "-argocd", "ingress-nginx", "monitoring"}
+			slices.Sort(namespaces)
+			var want []any
+			for _, ns := range namespaces {
+				want = append(want, dest(ns))
+			}
+			assert.Equal(t, want, spec["destinations"])
+			assert.Contains(t, spec["clusterResourceWhitelist"], map[string]any{"group": "apiextensions.k8s.io", "kind": "CustomResourceDefinition"})
 			assert.Contains(t, spec["clusterResourceWhitelist"], map[string]any{"group": "rbac.authorization.k8s.io", "kind": "ClusterRole"})
+			assert.NotContains(t, spec["clusterResourceWhitelist"], map[string]any{"group": "", "kind": "Namespace"},
+				"namespaces, with their quota and default-deny, are Pulumi's")
 			assert.Equal(t, []any{
 				map[string]any{"group": "", "kind": "ResourceQuota"}, map[string]any{"group": "", "kind": "LimitRange"},
 			}, spec["namespaceResourceBlacklist"])
@@ -137,37 +159,56 @@ func TestAppProjectAllowsTheChartsAndNothingElse(t *testing.T) {
 	}
 }
 
-func TestApplicationSetHasOneElementPerChart(t *testing.T) {
+// children are the Applications the root hands Argo CD, as the component registered them, by name.
+func children(t *testing.T, m *monitor, env string) (map[string]map[string]any, map[string]any) {
+	t.Helper()
+	root := m.One(t, customResourceType+"Application", "platform-"+env+"-infrastructure").Inputs.Mappable()["spec"].(map[string]any)
+	source := root["source"].(map[string]any)
+	require.Equal(t, map[string]any{"repoURL": repoURL, "path": ManifestsChart, "targetRevision": "main"},
+		map[string]any{"repoURL": source["repoURL"], "path": source["path"], "targetRevision": source["targetRevision"]})
+	out := map[string]map[string]any{}
+	for _, o := range source["helm"].(map[string]any)["valuesObject"].(map[string]any)["objects"].([]any) {
+		app := o.(map[string]any)
+		out[app["metadata"].(map[string]any)["name"].(string)] = app
+	}
+	return out, root
+}
+
+func TestRootHoldsTheCRDsOneApplicationPerChartAndFolderAndTheExtras(t *testing.T) {
 	for _, env := range environments {
 		t.Run(env, func(t *testing.T) {
 			m, _ := runInfrastructure(t, env)
-			spec := m.One(t, customResourceType+"ApplicationSet", "platform-"+env+"-infrastructure").Inputs.Mappable()["spec"].(map[string]any)
-			assert.Equal(t, true, spec["goTemplate"])
-			assert.Equal(t, []any{"missingkey=error"}, spec["goTemplateOptions"])
-			generators := spec["generators"].([]any)
-			require.Len(t, generators, 1)
-			elements := generators[0].(map[string]any)["list"].(map[string]any)["elements"].([]any)
-			require.Len(t, elements, len(testCharts()))
-			for i, c := range testCharts() {
-				values, err := ChartValuesYAML(c)
-				require.NoError(t, err)
-				assert.Equal(t, map[string]any{
-					"name": c.Name, "namespace": c.Namespace, "repoURL": c.RepoURL, "chart": c.Chart,
-					"version": c.Version, "values": values,
-				}, elements[i])
+			apps, _ := children(t, m, env)
+			require.Len(t, apps, 7)
+			for name, app := range apps {
+				assert.Equal(t, "Application", app["kind"], name)
+				assert.Equal(t, env+"-argocd", app["metadata"].(map[string]any)["namespace"], name)
+				assert.Equal(t, "platform-"+env, app["spec"].(map[string]any)["project"], name)
 			}
-
-			template := spec["template"].(map[string]any)
-			assert.Equal(t, "platform-"+env+"-{{.name}}", template["metadata"].(map[string]any)["name"])
-			assert.Equal(t, "{{.name}}", template["metadata"].(map[string]any)["labels"].(map[string]any)["app.kubernetes.io/name"])
-			assert.Equal(t, env, template["metadata"].(map[string]any)["labels"].(map[string]any)["platform.lke/environment"])
-			app := template["spec"].(map[string]any)
-			assert.Equal(t, "platform-"+env, app["project"])
+			source := func(name string) map[string]any {
+				return apps["platform-"+env+"-"+name]["spec"].(map[string]any)["source"].(map[string]any)
+			}
 			assert.Equal(t, map[string]any{
-				"repoURL": "{{.repoURL}}", "chart": "{{.chart}}", "targetRevision": "{{.version}}",
-				"helm": map[string]any{"releaseName": "{{.name}}", "skipCrds": true, "values": "{{.values}}"},
-			}, app["source"])
-			assert.Equal(t, map[string]any{"server": "https://kubernetes.default.svc", "namespace": "{{.namespace}}"}, app["destination"])
+				"repoURL": repoURL, "path": "upstream/crds", "targetRevision": "main",
+				"directory": map[string]any{"recurse": true, "exclude": "argo-cd/*"},
+			}, source("crds"), "the add-ons' CRDs from this repository; Argo CD's own are the bootstrap's")
+			for _, c := range testCharts() {
+				helm := map[string]any{"releaseName": c.Name, "skipCrds": true}
+				if len(c.Values) > 0 {
+					helm["valuesObject"] = manifest.Untyped(c.Values)
+				}
+				want := map[string]any{"repoURL": c.RepoURL, "chart": c.Chart, "targetRevision": c.Version, "helm": helm}
+				assert.Equal(t, want, source(c.Name), c.Name)
+			}
+			assert.Equal(t, map[string]any{"ingestionBytes": float64(1000000)},
+				source("loki")["helm"].(map[string]any)["valuesObject"].(map[string]any)["limits"], "typed values by their json tags, numbers kept")
+			folder := source("observability")
+			assert.Equal(t, ManifestsChart, folder["path"])
+			assert.Equal(t, []any{testObject()}, folder["helm"].(map[string]any)["valuesObject"].(map[string]any)["objects"])
+			observability := apps["platform-"+env+"-observability"]["spec"].(map[string]any)
+			assert.Equal(t, "monitoring", observability["destination"].(map[string]any)["namespace"])
+			assert.Contains(t, observability["syncPolicy"].(map[string]any)["syncOptions"], "SkipDryRunOnMissingResource=true",
+				"custom objects sync once the CRDs Application has installed their types")
 		})
 	}
 }
@@ -176,67 +217,61 @@ func TestProductionSyncsByHandEverythingElseAutomatically(t *testing.T) {
 	for _, env := range environments {
 		t.Run(env, func(t *testing.T) {
 			m, _ := runInfrastructure(t, env)
-			spec := m.One(t, customResourceType+"ApplicationSet", "platform-"+env+"-infrastructure").Inputs.Mappable()["spec"].(map[string]any)
-			sync := spec["template"].(map[string]any)["spec"].(map[string]any)["syncPolicy"].(map[string]any)
-			assert.Equal(t, []any{"CreateNamespace=false", "ServerSideApply=true"}, sync["syncOptions"])
+			apps, root := children(t, m, env)
+			policy := func(spec map[string]any) map[string]any { return spec["syncPolicy"].(map[string]any) }
+			assert.Equal(t, []any{"CreateNamespace=false", "ServerSideApply=true"}, policy(root)["syncOptions"])
+			for name, app := range apps {
+				sync := policy(app["spec"].(map[string]any))
+				assert.Subset(t, sync["syncOptions"], []any{"CreateNamespace=false", "ServerSideApply=true"}, name)
+				if name != "platform-"+env+"-sample" {
+					assert.Equal(t, map[string]any{"limit": float64(10), "backoff": map[string]any{"duration": "5s", "factor": float64(2), "maxDuration": "2m"}},
+						sync["retry"], "%s: Applications created together converge in any order", name)
+				}
+				switch {
+				case env == "production":
+					assert.NotContains(t, sync, "automated", "%s: production syncs only on `argocd app sync`", name)
+				case name == "platform-"+env+"-crds":
+					assert.Equal(t, map[string]any{"prune": false, "selfHeal": false}, sync["automated"],
+						"deleting a CRD deletes every object of its kind: never pruned")
+				default:
+					assert.Equal(t, map[string]any{"prune": true, "selfHeal": true}, sync["automated"], name)
+				}
+			}
 			if env == "production" {
-				assert.NotContains(t, sync, "automated", "production syncs only on `argocd app sync`")
-				assert.Equal(t, map[string]any{"preserveResourcesOnDeletion": true}, spec["syncPolicy"])
+				assert.NotContains(t, policy(root), "automated")
 			} else {
-				assert.Equal(t, map[string]any{"prune": true, "selfHeal": true}, sync["automated"])
-				assert.NotContains(t, spec, "syncPolicy")
+				assert.Equal(t, map[string]any{"prune": true, "selfHeal": true}, policy(root)["automated"])
 			}
 		})
 	}
 }
 
-func TestChartValuesYAML(t *testing.T) {
-	for name, tc := range map[string]struct {
-		values map[string]any
-		want   string
-	}{
-		"none":  {nil, "{}\n"},
-		"empty": {map[string]any{}, "{}\n"},
-		"keys sorted, integers kept": {
-			map[string]any{"z": 1, "a": map[string]any{"y": true, "b": 1000000, "f": 0.5}, "m": []any{"x", 2}},
-			"a:\n  b: 1000000\n  f: 0.5\n  \"y\": true\nm:\n  - x\n  - 2\nz: 1\n",
-		},
-		"typed values use json tags": {
-			map[string]any{"retention": retention{Days: 7}},
-			"retention:\n  days: 7\n",
-		},
-		"strings that look like other types stay strings": {
-			map[string]any{"a": "true", "b": "0755", "c": "1.0", "d": ""},
-			"a: \"true\"\nb: \"0755\"\nc: \"1.0\"\nd: \"\"\n",
-		},
-		"multi-line text": {
-			map[string]any{"config": "line one\nline two\n"},
-			"config: |\n  line one\n  line two\n",
-		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			got, err := ChartValuesYAML(Chart{Values: tc.values})
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, got)
-			var back any
-			require.NoError(t, yaml.Unmarshal([]byte(got), &back), "the text is YAML")
-		})
+// The root's chart renders its objects as they are: what Argo CD creates is exactly the Applications the program
+// built, through Helm's own SDK as the repo-server renders it.
+func TestManifestsChartRendersTheRootsApplications(t *testing.T) {
+	args := infraArgs("development")
+	kids := Children(args)
+	root := Root(args, kids)
+	chart := filepath.Join("..", "..", filepath.FromSlash(ManifestsChart))
+	objs, err := helmrender.Render(chart,
+		helmrender.Release{Name: root.Spec.Source.Helm.ReleaseName, Namespace: args.Namespace}, root.Spec.Source.Helm.ValuesObject)
+	require.NoError(t, err)
+	require.Len(t, objs, len(kids))
+	for i, o := range objs {
+		assert.Equal(t, manifest.Untyped(kids[i]), o.Object)
 	}
 
-	_, err := ChartValuesYAML(Chart{Values: map[string]any{"f": func() {}}})
-	assert.ErrorContains(t, err, "values do not marshal")
+	_, err = helmrender.Render(chart, helmrender.Release{Name: "x", Namespace: "y"},
+		map[string]any{"objects": []any{map[string]any{"kind": "ConfigMap"}}})
+	assert.ErrorContains(t, err, "apiVersion", "an object without its type fails the render")
 }
 
-func TestChartValuesYAMLIsStable(t *testing.T) {
-	c := testCharts()[2]
-	first, err := ChartValuesYAML(c)
-	require.NoError(t, err)
-	for range 20 {
-		again, err := ChartValuesYAML(c)
-		require.NoError(t, err)
-		require.Equal(t, first, again)
+func testObject() map[string]any {
+	return map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "dashboard", "namespace": "monitoring"},
+		"data":     map[string]any{"a": "b"},
 	}
-	assert.Equal(t, "limits:\n  ingestionBytes: 1000000\nretention:\n  days: 14\n", first)
 }
 
 func TestInfrastructureRefusesBadArgs(t *testing.T) {
@@ -249,13 +284,17 @@ func TestInfrastructureRefusesBadArgs(t *testing.T) {
 		"empty version":   {func(a *InfrastructureArgs) { a.Charts[1].Version = "" }, `Charts[1] ("cert-manager"): Version is empty`},
 		"floating version": {func(a *InfrastructureArgs) { a.Charts[0].Version = "4.12.*" },
 			`Charts[0] ("ingress-nginx"): Version "4.12.*" is not an exact version`},
-		"range version":        {func(a *InfrastructureArgs) { a.Charts[0].Version = "^4.12.0" }, `Version "^4.12.0" is not an exact version`},
-		"empty chart":          {func(a *InfrastructureArgs) { a.Charts[0].Chart = "" }, `Charts[0] ("ingress-nginx"): Chart is empty`},
-		"empty repo":           {func(a *InfrastructureArgs) { a.Charts[0].RepoURL = "" }, `Charts[0] ("ingress-nginx"): RepoURL is empty`},
-		"no namespace":         {func(a *InfrastructureArgs) { a.Charts[0].Namespace = "" }, `Charts[0] ("ingress-nginx"): Namespace "" is not a valid namespace name`},
-		"bad chart name":       {func(a *InfrastructureArgs) { a.Charts[0].Name = "Ingress_NGINX" }, `Name is not a valid Helm release name`},
-		"empty name":           {func(a *InfrastructureArgs) { a.Charts[0].Name = "" }, `Charts[0] (""): Name is empty`},
-		"bad values":           {func(a *InfrastructureArgs) { a.Charts[0].Values = map[string]any{"c": make(chan int)} }, `Charts[0] ("ingress-nginx"): Values: values do not marshal`},
+		"range version":  {func(a *InfrastructureArgs) { a.Charts[0].Version = "^4.12.0" }, `Version "^4.12.0" is not an exact version`},
+		"empty chart":    {func(a *InfrastructureArgs) { a.Charts[0].Chart = "" }, `Charts[0] ("ingress-nginx"): Chart is empty`},
+		"empty repo":     {func(a *InfrastructureArgs) { a.Charts[0].RepoURL = "" }, `Charts[0] ("ingress-nginx"): RepoURL is empty`},
+		"no namespace":   {func(a *InfrastructureArgs) { a.Charts[0].Namespace = "" }, `Charts[0] ("ingress-nginx"): Namespace "" is not a valid namespace name`},
+		"bad chart name": {func(a *InfrastructureArgs) { a.Charts[0].Name = "Ingress_NGINX" }, `Name is not a valid Helm release name`},
+		"empty name":     {func(a *InfrastructureArgs) { a.Charts[0].Name = "" }, `Charts[0] (""): Name is empty`},
+		"bad values":     {func(a *InfrastructureArgs) { a.Charts[0].Values = map[string]any{"c": make(chan int)} }, `Charts[0] ("ingress-nginx"): Values: values do not marshal`},
+		"chart named as a folder": {func(a *InfrastructureArgs) { a.Charts[0].Name = "observability" },
+			`Folders[0] ("observability"): Name is also the name of Charts[0] ("observability")`},
+		"reserved name":        {func(a *InfrastructureArgs) { a.Folders[0].Name = "crds" }, `Folders[0] ("crds"): Name is also the name of the CRDs Application`},
+		"bad folder":           {func(a *InfrastructureArgs) { a.Folders[0].Destination = "Mon" }, `Folders[0] ("observability"): Destination "Mon" is not a valid namespace name`},
 		"no environment":       {func(a *InfrastructureArgs) { a.Environment = "" }, `Environment "" is not a valid name`},
 		"no Argo CD namespace": {func(a *InfrastructureArgs) { a.Namespace = "" }, `Namespace "" is not a valid namespace name`},
 	} {
@@ -288,12 +327,12 @@ func TestAllProblemsAreReportedAtOnce(t *testing.T) {
 	}
 }
 
-func TestAnEnvironmentWithoutChartsHasAnEmptyList(t *testing.T) {
+func TestAnEnvironmentWithoutChartsOrFoldersHasTheCRDsOnly(t *testing.T) {
 	args := infraArgs("system")
-	args.Charts = nil
-	spec, err := ApplicationSetSpecFor(args)
-	require.NoError(t, err)
-	assert.NotNil(t, spec.Generators[0].List.Elements, "an empty list, not null: the CRD requires elements")
+	args.Charts, args.Folders, args.Applications, args.Workloads = nil, nil, nil, nil
+	kids := Children(args)
+	require.Len(t, kids, 1)
+	assert.Equal(t, "platform-system-crds", kids[0].Metadata.Name)
 	assert.Equal(t, []string{repoURL}, AppProjectSpecFor(args).SourceRepos)
-	assert.Empty(t, AppProjectSpecFor(args).Destinations)
+	assert.Equal(t, []ProjectDestination{{Server: InClusterServer, Namespace: "system-argocd"}}, AppProjectSpecFor(args).Destinations)
 }

@@ -1,6 +1,7 @@
 // Package ingress provides the Ingress component: how traffic and names reach an environment. It describes the
 // NGINX ingress controller, cert-manager and external-dns (provider linode) as Helm releases for Argo CD, and
-// registers the Let's Encrypt ClusterIssuer and the SealedSecret that carries external-dns' Linode token.
+// builds the Let's Encrypt ClusterIssuer and the SealedSecret that carries external-dns' Linode token as objects
+// for Argo CD to apply.
 package ingress
 
 import (
@@ -9,7 +10,6 @@ import (
 	"net/mail"
 	"strings"
 
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -51,46 +51,42 @@ type Ingress struct {
 	ClusterIssuer string
 	// IngressClass is the class Ingresses name in spec.ingressClassName.
 	IngressClass string
+	// Objects are the ClusterIssuer and the SealedSecret of the Linode token, for Argo CD to apply.
+	Objects []manifest.Object
 }
 
-// New registers the Ingress component: the ClusterIssuer and the sealed Linode token. The charts are returned for the
-// gitops Infrastructure component to install.
+// New registers the Ingress component. Its charts go to the gitops Infrastructure component as Argo CD
+// Applications; its objects (the ClusterIssuer and the sealed Linode token) are the environment's network folder.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Ingress, error) {
 	if err := args.Validate(); err != nil {
 		return nil, err
 	}
-	ing := &Ingress{
-		Charts:        Charts(args),
-		ClusterIssuer: IssuerName(args.Production),
-		IngressClass:  IngressClass,
-	}
-	if err := ctx.RegisterComponentResource("platform:ingress:Ingress", name, ing, opts...); err != nil {
-		return nil, err
-	}
-	child := pulumi.Parent(ing)
-
 	issuer := IssuerName(args.Production)
-	if _, err := (manifest.CustomResource{
-		APIVersion: IssuerAPIVersion,
-		Kind:       IssuerKind,
-		Metadata: &metav1.ObjectMetaArgs{
-			Name:   pulumi.String(issuer),
-			Labels: pulumi.ToStringMap(withName(args.Labels, "cert-manager")),
-		},
-		Spec: IssuerSpec(args.Production, args.ACMEEmail),
-	}).New(ctx, name+"-"+issuer, child); err != nil {
-		return nil, err
-	}
-
-	if _, err := secrets.NewSealedSecret(ctx, name+"-"+DNSTokenSecret, args.Sealer, &secrets.SealedSecretArgs{
+	token, err := secrets.SealedSecret(args.Sealer, &secrets.SealedSecretArgs{
 		Namespace: args.ExternalDNSNamespace,
 		Name:      DNSTokenSecret,
 		Labels:    withName(args.Labels, "external-dns"),
 		Data:      map[string]string{DNSTokenKey: args.DNSToken},
-	}, child); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-
+	ing := &Ingress{
+		Charts:        Charts(args),
+		ClusterIssuer: issuer,
+		IngressClass:  IngressClass,
+		Objects: []manifest.Object{
+			{
+				APIVersion: IssuerAPIVersion, Kind: IssuerKind,
+				Metadata: manifest.Meta{Name: issuer, Labels: withName(args.Labels, "cert-manager")},
+				Spec:     IssuerSpec(args.Production, args.ACMEEmail),
+			},
+			token,
+		},
+	}
+	if err := ctx.RegisterComponentResource("platform:ingress:Ingress", name, ing, opts...); err != nil {
+		return nil, err
+	}
 	return ing, ctx.RegisterResourceOutputs(ing, pulumi.Map{
 		"clusterIssuer": pulumi.String(ing.ClusterIssuer),
 		"ingressClass":  pulumi.String(ing.IngressClass),

@@ -10,13 +10,13 @@ import (
 
 	"github.com/platform-eng/lke-platform/components/ingress"
 	"github.com/platform-eng/lke-platform/components/secrets/secretstest"
+	"github.com/platform-eng/lke-platform/internal/manifest"
 	"github.com/platform-eng/lke-platform/internal/mocks"
 )
 
 const (
-	dnsToken         = "linode-pat-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
-	sealedSecretType = "kubernetes:bitnami.com/v1alpha1:SealedSecret"
-	issuerType       = "kubernetes:cert-manager.io/v1:ClusterIssuer"
+	dnsToken      = "linode-pat-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+	componentType = "platform:ingress:Ingress"
 )
 
 var environments = []string{"development", "staging", "production", "system"}
@@ -56,11 +56,11 @@ func run(t *testing.T, env string, opts ...pulumi.ResourceOption) (*mocks.Record
 	return rec, ing
 }
 
-func TestComponentRegistersTheIssuerAndTheSealedToken(t *testing.T) {
+func TestComponentBuildsTheIssuerAndTheSealedToken(t *testing.T) {
 	c := secretstest.NewController(t)
 	for _, env := range environments {
 		t.Run(env, func(t *testing.T) {
-			rec, ing := run(t, env)
+			_, ing := run(t, env)
 			issuer, server := "letsencrypt-staging", "https://acme-staging-v02.api.letsencrypt.org/directory"
 			if env == "production" {
 				issuer, server = "letsencrypt-production", "https://acme-v02.api.letsencrypt.org/directory"
@@ -69,14 +69,16 @@ func TestComponentRegistersTheIssuerAndTheSealedToken(t *testing.T) {
 			assert.Equal(t, "nginx", ing.IngressClass)
 			require.Len(t, ing.Charts, 3)
 
-			require.Len(t, rec.OfType(issuerType), 1)
-			ci := rec.One(t, issuerType, "ingress-"+issuer).Inputs.Mappable()
+			// The objects: the ClusterIssuer, then the SealedSecret of the token.
+			require.Len(t, ing.Objects, 2)
+			ci := manifest.Untyped(ing.Objects[0])
 			assert.Equal(t, "cert-manager.io/v1", ci["apiVersion"])
 			assert.Equal(t, "ClusterIssuer", ci["kind"])
 			meta := ci["metadata"].(map[string]any)
 			assert.Equal(t, issuer, meta["name"])
 			assert.NotContains(t, meta, "namespace", "a ClusterIssuer is cluster-scoped")
 			assert.Equal(t, env, meta["labels"].(map[string]any)["platform.lke/environment"])
+			assert.Equal(t, "cert-manager", meta["labels"].(map[string]any)["app.kubernetes.io/name"])
 			assert.Equal(t, map[string]any{"acme": map[string]any{
 				"server":              server,
 				"email":               "platform-team@example.com",
@@ -84,50 +86,61 @@ func TestComponentRegistersTheIssuerAndTheSealedToken(t *testing.T) {
 				"solvers":             []any{map[string]any{"http01": map[string]any{"ingress": map[string]any{"ingressClassName": "nginx"}}}},
 			}}, ci["spec"])
 
-			require.Len(t, rec.OfType(sealedSecretType), 1)
-			ss := rec.One(t, sealedSecretType, "ingress-external-dns-linode").Inputs.Mappable()
+			ss := manifest.Untyped(ing.Objects[1])
+			assert.Equal(t, "bitnami.com/v1alpha1", ss["apiVersion"])
+			assert.Equal(t, "SealedSecret", ss["kind"])
 			ssMeta := ss["metadata"].(map[string]any)
 			assert.Equal(t, "external-dns-linode", ssMeta["name"])
 			assert.Equal(t, "external-dns", ssMeta["namespace"])
+			assert.Equal(t, env, ssMeta["labels"].(map[string]any)["platform.lke/environment"])
+			assert.Equal(t, "external-dns", ssMeta["labels"].(map[string]any)["app.kubernetes.io/name"])
 			spec := ss["spec"].(map[string]any)
 			data := spec["encryptedData"].(map[string]any)
 			assert.Len(t, data, 1)
 			assert.Equal(t, dnsToken, c.Unseal(t, "external-dns", "external-dns-linode", data["token"].(string)))
 			assert.Equal(t, "Opaque", spec["template"].(map[string]any)["type"])
-
-			for _, r := range rec.Resources() {
-				if r.Type != "platform:ingress:Ingress" {
-					assert.Contains(t, r.Parent, "platform:ingress:Ingress::ingress", r.Name)
-				}
-			}
 		})
 	}
 }
 
-func TestTheDNSTokenNeverReachesARecordedInput(t *testing.T) {
+func TestComponentRegistersNoChildResources(t *testing.T) {
 	for _, env := range environments {
 		rec, _ := run(t, env)
-		secretstest.AssertNoPlaintext(t, rec, dnsToken)
+		require.Len(t, rec.Resources(), 1, env)
+		assert.Equal(t, componentType, rec.Resources()[0].Type, env)
+		assert.Equal(t, "ingress", rec.Resources()[0].Name, env)
 	}
 }
 
-func TestProtectReachesEveryChild(t *testing.T) {
+func TestTheDNSTokenNeverReachesARecordedInputOrAnObject(t *testing.T) {
+	for _, env := range environments {
+		rec, ing := run(t, env)
+		secretstest.AssertNoPlaintext(t, rec, dnsToken)
+		secretstest.AssertNoPlaintextInData(t, ing.Objects, dnsToken)
+	}
+}
+
+func TestProtectReachesTheComponent(t *testing.T) {
 	rec, _ := run(t, "production", pulumi.Protect(true))
+	require.NotEmpty(t, rec.Resources())
 	for _, r := range rec.Resources() {
 		assert.True(t, r.Protect, "%s %s", r.Type, r.Name)
 	}
 	rec, _ = run(t, "staging")
+	require.NotEmpty(t, rec.Resources())
 	for _, r := range rec.Resources() {
 		assert.False(t, r.Protect, "%s %s", r.Type, r.Name)
 	}
 }
 
 func TestSealingIsStableAcrossRuns(t *testing.T) {
-	first, _ := run(t, "staging")
-	second, _ := run(t, "staging")
-	assert.Equal(t,
-		first.One(t, sealedSecretType, "ingress-external-dns-linode").Inputs.Mappable(),
-		second.One(t, sealedSecretType, "ingress-external-dns-linode").Inputs.Mappable())
+	_, first := run(t, "staging")
+	_, second := run(t, "staging")
+	require.Len(t, first.Objects, 2)
+	require.Len(t, second.Objects, 2)
+	for i := range first.Objects {
+		assert.Equal(t, manifest.Untyped(first.Objects[i]), manifest.Untyped(second.Objects[i]), first.Objects[i].Kind)
+	}
 }
 
 func TestValidateNamesTheFieldButNeverTheToken(t *testing.T) {

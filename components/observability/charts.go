@@ -224,7 +224,11 @@ func Loki(a ChartArgs) gitops.Chart {
 			"loki": map[string]any{
 				"auth_enabled": true,
 				"commonConfig": map[string]any{"replication_factor": 1},
-				"storage":      map[string]any{"type": "filesystem"},
+				// The chart's storage helper requires bucket names even for the filesystem store: without them
+				// loki 6.45.2 fails to render ("Please define loki.storage.bucketNames.chunks").
+				"storage": map[string]any{"type": "filesystem", "bucketNames": map[string]any{
+					"chunks": "chunks", "ruler": "ruler", "admin": "admin",
+				}},
 				"schemaConfig": map[string]any{"configs": []any{map[string]any{
 					"from": "2024-04-01", "store": "tsdb", "object_store": "filesystem", "schema": "v13",
 					"index": map[string]any{"prefix": "index_", "period": "24h"},

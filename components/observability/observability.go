@@ -10,13 +10,12 @@ import (
 	"net/url"
 	"strings"
 
-	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/platform-eng/lke-platform/components/gitops"
 	"github.com/platform-eng/lke-platform/components/secrets"
+	"github.com/platform-eng/lke-platform/internal/manifest"
 	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/monitoring"
 )
@@ -42,6 +41,8 @@ type Observability struct {
 
 	// Charts are the Helm releases for the environment's gitops Infrastructure.
 	Charts []gitops.Chart
+	// Objects are the sealed Slack webhook, the dashboard ConfigMap and the PrometheusRule, for Argo CD to apply.
+	Objects []gitops.Object
 	// DashboardUID is the Grafana UID of the environment's overview dashboard.
 	DashboardUID pulumi.StringOutput
 }
@@ -50,57 +51,54 @@ type Observability struct {
 func dashboardConfigMapName(env string) string { return DashboardUID(env) + "-overview-dashboard" }
 func rulesName(env string) string              { return names.Platform(env, "rules") }
 
-// New registers the Observability component.
+// New registers the Observability component. Its charts go to the gitops Infrastructure component as Argo CD
+// Applications; its objects (the sealed Slack webhook, the overview dashboard, the platform rules) are the
+// environment's observability folder.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Observability, error) {
 	if err := args.validate(); err != nil {
 		return nil, fmt.Errorf("observability %s: %w", name, err)
 	}
 	env := args.Environment
-	o := &Observability{}
-	if err := ctx.RegisterComponentResource("platform:observability:Observability", name, o, opts...); err != nil {
-		return nil, err
-	}
-	child := pulumi.Parent(o)
-
-	if _, err := secrets.NewSealedSecret(ctx, name+"-"+SlackSecretName, args.Sealer, &secrets.SealedSecretArgs{
+	slack, err := secrets.SealedSecret(args.Sealer, &secrets.SealedSecretArgs{
 		Namespace: args.Namespace,
 		Name:      SlackSecretName,
 		Labels:    withLabels(args.Labels, map[string]string{"app.kubernetes.io/name": "alertmanager"}),
 		Data:      map[string]string{SlackSecretKey: args.SlackWebhookURL},
-	}, child); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-
 	dashboardJSON, err := DashboardJSON(env)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := corev1.NewConfigMap(ctx, name+"-dashboard", &corev1.ConfigMapArgs{
-		Metadata: &metav1.ObjectMetaArgs{
-			Name:      pulumi.String(dashboardConfigMapName(env)),
-			Namespace: pulumi.String(args.Namespace),
-			Labels: pulumi.ToStringMap(withLabels(args.Labels, map[string]string{
-				DashboardLabel:           DashboardLabelValue,
-				"app.kubernetes.io/name": "grafana-dashboard",
-			})),
-		},
-		Data: pulumi.StringMap{DashboardFile(env): pulumi.String(dashboardJSON)},
-	}, child); err != nil {
+	rules, err := monitoring.PrometheusRule(rulesName(env), args.Namespace,
+		withLabels(args.Labels, map[string]string{"app.kubernetes.io/name": "platform-rules"}), PlatformRules(env))
+	if err != nil {
 		return nil, err
 	}
-
-	if _, err := monitoring.NewPrometheusRule(ctx, rulesName(env), args.Namespace,
-		withLabels(args.Labels, map[string]string{"app.kubernetes.io/name": "platform-rules"}),
-		PlatformRules(env), child); err != nil {
+	o := &Observability{
+		Charts: Charts(ChartArgs{
+			Environment: env, Namespace: args.Namespace,
+			EnvironmentNamespaces: args.EnvironmentNamespaces, Tracing: args.Tracing,
+		}),
+		Objects: []gitops.Object{slack, configMap{
+			APIVersion: "v1", Kind: "ConfigMap",
+			Metadata: manifest.Meta{
+				Name:      dashboardConfigMapName(env),
+				Namespace: args.Namespace,
+				Labels: withLabels(args.Labels, map[string]string{
+					DashboardLabel:           DashboardLabelValue,
+					"app.kubernetes.io/name": "grafana-dashboard",
+				}),
+			},
+			Data: map[string]string{DashboardFile(env): dashboardJSON},
+		}, rules},
+		DashboardUID: pulumi.String(DashboardUID(env)).ToStringOutput(),
+	}
+	if err := ctx.RegisterComponentResource("platform:observability:Observability", name, o, opts...); err != nil {
 		return nil, err
 	}
-
-	o.Charts = Charts(ChartArgs{
-		Environment: env, Namespace: args.Namespace,
-		EnvironmentNamespaces: args.EnvironmentNamespaces, Tracing: args.Tracing,
-	})
-	o.DashboardUID = pulumi.String(DashboardUID(env)).ToStringOutput()
-
 	chartNames := make(pulumi.StringArray, 0, len(o.Charts))
 	for _, c := range o.Charts {
 		chartNames = append(chartNames, pulumi.String(c.Name))
@@ -109,6 +107,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"dashboardUid": o.DashboardUID,
 		"charts":       chartNames,
 	})
+}
+
+// configMap is a ConfigMap as data.
+type configMap struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Metadata   manifest.Meta     `json:"metadata"`
+	Data       map[string]string `json:"data"`
 }
 
 // validate reports every problem at once. The webhook is checked but never quoted: an error message ends up in

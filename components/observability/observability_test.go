@@ -1,6 +1,7 @@
 package observability
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -10,18 +11,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/platform-eng/lke-platform/components/secrets/secretstest"
+	"github.com/platform-eng/lke-platform/internal/manifest"
 	"github.com/platform-eng/lke-platform/internal/mocks"
 )
 
-// webhook looks like a Slack incoming webhook; the test checks it never reaches a resource input in the clear.
+// webhook looks like a Slack incoming webhook; the test checks it never reaches a resource input or an object in
+// the clear.
 const webhook = "https://hooks.slack.com/services/T0TEST0001/B0TEST0001/s3cr3tT0kenThatMustNotLeak"
 
-const (
-	sealedSecretType = "kubernetes:bitnami.com/v1alpha1:SealedSecret"
-	configMapType    = "kubernetes:core/v1:ConfigMap"
-	ruleType         = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
-	componentType    = "platform:observability:Observability"
-)
+const componentType = "platform:observability:Observability"
 
 func labels(env string) map[string]string {
 	return map[string]string{
@@ -51,9 +49,54 @@ func runComponent(t *testing.T, env string, args *Args, opts ...pulumi.ResourceO
 	return rec, o
 }
 
-func metadata(t *testing.T, r mocks.Resource) map[string]any {
+// objects returns the component's objects in their map form: the sealed Slack webhook, the dashboard ConfigMap
+// and the PrometheusRule, in that order.
+func objects(t *testing.T, o *Observability) (sealed, cm, rule map[string]any) {
 	t.Helper()
-	return r.Inputs.Mappable()["metadata"].(map[string]any)
+	require.Len(t, o.Objects, 3)
+	sealed, cm, rule = manifest.Untyped(o.Objects[0]), manifest.Untyped(o.Objects[1]), manifest.Untyped(o.Objects[2])
+	assert.Equal(t, "bitnami.com/v1alpha1", sealed["apiVersion"])
+	assert.Equal(t, "SealedSecret", sealed["kind"])
+	assert.Equal(t, "v1", cm["apiVersion"])
+	assert.Equal(t, "ConfigMap", cm["kind"])
+	assert.Equal(t, "monitoring.coreos.com/v1", rule["apiVersion"])
+	assert.Equal(t, "PrometheusRule", rule["kind"])
+	return sealed, cm, rule
+}
+
+// assertNoPlaintextIn fails the test if a string of an object (keys included) contains the plaintext, as is or
+// base64-encoded.
+func assertNoPlaintextIn(t *testing.T, objs []any, plaintext string) {
+	t.Helper()
+	needles := []string{plaintext, base64.StdEncoding.EncodeToString([]byte(plaintext))}
+	var walk func(v any) bool
+	walk = func(v any) bool {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if walk(k) || walk(e) {
+					return true
+				}
+			}
+		case []any:
+			for _, e := range x {
+				if walk(e) {
+					return true
+				}
+			}
+		case string:
+			for _, n := range needles {
+				if strings.Contains(x, n) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for i, obj := range objs {
+		u := manifest.Untyped(obj)
+		assert.False(t, walk(u), "object %d (%v %v) contains a plaintext secret", i, u["kind"], u["metadata"])
+	}
 }
 
 func TestObservabilityInEveryEnvironment(t *testing.T) {
@@ -67,22 +110,22 @@ func TestObservabilityInEveryEnvironment(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				ns := env + "-monitoring"
 				rec, o := runComponent(t, env, testArgs(t, env, tracing), pulumi.Protect(env == "production"))
+				sealed, cm, rule := objects(t, o)
 
 				// The Slack webhook, sealed for the Secret alertmanager-slack that Alertmanager mounts.
-				sealed := rec.One(t, sealedSecretType, env+"-alertmanager-slack")
-				meta := metadata(t, sealed)
+				meta := sealed["metadata"].(map[string]any)
 				assert.Equal(t, "alertmanager-slack", meta["name"])
 				assert.Equal(t, ns, meta["namespace"])
 				assert.Equal(t, env, meta["labels"].(map[string]any)["platform.lke/environment"])
-				spec := sealed.Inputs.Mappable()["spec"].(map[string]any)
+				spec := sealed["spec"].(map[string]any)
 				encrypted := spec["encryptedData"].(map[string]any)
 				require.Contains(t, encrypted, "webhook-url")
 				assert.Equal(t, webhook, controller.Unseal(t, ns, "alertmanager-slack", encrypted["webhook-url"].(string)))
 				secretstest.AssertNoPlaintext(t, rec, webhook)
+				assertNoPlaintextIn(t, o.Objects, webhook)
 
 				// The dashboard, where Grafana's sidecar finds it.
-				cm := rec.One(t, configMapType, env+"-dashboard")
-				meta = metadata(t, cm)
+				meta = cm["metadata"].(map[string]any)
 				assert.Equal(t, "env-"+env+"-overview-dashboard", meta["name"])
 				assert.Equal(t, ns, meta["namespace"])
 				cmLabels := meta["labels"].(map[string]any)
@@ -90,7 +133,7 @@ func TestObservabilityInEveryEnvironment(t *testing.T) {
 				for k, v := range labels(env) {
 					assert.Equal(t, v, cmLabels[k], k)
 				}
-				data := cm.Inputs.Mappable()["data"].(map[string]any)
+				data := cm["data"].(map[string]any)
 				require.Contains(t, data, env+"-overview.json")
 				var dashboard map[string]any
 				require.NoError(t, json.Unmarshal([]byte(data[env+"-overview.json"].(string)), &dashboard))
@@ -98,23 +141,19 @@ func TestObservabilityInEveryEnvironment(t *testing.T) {
 				assert.Equal(t, env+"-overview", dashboard["title"])
 
 				// The platform rules, as one PrometheusRule.
-				rule := rec.One(t, ruleType, "platform-"+env+"-rules")
-				meta = metadata(t, rule)
+				meta = rule["metadata"].(map[string]any)
 				assert.Equal(t, "platform-"+env+"-rules", meta["name"])
 				assert.Equal(t, ns, meta["namespace"])
 				assert.Equal(t, env, meta["labels"].(map[string]any)["platform.lke/environment"])
-				groups := rule.Inputs.Mappable()["spec"].(map[string]any)["groups"].([]any)
+				groups := rule["spec"].(map[string]any)["groups"].([]any)
 				assert.Len(t, groups, len(PlatformRules(env)))
+				assert.Equal(t, manifest.Untyped(map[string]any{"groups": PlatformRules(env)})["groups"], groups)
 
-				// Nothing else is registered: the releases are data for the gitops Infrastructure.
-				assert.Len(t, rec.Resources(), 4)
-				for _, r := range rec.Resources() {
-					if r.Type == componentType {
-						continue
-					}
-					assert.Contains(t, r.Parent, componentType+"::"+env, r.Name)
-					assert.Equal(t, env == "production", r.Protect, "%s: protect is inherited from the component", r.Name)
-				}
+				// Nothing but the component is registered: the releases and the objects are data for the gitops
+				// Infrastructure.
+				require.Len(t, rec.Resources(), 1)
+				c := rec.One(t, componentType, env)
+				assert.Equal(t, env == "production", c.Protect, "protect")
 
 				want := []string{"kube-prometheus-stack", "loki", "promtail"}
 				if tracing {
@@ -164,8 +203,9 @@ func TestArgsAreValidatedWithoutRevealingTheWebhook(t *testing.T) {
 
 func TestSealingIsDeterministic(t *testing.T) {
 	encrypted := func() any {
-		rec, _ := runComponent(t, "staging", testArgs(t, "staging", false))
-		return rec.One(t, sealedSecretType, "staging-alertmanager-slack").Inputs.Mappable()["spec"]
+		_, o := runComponent(t, "staging", testArgs(t, "staging", false))
+		sealed, _, _ := objects(t, o)
+		return sealed["spec"]
 	}
 	assert.Equal(t, encrypted(), encrypted(), "a second up shows no change")
 }

@@ -2,8 +2,9 @@
 // with everything a service on the platform gets (a Deployment that mounts its sealed secret, a ClusterIP
 // Service, a TLS Ingress with a cert-manager certificate, an HPA, a PodDisruptionBudget, a ServiceMonitor and the
 // alert that pages when the service stops reporting up). Those objects are the Helm chart charts/sample-service;
-// the component declares the Argo CD Application that renders it with the environment's values, and Argo CD
-// reconciles it from the platform repository (the GitOps Bridge split, docs/decisions.md).
+// the component builds the Argo CD Application that renders it with the environment's values, the environment's
+// root Application holds it, and Argo CD reconciles it from the platform repository (the GitOps Bridge split,
+// docs/decisions.md).
 package sampleservice
 
 import (
@@ -13,10 +14,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-
 	"github.com/platform-eng/lke-platform/components/gitops"
-	"github.com/platform-eng/lke-platform/internal/manifest"
 	"github.com/platform-eng/lke-platform/monitoring"
 	"github.com/platform-eng/lke-platform/quota"
 )
@@ -53,7 +51,8 @@ type Args struct {
 type SampleService struct {
 	pulumi.ResourceState
 
-	Application pulumi.StringOutput // the Application's name
+	// Application is the Application of charts/sample-service, for the environment's root Application.
+	Application gitops.Application
 	Host        pulumi.StringOutput
 }
 
@@ -79,33 +78,19 @@ func (a *Args) Validate() error {
 	return nil
 }
 
-// New registers the SampleService component: the Application platform-<env>-sample-service. Pass the Argo CD
-// bootstrap's AfterCRDs() and the environment's AppProject in opts: the Application is a custom object of Argo
-// CD's CRD, and Argo CD refuses an Application whose project does not exist yet.
+// New registers the SampleService component. Its Application (platform-<env>-sample-service) goes to the gitops
+// Infrastructure component, whose root Application holds it.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*SampleService, error) {
 	if err := args.Validate(); err != nil {
 		return nil, err
 	}
-	s := &SampleService{}
+	s := &SampleService{Application: Application(args)}
 	if err := ctx.RegisterComponentResource("platform:sampleservice:SampleService", name, s, opts...); err != nil {
 		return nil, err
 	}
-	app := Application(args)
-	res, err := manifest.CustomResource{
-		APIVersion: app.APIVersion, Kind: app.Kind,
-		Metadata: &metav1.ObjectMetaArgs{
-			Name: pulumi.String(app.Metadata.Name), Namespace: pulumi.String(app.Metadata.Namespace),
-			Labels: pulumi.ToStringMap(app.Metadata.Labels),
-		},
-		Spec: app.Spec,
-	}.New(ctx, app.Metadata.Name, pulumi.Parent(s))
-	if err != nil {
-		return nil, err
-	}
-	s.Application = res.Metadata.Name().Elem()
 	s.Host = pulumi.String(args.Host).ToStringOutput()
 	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{
-		"application": s.Application,
+		"application": pulumi.String(s.Application.Metadata.Name),
 		"host":        s.Host,
 	})
 }

@@ -13,7 +13,9 @@ import (
 	"gopkg.in/yaml.v3"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/platform-eng/lke-platform/components/gitops"
 	"github.com/platform-eng/lke-platform/internal/helmrender"
+	"github.com/platform-eng/lke-platform/internal/manifest"
 	"github.com/platform-eng/lke-platform/internal/mocks"
 	"github.com/platform-eng/lke-platform/monitoring"
 	"github.com/platform-eng/lke-platform/quota"
@@ -52,18 +54,20 @@ func testArgs(env string) *Args {
 	}
 }
 
-// run deploys the component as the lead does: production passes protect, which every child inherits.
-func run(t *testing.T, args *Args) *mocks.Recorder {
+// run deploys the component as the lead does: production passes protect.
+func run(t *testing.T, args *Args) (*mocks.Recorder, *SampleService) {
 	t.Helper()
+	var s *SampleService
 	rec, err := mocks.Run(t, args.Environment, nil, func(ctx *pulumi.Context) error {
-		_, err := New(ctx, "sample-service", args, pulumi.Protect(args.Environment == "production"))
+		var err error
+		s, err = New(ctx, "sample-service", args, pulumi.Protect(args.Environment == "production"))
 		return err
 	})
 	require.NoError(t, err)
-	return rec
+	return rec, s
 }
 
-const applicationType = "kubernetes:argoproj.io/v1alpha1:Application"
+const componentType = "platform:sampleservice:SampleService"
 
 // Kinds of the chart's objects, as apiVersion:kind.
 const (
@@ -114,19 +118,24 @@ func at(t *testing.T, v any, path ...any) any {
 	return v
 }
 
-// TestTheComponentIsTheApplication: the component declares one object, the Application that renders
-// charts/sample-service from the platform repository with Values, synced by Argo CD on its own outside
-// production and by an operator on production, where it is also protected.
+// TestTheComponentIsTheApplication: the component registers nothing but itself (protected on production) and
+// builds one object, the Application that renders charts/sample-service from the platform repository with
+// Values, synced by Argo CD on its own outside production and by an operator on production, and retried as every
+// child of the root Application is.
 func TestTheComponentIsTheApplication(t *testing.T) {
 	for _, env := range environments {
 		t.Run(env, func(t *testing.T) {
 			args := testArgs(env)
-			rec := run(t, args)
-			assert.Len(t, rec.Resources(), 2, "the component and its Application")
-			r := rec.One(t, applicationType, "platform-"+env+"-sample-service")
-			assert.Contains(t, r.Parent, "platform:sampleservice:SampleService::sample-service")
-			assert.Equal(t, env == "production", r.Protect, "protect")
-			app := r.Inputs.Mappable()
+			rec, s := run(t, args)
+			require.Len(t, rec.Resources(), 1, "the component only: its Application is data for the root Application")
+			c := rec.One(t, componentType, "sample-service")
+			assert.Equal(t, env == "production", c.Protect, "protect")
+
+			assert.Equal(t, Application(args), s.Application)
+			app := manifest.Untyped(s.Application)
+			assert.Equal(t, "argoproj.io/v1alpha1", app["apiVersion"])
+			assert.Equal(t, "Application", app["kind"])
+			assert.Equal(t, "platform-"+env+"-sample-service", at(t, app, "metadata", "name"))
 			assert.Equal(t, "argocd", at(t, app, "metadata", "namespace"))
 			assert.Equal(t, "sample-service", at(t, app, "metadata", "labels", "app.kubernetes.io/name"))
 			assert.Equal(t, env, at(t, app, "metadata", "labels", "platform.lke/environment"))
@@ -139,6 +148,7 @@ func TestTheComponentIsTheApplication(t *testing.T) {
 			assert.Equal(t, map[string]any{"server": "https://kubernetes.default.svc", "namespace": env + "-apps"}, spec["destination"])
 			policy := spec["syncPolicy"].(map[string]any)
 			assert.Equal(t, []any{"CreateNamespace=false", "ServerSideApply=true"}, policy["syncOptions"])
+			assert.Equal(t, manifest.Untyped(gitops.ChildRetry), policy["retry"])
 			if env == "production" {
 				assert.NotContains(t, policy, "automated", "production syncs only by hand")
 			} else {
@@ -297,11 +307,13 @@ func TestEnvironmentsDifferOnlyInTheirOwnValues(t *testing.T) {
 		for kind, obj := range render(t, args) {
 			out[kind] = blank(obj, env)
 		}
-		for _, r := range run(t, args).Resources() {
+		rec, s := run(t, args)
+		for _, r := range rec.Resources() {
 			out[r.Type] = blank(r.Inputs.Mappable(), env)
 		}
+		out["Application"] = blank(manifest.Untyped(s.Application), env)
 		// The one thing that differs by design: production waits for an operator's sync.
-		delete(at(t, out[applicationType], "spec", "syncPolicy").(map[string]any), "automated")
+		delete(at(t, out["Application"], "spec", "syncPolicy").(map[string]any), "automated")
 		return out
 	}
 	want := render("staging")

@@ -6,9 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
-	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/platform-eng/lke-platform/internal/manifest"
@@ -52,22 +49,19 @@ type TemplateMetadata struct {
 	Labels    map[string]string `json:"labels,omitempty"`
 }
 
-// NewSealedSecret seals args.Data with sealer and registers the SealedSecret; only ciphertext is registered.
-func NewSealedSecret(ctx *pulumi.Context, resourceName string, sealer *Sealer, args *SealedSecretArgs, opts ...pulumi.ResourceOption) (*apiextensions.CustomResource, error) {
+// SealedSecret seals args.Data with sealer into a SealedSecret object, as data for Argo CD: only ciphertext
+// leaves this package.
+func SealedSecret(sealer *Sealer, args *SealedSecretArgs) (manifest.Object, error) {
 	spec, err := Spec(sealer, args)
 	if err != nil {
-		return nil, err
+		return manifest.Object{}, err
 	}
-	return manifest.CustomResource{
+	return manifest.Object{
 		APIVersion: APIVersion,
 		Kind:       Kind,
-		Metadata: &metav1.ObjectMetaArgs{
-			Name:      pulumi.String(args.Name),
-			Namespace: pulumi.String(args.Namespace),
-			Labels:    pulumi.ToStringMap(args.Labels),
-		},
-		Spec: spec,
-	}.New(ctx, resourceName, opts...)
+		Metadata:   manifest.Meta{Name: args.Name, Namespace: args.Namespace, Labels: args.Labels},
+		Spec:       spec,
+	}, nil
 }
 
 // Spec validates args and seals every value, key by key in sorted order.

@@ -6,6 +6,8 @@ import (
 	"sort"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/platform-eng/lke-platform/internal/manifest"
 )
 
 // Bundle is one Secret of an environment: its values are plaintext here and sealed before registration.
@@ -22,39 +24,42 @@ type Args struct {
 	Bundles []Bundle
 }
 
-// Secrets is the environment's set of SealedSecrets, one per bundle.
+// Secrets is the environment's set of SealedSecrets, one per bundle, for Argo CD to apply (the environment's
+// secrets folder).
 type Secrets struct {
 	pulumi.ResourceState
 
 	// Names are the sealed Secrets as "namespace/name", sorted.
 	Names []string
+	// Objects are the SealedSecrets, in Names order.
+	Objects []manifest.Object
 }
 
-// New registers one SealedSecret per bundle, in namespace/name order so that the registration order is stable.
+// New seals one SealedSecret per bundle, in namespace/name order so that the order is stable, and registers the
+// component with their names as its output.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Secrets, error) {
 	bundles, err := sortedBundles(args)
 	if err != nil {
 		return nil, err
 	}
 	s := &Secrets{}
-	if err := ctx.RegisterComponentResource("platform:secrets:Secrets", name, s, opts...); err != nil {
-		return nil, err
-	}
-	names := make(pulumi.StringArray, 0, len(bundles))
 	for _, b := range bundles {
-		// "/" cannot occur in a namespace, so the resource name is unambiguous.
-		if _, err := NewSealedSecret(ctx, name+"-"+b.Namespace+"/"+b.Name, args.Sealer, &SealedSecretArgs{
+		obj, err := SealedSecret(args.Sealer, &SealedSecretArgs{
 			Namespace: b.Namespace,
 			Name:      b.Name,
 			Labels:    args.Labels,
 			Data:      b.Data,
-		}, pulumi.Parent(s)); err != nil {
+		})
+		if err != nil {
 			return nil, err
 		}
+		s.Objects = append(s.Objects, obj)
 		s.Names = append(s.Names, b.Namespace+"/"+b.Name)
-		names = append(names, pulumi.String(b.Namespace+"/"+b.Name))
 	}
-	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"sealedSecrets": names})
+	if err := ctx.RegisterComponentResource("platform:secrets:Secrets", name, s, opts...); err != nil {
+		return nil, err
+	}
+	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{"sealedSecrets": pulumi.ToStringArray(s.Names)})
 }
 
 // sortedBundles checks the arguments before anything is registered and orders the bundles by namespace/name.

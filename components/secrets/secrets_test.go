@@ -11,10 +11,11 @@ import (
 
 	"github.com/platform-eng/lke-platform/components/secrets"
 	"github.com/platform-eng/lke-platform/components/secrets/secretstest"
+	"github.com/platform-eng/lke-platform/internal/manifest"
 	"github.com/platform-eng/lke-platform/internal/mocks"
 )
 
-const sealedSecretType = "kubernetes:bitnami.com/v1alpha1:SealedSecret"
+const componentType = "platform:secrets:Secrets"
 
 func labels(env string) map[string]string {
 	return map[string]string{
@@ -73,6 +74,42 @@ func TestSpecRefusesBadNamesAndKeysWithoutShowingValues(t *testing.T) {
 	assert.ErrorContains(t, err, "no Sealer")
 }
 
+func TestSealedSecretIsTheObjectOfItsSpec(t *testing.T) {
+	c := secretstest.NewController(t)
+	args := &secrets.SealedSecretArgs{
+		Namespace: "staging-apps", Name: "sample-service", Labels: labels("staging"),
+		Data: map[string]string{"api-key": "object-plaintext-3e7a91"},
+	}
+	obj, err := secrets.SealedSecret(secretstest.Sealer(t), args)
+	require.NoError(t, err)
+	spec, err := secrets.Spec(secretstest.Sealer(t), args)
+	require.NoError(t, err)
+
+	in := manifest.Untyped(obj)
+	assert.Equal(t, "bitnami.com/v1alpha1", in["apiVersion"])
+	assert.Equal(t, "SealedSecret", in["kind"])
+	assert.Equal(t, map[string]any{"name": "sample-service", "namespace": "staging-apps", "labels": anyMap(labels("staging"))}, in["metadata"])
+	assert.Equal(t, manifest.Untyped(spec), in["spec"], "sealing is deterministic: the object's spec is Spec's")
+	sealed := in["spec"].(map[string]any)["encryptedData"].(map[string]any)["api-key"].(string)
+	assert.Equal(t, "object-plaintext-3e7a91", c.Unseal(t, "staging-apps", "sample-service", sealed))
+	secretstest.AssertNoPlaintextInData(t, obj, "object-plaintext-3e7a91")
+}
+
+func TestSealedSecretRefusesWhatSpecRefuses(t *testing.T) {
+	const value = "do-not-print-me-7c1f"
+	obj, err := secrets.SealedSecret(nil, &secrets.SealedSecretArgs{Namespace: "ns", Name: "x", Data: map[string]string{"k": value}})
+	assert.ErrorContains(t, err, "no Sealer")
+	assert.Zero(t, obj)
+	obj, err = secrets.SealedSecret(secretstest.Sealer(t), &secrets.SealedSecretArgs{Namespace: "Apps", Name: "x", Data: map[string]string{"a/b": value}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `namespace "Apps"`)
+	assert.Contains(t, err.Error(), `key "a/b"`)
+	assert.NotContains(t, err.Error(), value)
+	assert.Zero(t, obj)
+	_, err = secrets.SealedSecret(secretstest.Sealer(t), nil)
+	assert.ErrorContains(t, err, "no arguments")
+}
+
 var bundles = []secrets.Bundle{
 	{Name: "sample-service", Namespace: "ENV-apps", Data: map[string]string{"api-key": "bundle-plaintext-api-key-5d41402a"}},
 	{Name: "alertmanager-slack", Namespace: "monitoring", Data: map[string]string{"webhook-url": "https://hooks.slack.com/services/T000/B000/plaintext-hook"}},
@@ -98,30 +135,45 @@ func plaintexts() []string {
 	return out
 }
 
-func runComponent(t *testing.T, env string) *mocks.Recorder {
+func runComponent(t *testing.T, env string) (*mocks.Recorder, *secrets.Secrets) {
 	t.Helper()
+	var s *secrets.Secrets
 	rec, err := mocks.Run(t, env, nil, func(ctx *pulumi.Context) error {
-		s, err := secrets.New(ctx, "secrets", &secrets.Args{Sealer: secretstest.Sealer(t), Labels: labels(env), Bundles: envBundles(env)})
-		if err != nil {
-			return err
-		}
-		want := []string{env + "-apps/database", env + "-apps/sample-service", "monitoring/alertmanager-slack"}
-		sort.Strings(want)
-		assert.Equal(t, want, s.Names)
-		return nil
+		var err error
+		s, err = secrets.New(ctx, "secrets", &secrets.Args{Sealer: secretstest.Sealer(t), Labels: labels(env), Bundles: envBundles(env)})
+		return err
 	})
 	require.NoError(t, err)
-	return rec
+	want := []string{env + "-apps/database", env + "-apps/sample-service", "monitoring/alertmanager-slack"}
+	sort.Strings(want)
+	assert.Equal(t, want, s.Names)
+	return rec, s
+}
+
+// object returns the component's object of the Secret namespace/name, in map form, failing unless there is one.
+func object(t *testing.T, s *secrets.Secrets, namespace, name string) map[string]any {
+	t.Helper()
+	var found []map[string]any
+	for _, o := range s.Objects {
+		if o.Metadata.Namespace == namespace && o.Metadata.Name == name {
+			found = append(found, manifest.Untyped(o))
+		}
+	}
+	require.Len(t, found, 1, "%s/%s", namespace, name)
+	return found[0]
 }
 
 func TestComponentSealsOneSecretPerBundle(t *testing.T) {
 	c := secretstest.NewController(t)
 	for _, env := range []string{"development", "staging", "production", "system"} {
 		t.Run(env, func(t *testing.T) {
-			rec := runComponent(t, env)
-			require.Len(t, rec.OfType(sealedSecretType), 3)
+			_, s := runComponent(t, env)
+			require.Len(t, s.Objects, 3)
+			for i, o := range s.Objects {
+				assert.Equal(t, s.Names[i], o.Metadata.Namespace+"/"+o.Metadata.Name, "objects come in Names order")
+			}
 
-			db := rec.One(t, sealedSecretType, "secrets-"+env+"-apps/database").Inputs.Mappable()
+			db := object(t, s, env+"-apps", "database")
 			assert.Equal(t, "bitnami.com/v1alpha1", db["apiVersion"])
 			assert.Equal(t, "SealedSecret", db["kind"])
 			assert.Equal(t, map[string]any{"name": "database", "namespace": env + "-apps", "labels": anyMap(labels(env))}, db["metadata"])
@@ -134,21 +186,24 @@ func TestComponentSealsOneSecretPerBundle(t *testing.T) {
 			assert.Len(t, data, 2)
 			assert.Equal(t, "bundle-plaintext-password-7b52009b", c.Unseal(t, env+"-apps", "database", data["password"].(string)))
 
-			slack := rec.One(t, sealedSecretType, "secrets-monitoring/alertmanager-slack").Inputs.Mappable()
+			slack := object(t, s, "monitoring", "alertmanager-slack")
 			sealed := slack["spec"].(map[string]any)["encryptedData"].(map[string]any)["webhook-url"].(string)
 			assert.Equal(t, "https://hooks.slack.com/services/T000/B000/plaintext-hook", c.Unseal(t, "monitoring", "alertmanager-slack", sealed))
 		})
 	}
 }
 
-func TestNoPlaintextReachesAnyRecordedInput(t *testing.T) {
+func TestNoPlaintextReachesAnyRecordedInputOrObject(t *testing.T) {
 	for _, env := range []string{"development", "staging", "production", "system"} {
-		secretstest.AssertNoPlaintext(t, runComponent(t, env), plaintexts()...)
+		rec, s := runComponent(t, env)
+		secretstest.AssertNoPlaintext(t, rec, plaintexts()...)
+		secretstest.AssertNoPlaintextInData(t, s.Objects, plaintexts()...)
 	}
 }
 
 func TestComponentIsStableAcrossRuns(t *testing.T) {
-	first, second := runComponent(t, "staging"), runComponent(t, "staging")
+	firstRec, first := runComponent(t, "staging")
+	secondRec, second := runComponent(t, "staging")
 	names := func(rec *mocks.Recorder) []string {
 		var out []string
 		for _, r := range rec.Resources() {
@@ -156,16 +211,20 @@ func TestComponentIsStableAcrossRuns(t *testing.T) {
 		}
 		return out
 	}
-	assert.Equal(t, names(first), names(second))
-	for _, r := range first.OfType(sealedSecretType) {
-		again := second.One(t, sealedSecretType, r.Name)
-		assert.Equal(t, r.Inputs.Mappable(), again.Inputs.Mappable(), "sealing twice must give the same ciphertext: %s", r.Name)
+	assert.Equal(t, names(firstRec), names(secondRec))
+	assert.Equal(t, first.Names, second.Names)
+	require.Len(t, second.Objects, len(first.Objects))
+	for i, o := range first.Objects {
+		assert.Equal(t, manifest.Untyped(o), manifest.Untyped(second.Objects[i]), "sealing twice must give the same ciphertext: %s", first.Names[i])
 	}
 }
 
-func TestChildrenAreParentedToTheComponent(t *testing.T) {
-	for _, r := range runComponent(t, "production").OfType(sealedSecretType) {
-		assert.Contains(t, r.Parent, "platform:secrets:Secrets::secrets", r.Name)
+func TestComponentRegistersNoChildResources(t *testing.T) {
+	for _, env := range []string{"development", "production"} {
+		rec, _ := runComponent(t, env)
+		require.Len(t, rec.Resources(), 1, env)
+		assert.Equal(t, componentType, rec.Resources()[0].Type, env)
+		assert.Equal(t, "secrets", rec.Resources()[0].Name, env)
 	}
 }
 

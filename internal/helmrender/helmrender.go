@@ -45,6 +45,20 @@ func Render(chartPath string, release Release, values map[string]any) ([]*unstru
 	if err != nil {
 		return nil, fmt.Errorf("helmrender: loading %s: %w", chartPath, err)
 	}
+	// As `helm template` does: a subchart whose condition or tags are off is left out, import-values applied,
+	// and a dependency Chart.yaml names but charts/ lacks is an error (Argo CD's repo-server would fetch it).
+	present := map[string]bool{}
+	for _, sub := range chrt.Dependencies() {
+		present[sub.Name()] = true
+	}
+	for _, dep := range chrt.Metadata.Dependencies {
+		if !present[dep.Name] {
+			return nil, fmt.Errorf("helmrender: %s: dependency %s %s is in Chart.yaml but not in charts/", chartPath, dep.Name, dep.Version)
+		}
+	}
+	if err := chartutil.ProcessDependenciesWithMerge(chrt, values); err != nil {
+		return nil, fmt.Errorf("helmrender: dependencies of %s: %w", chrt.Name(), err)
+	}
 	// ToRenderValues merges the chart's defaults and checks the result against values.schema.json.
 	vals, err := chartutil.ToRenderValues(chrt, values, chartutil.ReleaseOptions{
 		Name: release.Name, Namespace: release.Namespace, IsInstall: true, Revision: 1,
@@ -72,13 +86,22 @@ func Render(chartPath string, release Release, values map[string]any) ([]*unstru
 			return nil, fmt.Errorf("helmrender: %s: %w", name, err)
 		}
 		for _, obj := range objs {
-			if obj.GetNamespace() == "" {
+			if obj.GetNamespace() == "" && !clusterScoped[obj.GetKind()] {
 				obj.SetNamespace(release.Namespace)
 			}
 		}
 		objects = append(objects, objs...)
 	}
 	return objects, nil
+}
+
+// clusterScoped are the cluster-scoped kinds the platform's charts and folders hold: they get no namespace (Argo
+// CD learns a kind's scope from the API server; a render without one needs the list).
+var clusterScoped = map[string]bool{
+	"Namespace": true, "CustomResourceDefinition": true, "ClusterRole": true, "ClusterRoleBinding": true,
+	"ClusterIssuer": true, "IngressClass": true, "PriorityClass": true, "StorageClass": true,
+	"MutatingWebhookConfiguration": true, "ValidatingWebhookConfiguration": true, "APIService": true,
+	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true, "PersistentVolume": true,
 }
 
 // decode splits one rendered template into its objects, skipping empty documents (a template whose condition

@@ -1,6 +1,6 @@
-// Package manifest turns typed Go values into the untyped objects the kubernetes provider takes for custom
-// resources (ServiceMonitor, ApplicationSet, SealedSecret, ...), so every custom object is built as Go data with
-// JSON tags and never as a string template.
+// Package manifest holds Kubernetes objects as typed Go data with JSON tags, never as string templates: the
+// objects the components hand to Argo CD (Object), and the untyped form the kubernetes provider takes for the
+// custom objects Pulumi registers itself (CustomResource: the AppProject and the root Application).
 package manifest
 
 import (
@@ -25,6 +25,21 @@ func Untyped(v any) map[string]any {
 		panic(fmt.Sprintf("manifest: %T is not a JSON object: %v", v, err))
 	}
 	return out
+}
+
+// Meta is the metadata the platform sets on the objects it builds as data.
+type Meta struct {
+	Name      string            `json:"name"`
+	Namespace string            `json:"namespace,omitempty"` // empty for cluster-scoped objects
+	Labels    map[string]string `json:"labels,omitempty"`
+}
+
+// Object is a custom object as data: its type, metadata and spec (any value with JSON tags).
+type Object struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   Meta   `json:"metadata"`
+	Spec       any    `json:"spec"`
 }
 
 // CustomResource describes one custom object: its type, metadata and spec (any value with JSON tags).

@@ -1,7 +1,7 @@
 // Command program is the smallest stack cmd/audit can report on, for tests/audit_test.go: one ConfigMap in the
 // local control plane's default namespace, annotated from config so that a second update changes it in place
 // (a change of a ConfigMap's data would replace it),
-// and the applicationSet output the platform exports, named as the platform names it.
+// and the rootApplication output the platform exports, named as the platform names it.
 package main
 
 import (
@@ -34,7 +34,7 @@ func main() {
 		if err != nil {
 			return err
 		}
-		ctx.Export("applicationSet", pulumi.String("platform-"+env+"-infrastructure"))
+		ctx.Export("rootApplication", pulumi.String("platform-"+env+"-infrastructure"))
 		return nil
 	})
 }

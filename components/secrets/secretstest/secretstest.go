@@ -1,6 +1,6 @@
 // Package secretstest gives unit tests a sealed-secrets controller of their own: a key pair generated once per test
-// binary, a Sealer for its certificate, a way to unseal what was sealed, and a check that no plaintext reached the
-// resources a component registered.
+// binary, a Sealer for its certificate, a way to unseal what was sealed, and checks that no plaintext reached the
+// resources a component registered or the objects it built as data.
 package secretstest
 
 import (
@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"strings"
 	"sync"
@@ -90,11 +91,7 @@ func CertificatePEM(cert *x509.Certificate) []byte {
 // the plaintexts, as is or base64-encoded.
 func AssertNoPlaintext(t testing.TB, rec *mocks.Recorder, plaintexts ...string) {
 	t.Helper()
-	var needles []string
-	for _, p := range plaintexts {
-		require.NotEmpty(t, p, "an empty plaintext would match everything")
-		needles = append(needles, p, base64.StdEncoding.EncodeToString([]byte(p)))
-	}
+	needles := needles(t, plaintexts)
 	for _, r := range rec.Resources() {
 		for _, s := range Strings(resource.NewObjectProperty(r.Inputs)) {
 			for _, n := range needles {
@@ -104,6 +101,57 @@ func AssertNoPlaintext(t testing.TB, rec *mocks.Recorder, plaintexts ...string) 
 			}
 		}
 	}
+}
+
+// AssertNoPlaintextInData fails the test if any string of v (keys included), as it marshals to JSON, contains one
+// of the plaintexts, as is or base64-encoded: v is what a component builds as data for Argo CD (its objects).
+func AssertNoPlaintextInData(t testing.TB, v any, plaintexts ...string) {
+	t.Helper()
+	needles := needles(t, plaintexts)
+	raw, err := json.Marshal(v)
+	require.NoError(t, err)
+	var data any
+	require.NoError(t, json.Unmarshal(raw, &data))
+	for _, s := range DataStrings(data) {
+		for _, n := range needles {
+			if strings.Contains(s, n) {
+				t.Errorf("%T: the data contains a plaintext secret", v)
+			}
+		}
+	}
+}
+
+// needles are the plaintexts and their base64 encodings.
+func needles(t testing.TB, plaintexts []string) []string {
+	t.Helper()
+	var out []string
+	for _, p := range plaintexts {
+		require.NotEmpty(t, p, "an empty plaintext would match everything")
+		out = append(out, p, base64.StdEncoding.EncodeToString([]byte(p)))
+	}
+	return out
+}
+
+// DataStrings lists every string inside a decoded JSON value: object keys and string values, in arrays too.
+func DataStrings(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		var out []string
+		for _, e := range x {
+			out = append(out, DataStrings(e)...)
+		}
+		return out
+	case map[string]any:
+		var out []string
+		for k, e := range x {
+			out = append(out, k)
+			out = append(out, DataStrings(e)...)
+		}
+		return out
+	}
+	return nil
 }
 
 // Strings lists every string inside a property value: object keys, string values, and the contents of secrets,

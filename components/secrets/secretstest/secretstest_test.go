@@ -48,3 +48,26 @@ func TestAssertNoPlaintextFindsLeaks(t *testing.T) {
 		})
 	}
 }
+
+func TestAssertNoPlaintextInDataFindsLeaks(t *testing.T) {
+	type object struct {
+		Kind string         `json:"kind"`
+		Spec map[string]any `json:"spec"`
+	}
+	for name, data := range map[string]any{
+		"as is":        object{Kind: "Secret", Spec: map[string]any{"k": "leaked-value-1234"}},
+		"as base64":    object{Spec: map[string]any{"k": base64.StdEncoding.EncodeToString([]byte("leaked-value-1234"))}},
+		"in a list":    []object{{Kind: "x"}, {Spec: map[string]any{"k": []any{"prefix <leaked-value-1234>"}}}},
+		"as a key":     map[string]any{"leaked-value-1234": "x"},
+		"as a map key": object{Spec: map[string]any{"outer": map[string]string{"leaked-value-1234": "x"}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := &recordingTB{TB: t}
+			AssertNoPlaintextInData(r, data, "leaked-value-1234")
+			assert.Positive(t, r.errors)
+			clean := &recordingTB{TB: t}
+			AssertNoPlaintextInData(clean, data, "another-value-5678")
+			assert.Zero(t, clean.errors)
+		})
+	}
+}

@@ -25,7 +25,8 @@ type Pin struct {
 var All = []Pin{
 	{
 		Module: "github.com/argoproj/argo-cd/v3", Version: ArgoCD, Dir: "manifests/crds", CRDs: true,
-		Patterns: []string{"application-crd.yaml", "applicationset-crd.yaml", "appproject-crd.yaml"},
+		// No ApplicationSet: an environment's Applications are the root Application's (components/gitops).
+		Patterns: []string{"application-crd.yaml", "appproject-crd.yaml"},
 		Dest:     "crds/argo-cd",
 	},
 	{
