@@ -24,6 +24,7 @@ import (
 	"github.com/platform-eng/lke-platform/components/sampleservice"
 	"github.com/platform-eng/lke-platform/components/secrets"
 	"github.com/platform-eng/lke-platform/config"
+	"github.com/platform-eng/lke-platform/internal/vendorcharts"
 )
 
 // SampleServiceName names the sample service: its objects, its secret bundle and its host "sample.<env>.<domain>".
@@ -186,7 +187,7 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		RepoURL: env.GitOps.RepoURL, Revision: env.GitOps.Revision,
 		// Production syncs only when an operator runs `argocd app sync` after the approved promotion.
 		AutoSync: env.Name != config.Production,
-		Charts:   append(append(ing.Charts, obs.Charts...), secrets.ControllerChart(SealedSecretsNamespace)),
+		Charts:   vendored(append(append(ing.Charts, obs.Charts...), secrets.ControllerChart(SealedSecretsNamespace))),
 		Folders: []gitops.Folder{
 			{Name: "network", Destination: ExternalDNSNamespace, Objects: objects(ing.Objects)},
 			{Name: "secrets", Destination: apps, Objects: objects(sealed.Objects)},
@@ -211,6 +212,17 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 	ctx.Export("rootApplication", infra.Root)
 	ctx.Export("dashboardUid", obs.DashboardUID)
 	return nil
+}
+
+// vendored points each chart this repository holds (internal/vendorcharts) at its folder: Argo CD renders it
+// from the platform repository, and the cluster needs no Helm repository for it.
+func vendored(charts []gitops.Chart) []gitops.Chart {
+	for i, c := range charts {
+		if pin, ok := vendorcharts.Lookup(c.Name); ok && pin.Vendored() && pin.Version == c.Version {
+			charts[i].Path = pin.Path()
+		}
+	}
+	return charts
 }
 
 // objects widens a component's typed objects to the Folder's list.

@@ -17,6 +17,7 @@ import (
 	"github.com/platform-eng/lke-platform/components/secrets/secretstest"
 	"github.com/platform-eng/lke-platform/config"
 	"github.com/platform-eng/lke-platform/internal/mocks"
+	"github.com/platform-eng/lke-platform/internal/vendorcharts"
 	"github.com/platform-eng/lke-platform/platform/platformtest"
 )
 
@@ -123,6 +124,21 @@ func TestRootHoldsTheEnvironment(t *testing.T) {
 		assert.Equal(t, []string{"ClusterIssuer", "SealedSecret"}, objects("network"), stack)
 		assert.Equal(t, []string{"SealedSecret"}, objects("secrets"), stack)
 		assert.Equal(t, []string{"SealedSecret", "ConfigMap", "PrometheusRule"}, objects("observability"), stack)
+	}
+}
+
+// The charts this repository holds (internal/vendorcharts) come from it; the others from their Helm repositories.
+func TestVendoredChartsComeFromThisRepository(t *testing.T) {
+	apps := children(t, run(t, config.Staging, nil), config.Staging)
+	for _, pin := range vendorcharts.All {
+		source := apps["platform-staging-"+pin.Name]["spec"].(map[string]any)["source"].(map[string]any)
+		if pin.Vendored() {
+			assert.Equal(t, pin.Path(), source["path"], pin.Name)
+			assert.NotContains(t, source, "chart", pin.Name)
+		} else {
+			assert.Equal(t, pin.Name, source["chart"], pin.Name)
+			assert.Equal(t, pin.Version, source["targetRevision"], pin.Name)
+		}
 	}
 }
 

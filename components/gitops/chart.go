@@ -6,12 +6,15 @@ import "strings"
 // values, built as Go data by the component that owns the release. The Infrastructure's root Application holds
 // one Application per Chart, named "platform-<env>-<Name>".
 type Chart struct {
-	Name      string         // short name, unique in the environment: "kube-prometheus-stack", "ingress-nginx"
-	Namespace string         // namespace the release is installed into
-	RepoURL   string         // Helm repository
-	Chart     string         // chart name in the repository
-	Version   string         // exact chart version: a floating version would make two syncs install different code
-	Values    map[string]any // Helm values; marshalled to YAML for Argo CD
+	Name      string // short name, unique in the environment: "kube-prometheus-stack", "ingress-nginx"
+	Namespace string // namespace the release is installed into
+	RepoURL   string // Helm repository
+	Chart     string // chart name in the repository
+	Version   string // exact chart version: a floating version would make two syncs install different code
+	// Path is the folder of the platform repository that holds the chart at Version (vendored): Argo CD renders
+	// it from there, at the root's revision, and RepoURL is only where it came from. Empty: from RepoURL.
+	Path   string
+	Values map[string]any // Helm values; marshalled to YAML for Argo CD
 }
 
 // ResourceValues is a container's requests and limits as Helm values: every chart container gets both, as the

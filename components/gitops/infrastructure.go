@@ -186,10 +186,12 @@ func Children(args *InfrastructureArgs) []Application {
 	crds.KeepLive = true
 	out := []Application{NewApplication(crds)}
 	for _, c := range args.Charts {
-		out = append(out, NewApplication(app(c.Name, ApplicationSource{
-			RepoURL: c.RepoURL, Chart: c.Chart, TargetRevision: c.Version,
-			Helm: &HelmSource{ReleaseName: c.Name, SkipCrds: true, ValuesObject: manifest.Untyped(c.Values)},
-		}, c.Namespace)))
+		source := ApplicationSource{RepoURL: c.RepoURL, Chart: c.Chart, TargetRevision: c.Version}
+		if c.Path != "" { // vendored: this repository holds it
+			source = ApplicationSource{RepoURL: args.RepoURL, Path: c.Path, TargetRevision: args.Revision}
+		}
+		source.Helm = &HelmSource{ReleaseName: c.Name, SkipCrds: true, ValuesObject: manifest.Untyped(c.Values)}
+		out = append(out, NewApplication(app(c.Name, source, c.Namespace)))
 	}
 	for _, f := range args.Folders {
 		out = append(out, NewApplication(app(f.Name, ApplicationSource{
@@ -343,14 +345,16 @@ var ClusterKinds = []GroupKind{
 // the Namespace component, and a chart must not be able to replace them.
 var PulumiOwnedKinds = []GroupKind{{"", "ResourceQuota"}, {"", "LimitRange"}}
 
-// AppProjectSpecFor is the environment's AppProject: the platform repository and the charts' repositories as
-// sources; as destinations on the in-cluster server, Argo CD's namespace (the root deploys Applications there)
+// AppProjectSpecFor is the environment's AppProject: the platform repository and the repositories of the charts
+// it does not hold as sources; as destinations on the in-cluster server, Argo CD's namespace (the root deploys Applications there)
 // and every namespace a chart, a folder's object or a workload lives in.
 func AppProjectSpecFor(args *InfrastructureArgs) AppProjectSpec {
 	repos := []string{args.RepoURL}
 	namespaces := []string{args.Namespace}
 	for _, c := range args.Charts {
-		repos = append(repos, c.RepoURL)
+		if c.Path == "" {
+			repos = append(repos, c.RepoURL)
+		}
 		namespaces = append(namespaces, c.Namespace)
 	}
 	for _, f := range args.Folders {

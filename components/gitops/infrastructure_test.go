@@ -336,3 +336,21 @@ func TestAnEnvironmentWithoutChartsOrFoldersHasTheCRDsOnly(t *testing.T) {
 	assert.Equal(t, []string{repoURL}, AppProjectSpecFor(args).SourceRepos)
 	assert.Equal(t, []ProjectDestination{{Server: InClusterServer, Namespace: "system-argocd"}}, AppProjectSpecFor(args).Destinations)
 }
+
+// A chart this repository holds (vendored) is rendered from the repository at the root's revision: the cluster
+// needs no Helm repository for it, and the project does not list one.
+func TestAVendoredChartComesFromThePlatformRepository(t *testing.T) {
+	args := infraArgs("staging")
+	args.Charts[1].Path = "charts/vendor/cert-manager"
+	var app Application
+	for _, c := range Children(args) {
+		if c.Metadata.Name == "platform-staging-cert-manager" {
+			app = c
+		}
+	}
+	assert.Equal(t, ApplicationSource{
+		RepoURL: repoURL, Path: "charts/vendor/cert-manager", TargetRevision: "main",
+		Helm: &HelmSource{ReleaseName: "cert-manager", SkipCrds: true, ValuesObject: manifest.Untyped(args.Charts[1].Values)},
+	}, app.Spec.Source)
+	assert.NotContains(t, AppProjectSpecFor(args).SourceRepos, "https://charts.jetstack.io")
+}

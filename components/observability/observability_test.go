@@ -1,7 +1,6 @@
 package observability
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -64,41 +63,6 @@ func objects(t *testing.T, o *Observability) (sealed, cm, rule map[string]any) {
 	return sealed, cm, rule
 }
 
-// assertNoPlaintextIn fails the test if a string of an object (keys included) contains the plaintext, as is or
-// base64-encoded.
-func assertNoPlaintextIn(t *testing.T, objs []any, plaintext string) {
-	t.Helper()
-	needles := []string{plaintext, base64.StdEncoding.EncodeToString([]byte(plaintext))}
-	var walk func(v any) bool
-	walk = func(v any) bool {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				if walk(k) || walk(e) {
-					return true
-				}
-			}
-		case []any:
-			for _, e := range x {
-				if walk(e) {
-					return true
-				}
-			}
-		case string:
-			for _, n := range needles {
-				if strings.Contains(x, n) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	for i, obj := range objs {
-		u := manifest.Untyped(obj)
-		assert.False(t, walk(u), "object %d (%v %v) contains a plaintext secret", i, u["kind"], u["metadata"])
-	}
-}
-
 func TestObservabilityInEveryEnvironment(t *testing.T) {
 	controller := secretstest.NewController(t)
 	for _, env := range environments {
@@ -122,7 +86,7 @@ func TestObservabilityInEveryEnvironment(t *testing.T) {
 				require.Contains(t, encrypted, "webhook-url")
 				assert.Equal(t, webhook, controller.Unseal(t, ns, "alertmanager-slack", encrypted["webhook-url"].(string)))
 				secretstest.AssertNoPlaintext(t, rec, webhook)
-				assertNoPlaintextIn(t, o.Objects, webhook)
+				secretstest.AssertNoPlaintextInData(t, o.Objects, webhook)
 
 				// The dashboard, where Grafana's sidecar finds it.
 				meta = cm["metadata"].(map[string]any)

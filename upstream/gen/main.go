@@ -6,17 +6,14 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
 
+	"github.com/platform-eng/lke-platform/internal/modcache"
 	"github.com/platform-eng/lke-platform/upstream/internal/pins"
 )
 
@@ -36,7 +33,7 @@ func run(out string) error {
 		if _, ok := dirs[key]; ok {
 			continue
 		}
-		dir, err := download(key)
+		dir, err := modcache.Download(key, "")
 		if err != nil {
 			return err
 		}
@@ -48,31 +45,6 @@ func run(out string) error {
 		}
 	}
 	return nil
-}
-
-// download returns the module cache directory of module@version, fetching it if needed. It runs outside any
-// module so that go.mod and go.sum are never touched. GOTOOLCHAIN=auto because Argo CD declares a newer go
-// line than the project's toolchain; the download still only reads source.
-func download(moduleAtVersion string) (string, error) {
-	tmp, err := os.MkdirTemp("", "upstream-gen-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	cmd := exec.Command("go", "mod", "download", "-json", moduleAtVersion)
-	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=auto", "GOFLAGS=-mod=mod", "GO111MODULE=on")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-	var info struct{ Dir, Error string }
-	if err := json.Unmarshal(stdout.Bytes(), &info); err != nil {
-		return "", fmt.Errorf("go mod download %s: %v: %s", moduleAtVersion, errors.Join(runErr, err), stderr.String())
-	}
-	if info.Error != "" || info.Dir == "" {
-		return "", fmt.Errorf("go mod download %s: %s %s", moduleAtVersion, info.Error, stderr.String())
-	}
-	return info.Dir, nil
 }
 
 // copyPin copies the files of the pin into dest and removes the files of dest the pin no longer selects.

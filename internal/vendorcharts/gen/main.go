@@ -15,7 +15,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,6 +34,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/ignore"
 
+	"github.com/platform-eng/lke-platform/internal/modcache"
 	"github.com/platform-eng/lke-platform/internal/vendorcharts"
 )
 
@@ -274,39 +274,12 @@ func materialize(s vendorcharts.Source, scratch string, gits clones, modules map
 	dir, ok := modules[key]
 	if !ok {
 		var err error
-		if dir, err = download(key, s.Sum); err != nil {
+		if dir, err = modcache.Download(key, s.Sum); err != nil {
 			return "", err
 		}
 		modules[key] = dir
 	}
 	return filepath.Join(dir, filepath.FromSlash(s.Path)), nil
-}
-
-// download returns the module cache directory of module@version, fetching it if needed, and checks the
-// module's hash against the pin. It runs outside any module so that go.mod and go.sum are never touched.
-func download(moduleAtVersion, wantSum string) (string, error) {
-	tmp, err := os.MkdirTemp("", "vendorcharts-mod-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	cmd := exec.Command("go", "mod", "download", "-json", moduleAtVersion)
-	cmd.Dir = tmp
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=auto", "GOFLAGS=-mod=mod", "GO111MODULE=on")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
-	var info struct{ Dir, Sum, Error string }
-	if err := json.Unmarshal(stdout.Bytes(), &info); err != nil {
-		return "", fmt.Errorf("go mod download %s: %v: %s", moduleAtVersion, errors.Join(runErr, err), stderr.String())
-	}
-	if info.Error != "" || info.Dir == "" {
-		return "", fmt.Errorf("go mod download %s: %s %s", moduleAtVersion, info.Error, stderr.String())
-	}
-	if wantSum != "" && info.Sum != wantSum {
-		return "", fmt.Errorf("go mod download %s: module hash %s, the pin says %s", moduleAtVersion, info.Sum, wantSum)
-	}
-	return info.Dir, nil
 }
 
 // gitExtract writes the files of s.Path at s.Commit from the clone at dir into dest (a directory's files relative
