@@ -55,7 +55,8 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 	protect := pulumi.Protect(env.Protected())
 
 	k8s, err := cluster.New(ctx, env.Name, &cluster.Args{
-		Environment: env.Name, Region: env.Region, Tags: env.Tags, Cluster: env.Cluster,
+		Environment: env.Name, Region: env.Region, Tags: env.Tags, Cluster: clusterTarget(env.Cluster),
+		ExternalPoolTag: config.ExternalPoolTag,
 	}, protect)
 	if err != nil {
 		return err
@@ -105,7 +106,8 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		granted = append(granted, namespaces[name])
 	}
 	packages, err := access.New(ctx, env.Name, &access.Args{
-		Environment: env.Name, Labels: env.Labels(), Packages: env.AccessPackages, Now: time.Now(),
+		Environment: env.Name, Labels: env.Labels(), Packages: AccessPackages(env.AccessPackages),
+		Source: AccessPackagesSource, Now: time.Now(),
 		IngressNamespace: env.IngressNamespace, MonitoringNamespace: env.MonitoringNamespace,
 	}, append(with(pulumi.DependsOn(granted)),
 		// Never protected, production included: a package's grants must go when it expires or is revoked (the
@@ -241,4 +243,43 @@ func renderDirectory(env *config.Environment) string {
 		return ""
 	}
 	return env.Cluster.RenderDirectory
+}
+
+// clusterTarget maps the validated cluster configuration onto the cluster component's own Target.
+func clusterTarget(c config.Cluster) cluster.Target {
+	return cluster.Target{
+		Mode:              cluster.Mode(c.Mode), // the same strings: config.Modes are the component's modes
+		Label:             c.Label,
+		KubernetesVersion: c.KubernetesVersion,
+		HighAvailability:  c.HighAvailability,
+		BaselinePool: cluster.Pool{
+			Type: c.BaselinePool.Type, Count: c.BaselinePool.Count, Min: c.BaselinePool.Min, Max: c.BaselinePool.Max,
+		},
+		ImportID:        c.ImportID,
+		KubeconfigPath:  c.KubeconfigPath,
+		Kubeconfig:      c.Kubeconfig,
+		KubeContext:     c.KubeContext,
+		RenderDirectory: c.RenderDirectory,
+		ControlPlaneACL: cluster.ACL{IPv4: c.ControlPlaneACL.IPv4, IPv6: c.ControlPlaneACL.IPv6},
+	}
+}
+
+// AccessPackagesSource is the configuration key access packages come from, which the warning for an expired
+// one names (access.Args.Source).
+const AccessPackagesSource = config.Namespace + ":accessPackages"
+
+// AccessPackages maps validated access packages onto the access component's own Package, in order. Exported for
+// tests/accessprogram, which grants access the way an environment does.
+func AccessPackages(packages []config.AccessPackage) []access.Package {
+	if packages == nil {
+		return nil
+	}
+	out := make([]access.Package, 0, len(packages))
+	for _, p := range packages {
+		out = append(out, access.Package{
+			Name: p.Name, Subject: p.Subject, Role: p.Role, Namespaces: p.Namespaces, ExpiresAt: p.ExpiresAt,
+			Request: p.Request,
+		})
+	}
+	return out
 }

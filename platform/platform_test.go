@@ -9,11 +9,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/platform-eng/lke-platform/components/access"
+	"github.com/platform-eng/lke-platform/components/cluster"
 	"github.com/platform-eng/lke-platform/components/secrets/secretstest"
 	"github.com/platform-eng/lke-platform/config"
 	"github.com/platform-eng/lke-platform/internal/mocks"
@@ -362,4 +365,40 @@ func TestRootApplicationWaitsForArgoCDItsProjectAndTheNamespaces(t *testing.T) {
 		depends(component, want)
 	}
 	depends(rec.One(t, application, "platform-development-infrastructure"), "kubernetes:argoproj.io/v1alpha1:AppProject::platform-development")
+}
+
+// The components take their own types; the platform maps the validated configuration onto them, field by field,
+// and the values both sides must agree on are the same.
+func TestConfigMapsOntoTheComponentsArgs(t *testing.T) {
+	for _, m := range config.Modes {
+		assert.Contains(t, []cluster.Mode{cluster.Create, cluster.Attach, cluster.Render}, cluster.Mode(m), "mode %s", m)
+	}
+	assert.Equal(t, cluster.Create, clusterTarget(config.Cluster{Mode: config.Create}).Mode)
+	assert.Equal(t, cluster.Attach, clusterTarget(config.Cluster{Mode: config.Attach}).Mode)
+	assert.Equal(t, cluster.Render, clusterTarget(config.Cluster{Mode: config.Render}).Mode)
+	assert.Equal(t, cluster.Target{
+		Mode: cluster.Create, Label: "platform-production", KubernetesVersion: "1.33", HighAvailability: true,
+		BaselinePool: cluster.Pool{Type: "g6-standard-8", Count: 6, Min: 6, Max: 10}, ImportID: "531922",
+		KubeconfigPath: "/tmp/kubeconfig", Kubeconfig: "apiVersion: v1", KubeContext: "kwok-local",
+		RenderDirectory: "/project/generated/production",
+		ControlPlaneACL: cluster.ACL{IPv4: []string{"203.0.113.0/28"}, IPv6: []string{"2001:db8:ac1::/48"}},
+	}, clusterTarget(config.Cluster{
+		Mode: config.Create, Label: "platform-production", KubernetesVersion: "1.33", HighAvailability: true,
+		BaselinePool: config.NodePool{Type: "g6-standard-8", Count: 6, Min: 6, Max: 10}, ImportID: "531922",
+		KubeconfigPath: "/tmp/kubeconfig", Kubeconfig: "apiVersion: v1", KubeContext: "kwok-local",
+		RenderDirectory: "/project/generated/production",
+		ControlPlaneACL: config.ACL{IPv4: []string{"203.0.113.0/28"}, IPv6: []string{"2001:db8:ac1::/48"}},
+	}))
+
+	expires := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	assert.Equal(t, []access.Package{
+		{Name: "a", Subject: "a@example.com", Role: "view", Namespaces: []string{"x-apps"}, ExpiresAt: expires, Request: "r1"},
+		{Name: "b", Subject: "b@example.com", Role: "edit", Namespaces: []string{"x-apps", "x-batch"}, ExpiresAt: expires, Request: "r2"},
+	}, AccessPackages([]config.AccessPackage{
+		{Name: "a", Subject: "a@example.com", Role: "view", Namespaces: []string{"x-apps"}, ExpiresAt: expires, Request: "r1"},
+		{Name: "b", Subject: "b@example.com", Role: "edit", Namespaces: []string{"x-apps", "x-batch"}, ExpiresAt: expires, Request: "r2"},
+	}))
+	assert.Nil(t, AccessPackages(nil))
+	assert.Equal(t, config.AccessNamespaceName, access.NamespaceName, "the namespace config keeps free is the one the component creates")
+	assert.Equal(t, "lke-platform:accessPackages", AccessPackagesSource, "docs/access-control.md quotes the warning")
 }

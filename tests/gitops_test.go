@@ -161,8 +161,7 @@ func prepareArgoCD(t *testing.T, kubeconfigPath string, environments []string) {
 	apply(crds)
 	for _, crd := range crds {
 		name := crd["metadata"].(map[string]any)["name"].(string)
-		out, err := kubectlOn(kubeconfigPath, "wait", "--for=condition=Established", "--timeout=60s", "crd/"+name)
-		require.NoError(t, err, string(out))
+		waitEstablished(t, kubeconfigPath, "crd/"+name)
 	}
 	namespaces := []upstream.Object{namespaceObject(argoCDNamespace, nil)}
 	for _, env := range environments {

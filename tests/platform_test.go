@@ -230,8 +230,7 @@ func applyRendered(t *testing.T, kubeconfigPath, dir string) time.Duration {
 	}
 	crds := filepath.Join(dir, "0-crd")
 	apply(crds)
-	_, err := kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", crds)
-	require.NoError(t, err)
+	waitEstablished(t, kubeconfigPath, "-f", crds)
 	namespaces, err := filepath.Glob(filepath.Join(dir, "1-manifest", "v1-namespace-*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, namespaces)
@@ -245,6 +244,17 @@ func applyRendered(t *testing.T, kubeconfigPath, dir string) time.Duration {
 		}
 	}
 	return time.Since(start)
+}
+
+// waitEstablished waits until the CRDs (kubectl's object arguments) are Established. kubectl wait fails at once,
+// instead of waiting, on a CRD whose status has no conditions yet (".status.conditions accessor error"), which is
+// how a CRD looks for a moment after it is created: that is retried too.
+func waitEstablished(t *testing.T, kubeconfigPath string, objects ...string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		_, err := kubectlOn(kubeconfigPath, append([]string{"wait", "--for=condition=Established", "--timeout=60s"}, objects...)...)
+		return err == nil
+	}, 2*time.Minute, time.Second, "CRDs %v not Established", objects)
 }
 
 // watchAvailable polls the Deployment until its Available condition is True and sends the time since start,

@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/platform-eng/lke-platform/components/namespace"
-	"github.com/platform-eng/lke-platform/config"
 	"github.com/platform-eng/lke-platform/quota"
 )
 
@@ -34,10 +33,30 @@ const (
 // system:serviceaccount:<Namespace(env)>:access-<name>, and its RoleBindings have the same name.
 func ServiceAccountName(pkg string) string { return "access-" + pkg }
 
+// NamespaceName is the short name of the access namespace "<env>-access". The config package refuses it as a
+// workload namespace (config.AccessNamespaceName, which platform's tests check is the same); the component
+// keeps its own copy so it does not depend on the config package.
+const NamespaceName = "access"
+
 // Namespace is where the packages' ServiceAccounts live: "<env>-access", a namespace of their own. Not a
 // workload namespace, because the edit role there can create tokens for (and impersonate) any ServiceAccount of
 // the namespace, and so could mint a token that outlives its package; nothing is ever granted in this one.
-func Namespace(env string) string { return env + "-" + config.AccessNamespaceName }
+func Namespace(env string) string { return env + "-" + NamespaceName }
+
+// Package is one person's time-limited access to some of the environment's workload namespaces: the fields of
+// a validated access package this component reads. The component has its own type, rather than the config
+// package's, so it depends only on what it is given: platform maps config.AccessPackage onto it.
+type Package struct {
+	Name       string    // DNS label; the ServiceAccount is "access-<name>"
+	Subject    string    // e-mail address of the person, for the record
+	Role       string    // Kubernetes' built-in ClusterRole granted: "view" or "edit"
+	Namespaces []string  // full names of the workload namespaces granted
+	ExpiresAt  time.Time // when the access ends; the package is left out from then on
+	Request    string    // link to the request, for the record
+}
+
+// Expired reports whether the package's time is up at now (expiresAt itself included).
+func (p Package) Expired(now time.Time) bool { return !p.ExpiresAt.After(now) }
 
 // sizing keeps the access namespace's quota minimal: it holds ServiceAccounts, never pods.
 var sizing = quota.Sizing{Services: 1, Profile: quota.Profile{
@@ -51,7 +70,10 @@ type Args struct {
 	Environment string
 	Labels      map[string]string // the environment's common labels
 	// Packages are the stack's packages, expired ones included: those are left out, with a warning.
-	Packages []config.AccessPackage
+	Packages []Package
+	// Source is the configuration key the packages come from ("lke-platform:accessPackages"): the warning for
+	// an expired package says to remove it from there.
+	Source string
 	// Now is the time expiries are compared with (the time of the update).
 	Now time.Time
 	// The guard rails of the access namespace admit the ingress controller and the scrape, as every namespace's.
@@ -79,7 +101,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	child := pulumi.Parent(c)
 	active, expired := Split(args.Packages, args.Now)
 	for _, p := range expired {
-		if err := ctx.Log.Warn(ExpiredMessage(p), &pulumi.LogArgs{Resource: c}); err != nil {
+		if err := ctx.Log.Warn(ExpiredMessage(p, args.Source), &pulumi.LogArgs{Resource: c}); err != nil {
 			return nil, err
 		}
 	}
@@ -109,7 +131,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 }
 
 // register makes one package's ServiceAccount and RoleBindings, each labelled and annotated with its expiry.
-func register(ctx *pulumi.Context, args *Args, ns *namespace.Namespace, p config.AccessPackage, child pulumi.ResourceOption) error {
+func register(ctx *pulumi.Context, args *Args, ns *namespace.Namespace, p Package, child pulumi.ResourceOption) error {
 	labels := pulumi.StringMap{PackageLabel: pulumi.String(p.Name)}
 	for k, v := range args.Labels {
 		labels[k] = pulumi.String(v)
@@ -149,7 +171,7 @@ func register(ctx *pulumi.Context, args *Args, ns *namespace.Namespace, p config
 }
 
 // Split separates the packages in force at now from the expired ones, keeping their order.
-func Split(packages []config.AccessPackage, now time.Time) (active, expired []config.AccessPackage) {
+func Split(packages []Package, now time.Time) (active, expired []Package) {
 	for _, p := range packages {
 		if p.Expired(now) {
 			expired = append(expired, p)
@@ -160,9 +182,10 @@ func Split(packages []config.AccessPackage, now time.Time) (active, expired []co
 	return active, expired
 }
 
-// ExpiredMessage is the warning an update prints for a package it leaves out.
-func ExpiredMessage(p config.AccessPackage) string {
+// ExpiredMessage is the warning an update prints for a package it leaves out; source is the configuration key
+// the package comes from (Args.Source).
+func ExpiredMessage(p Package, source string) string {
 	return fmt.Sprintf("access package %q (%s, %s on %s) expired at %s: it is left out, so this update deletes its "+
-		"ServiceAccount and RoleBindings; remove it from %s:accessPackages", p.Name, p.Subject, p.Role,
-		strings.Join(p.Namespaces, ", "), p.ExpiresAt.Format(time.RFC3339), config.Namespace)
+		"ServiceAccount and RoleBindings; remove it from %s", p.Name, p.Subject, p.Role,
+		strings.Join(p.Namespaces, ", "), p.ExpiresAt.Format(time.RFC3339), source)
 }

@@ -116,12 +116,12 @@ func TestNoPackagesNoAccessNamespace(t *testing.T) {
 	}
 }
 
-func pkg(name, role string, expiresIn time.Duration, namespaces ...string) config.AccessPackage {
-	return config.AccessPackage{Name: name, Subject: name + "@example.com", Role: role, Namespaces: namespaces,
+func pkg(name, role string, expiresIn time.Duration, namespaces ...string) access.Package {
+	return access.Package{Name: name, Subject: name + "@example.com", Role: role, Namespaces: namespaces,
 		ExpiresAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).Add(expiresIn), Request: request}
 }
 
-func runComponent(t *testing.T, packages ...config.AccessPackage) (*mocks.Recorder, map[string]any) {
+func runComponent(t *testing.T, packages ...access.Package) (*mocks.Recorder, map[string]any) {
 	t.Helper()
 	// Issued is built from plain values, so no output of the context's waits for it: the program's end does not
 	// mean the apply has run. The channel does.
@@ -129,7 +129,7 @@ func runComponent(t *testing.T, packages ...config.AccessPackage) (*mocks.Record
 	rec, err := mocks.Run(t, "staging", nil, func(ctx *pulumi.Context) error {
 		c, err := access.New(ctx, "staging", &access.Args{
 			Environment: "staging", Labels: map[string]string{"platform.lke/environment": "staging"},
-			Packages: packages, Now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC),
+			Packages: packages, Source: "lke-platform:accessPackages", Now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC),
 			IngressNamespace: "ingress-nginx", MonitoringNamespace: "monitoring",
 		})
 		if err != nil {
@@ -176,11 +176,11 @@ func TestOnlyExpiredPackagesLeaveNothing(t *testing.T) {
 func TestSplitAndTheWarning(t *testing.T) {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	a, b, c := pkg("a", "view", time.Hour, "x-apps"), pkg("b", "edit", -time.Hour, "x-apps", "x-batch"), pkg("c", "view", time.Second, "x-apps")
-	active, expired := access.Split([]config.AccessPackage{a, b, c}, now)
-	assert.Equal(t, []config.AccessPackage{a, c}, active)
-	assert.Equal(t, []config.AccessPackage{b}, expired)
+	active, expired := access.Split([]access.Package{a, b, c}, now)
+	assert.Equal(t, []access.Package{a, c}, active)
+	assert.Equal(t, []access.Package{b}, expired)
 	assert.Equal(t, `access package "b" (b@example.com, edit on x-apps, x-batch) expired at 2026-03-02T08:00:00Z: it is left out, `+
-		`so this update deletes its ServiceAccount and RoleBindings; remove it from lke-platform:accessPackages`, access.ExpiredMessage(b))
+		`so this update deletes its ServiceAccount and RoleBindings; remove it from lke-platform:accessPackages`, access.ExpiredMessage(b, "lke-platform:accessPackages"))
 	assert.Equal(t, "staging-access", access.Namespace("staging"))
 	assert.Equal(t, "access-drill", access.ServiceAccountName("drill"))
 }

@@ -13,8 +13,6 @@ import (
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-linode/sdk/v4/go/linode"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"github.com/platform-eng/lke-platform/config"
 )
 
 // BaselinePoolLabel marks the nodes of the baseline pool, so workloads can target or avoid it.
@@ -24,12 +22,67 @@ const BaselinePoolLabel = "platform.lke/pool"
 // Argo CD applies is written beside it (argo/, network/, secrets/, observability/).
 const RenderedObjectsDir = "cluster"
 
-// Args configures the Cluster: the validated cluster section of the environment plus its identity.
+// Mode says where the cluster's Kubernetes API comes from. The component has its own type, rather than the
+// config package's, so it depends only on what it is given: platform/platform.go maps the validated
+// configuration onto it.
+type Mode string
+
+const (
+	// Create makes (or, with Target.ImportID, adopts) an LKE cluster with the linode provider.
+	Create Mode = "create"
+	// Attach uses an existing cluster through a kubeconfig; no Linode API call is made.
+	Attach Mode = "attach"
+	// Render writes every Kubernetes object as YAML under Target.RenderDirectory; no cluster is touched at all.
+	Render Mode = "render"
+)
+
+// Target is the cluster to reach: the fields of the environment's cluster configuration this component reads,
+// already validated. Its own type keeps the component independent of the config package (platform/platform.go
+// maps config.Cluster onto it).
+type Target struct {
+	Mode              Mode
+	Label             string // the LKE cluster's label, and the provider's cluster identity in every mode
+	KubernetesVersion string
+	HighAvailability  bool
+	BaselinePool      Pool
+	// ImportID adopts an existing LKE cluster instead of creating one (create mode).
+	ImportID string
+	// Attach mode: a kubeconfig file, or its content (secret), and optionally a context in it.
+	KubeconfigPath string
+	Kubeconfig     string // secret: only ever handed to Pulumi wrapped with pulumi.ToSecret
+	KubeContext    string
+	// Render mode: the folder the YAML goes to, "<project>/generated/<env>".
+	RenderDirectory string
+	// ControlPlaneACL lists who may reach the LKE API server (create mode: created and adopted clusters).
+	ControlPlaneACL ACL
+}
+
+// Pool is the baseline node pool of a created cluster, autoscaled between Min and Max. The component's own
+// type, for the same reason as Target.
+type Pool struct {
+	Type  string
+	Count int
+	Min   int
+	Max   int
+}
+
+// ACL is the allow list of the LKE control plane, by address family (single addresses or CIDRs). The
+// component's own type, for the same reason as Target.
+type ACL struct {
+	IPv4 []string
+	IPv6 []string
+}
+
+// Args configures the Cluster: the cluster to reach plus the environment's identity.
 type Args struct {
 	Environment string
 	Region      string
 	Tags        []string
-	Cluster     config.Cluster
+	Cluster     Target
+	// ExternalPoolTag marks the node pools that are their own LkeNodePool resources (the GPU pool): the LKE
+	// cluster lists it in externalPoolTags (create mode). The platform passes config.ExternalPoolTag, the tag
+	// the GPU pool carries and the environment's tags may not.
+	ExternalPoolTag string
 }
 
 // Cluster is the environment's Kubernetes API.
@@ -54,7 +107,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	var kubeconfig pulumi.StringInput
 	switch args.Cluster.Mode {
-	case config.Create:
+	case Create:
 		lke, err := newLKE(ctx, name, args, c)
 		if err != nil {
 			return nil, err
@@ -62,7 +115,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		c.ClusterID = lke.ID().ApplyT(func(id pulumi.ID) (int, error) { return strconv.Atoi(string(id)) }).(pulumi.IntOutput)
 		// LKE hands the kubeconfig out base64-encoded; the provider wants the YAML. It holds client credentials.
 		kubeconfig = pulumi.ToSecret(lke.Kubeconfig.ApplyT(decodeKubeconfig)).(pulumi.StringOutput)
-	case config.Attach:
+	case Attach:
 		c.ClusterID = pulumi.Int(0).ToIntOutput()
 		if args.Cluster.KubeconfigPath != "" {
 			// A path keeps key material out of state: the provider reads the file itself.
@@ -70,7 +123,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		} else {
 			kubeconfig = pulumi.ToSecret(pulumi.String(args.Cluster.Kubeconfig)).(pulumi.StringOutput)
 		}
-	case config.Render:
+	case Render:
 		c.ClusterID = pulumi.Int(0).ToIntOutput()
 		kubeconfig = pulumi.String("")
 	default:
@@ -88,7 +141,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if args.Cluster.KubeContext != "" {
 		providerArgs.Context = pulumi.String(args.Cluster.KubeContext)
 	}
-	if args.Cluster.Mode == config.Render {
+	if args.Cluster.Mode == Render {
 		// Objects are written as YAML under RenderedObjectsDir (CRDs under 0-crd/, the rest under 1-manifest/)
 		// and no cluster is contacted. What Argo CD applies goes beside it (components/gitops, WriteTree).
 		providerArgs = &kubernetes.ProviderArgs{
@@ -140,7 +193,7 @@ func newLKE(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource
 		// Pools tagged so are their own LkeNodePool resources (the GPU pool): the provider leaves them out of this
 		// cluster's pools when it reads the cluster, so a refresh never adopts one and the next update never
 		// deletes it. The baseline pool below never carries the tag (config refuses it in tags).
-		ExternalPoolTags: pulumi.ToStringArray([]string{config.ExternalPoolTag}),
+		ExternalPoolTags: pulumi.ToStringArray([]string{args.ExternalPoolTag}),
 		ControlPlane: &linode.LkeClusterControlPlaneArgs{
 			HighAvailability: pulumi.Bool(cl.HighAvailability),
 			Acl:              controlPlaneACL(cl.ControlPlaneACL),
@@ -160,7 +213,7 @@ func newLKE(ctx *pulumi.Context, name string, args *Args, parent pulumi.Resource
 
 // controlPlaneACL turns the validated allow list into the provider's ACL: enabled (every address not listed is
 // refused), with the addresses by family. A family with no address is left out rather than sent empty.
-func controlPlaneACL(acl config.ACL) *linode.LkeClusterControlPlaneAclArgs {
+func controlPlaneACL(acl ACL) *linode.LkeClusterControlPlaneAclArgs {
 	addresses := &linode.LkeClusterControlPlaneAclAddressArgs{}
 	if len(acl.IPv4) > 0 {
 		addresses.Ipv4s = pulumi.ToStringArray(acl.IPv4)

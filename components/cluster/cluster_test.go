@@ -8,20 +8,23 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/platform-eng/lke-platform/config"
 	"github.com/platform-eng/lke-platform/internal/mocks"
 )
 
 const lkeType = "linode:index/lkeCluster:LkeCluster"
 const providerType = "pulumi:providers:kubernetes"
 
+// externalPoolTag stands for the tag the platform passes (externalPoolTag; platform's tests check it).
+const externalPoolTag = "pool:external"
+
 func createArgs() *Args {
 	return &Args{
 		Environment: "production", Region: "fr-par", Tags: []string{"team:platform"},
-		Cluster: config.Cluster{
-			Mode: config.Create, Label: "platform-production", KubernetesVersion: "1.33", HighAvailability: true,
-			BaselinePool: config.NodePool{Type: "g6-standard-8", Count: 6, Min: 6, Max: 10}, ImportID: "531922",
-			ControlPlaneACL: config.ACL{IPv4: []string{"203.0.113.0/28", "198.51.100.7"}, IPv6: []string{"2001:db8:ac1::/48"}},
+		ExternalPoolTag: externalPoolTag,
+		Cluster: Target{
+			Mode: Create, Label: "platform-production", KubernetesVersion: "1.33", HighAvailability: true,
+			BaselinePool: Pool{Type: "g6-standard-8", Count: 6, Min: 6, Max: 10}, ImportID: "531922",
+			ControlPlaneACL: ACL{IPv4: []string{"203.0.113.0/28", "198.51.100.7"}, IPv6: []string{"2001:db8:ac1::/48"}},
 		},
 	}
 }
@@ -59,8 +62,8 @@ func TestCreateModeMakesAnLKEClusterAndAProviderForIt(t *testing.T) {
 		"labels":     map[string]any{BaselinePoolLabel: "baseline"},
 		"tags":       []any{"environment:production"},
 	}}, in["pools"], "the baseline pool carries the environment's tag, and only that one (PoolTags)")
-	assert.Equal(t, []any{config.ExternalPoolTag}, in["externalPoolTags"], "separately managed pools stay out of the cluster's pools")
-	assert.NotContains(t, tags, config.ExternalPoolTag, "the baseline pool must stay the cluster's")
+	assert.Equal(t, []any{externalPoolTag}, in["externalPoolTags"], "separately managed pools stay out of the cluster's pools")
+	assert.NotContains(t, tags, externalPoolTag, "the baseline pool must stay the cluster's")
 	assert.True(t, lke.Protect)
 	assert.True(t, lke.RetainOnDelete, "an adopted cluster is released from state, never deleted")
 	assert.Equal(t, "531922", lke.ImportID, "the inventory's cluster is adopted")
@@ -108,15 +111,15 @@ func TestAdoptedClusterIsProtectedAndRetainedOnEveryStack(t *testing.T) {
 // A family with no address is left out of the ACL rather than sent as an empty list.
 func TestControlPlaneACLOfOneFamily(t *testing.T) {
 	args := createArgs()
-	args.Cluster.ControlPlaneACL = config.ACL{IPv4: []string{"0.0.0.0/0"}}
+	args.Cluster.ControlPlaneACL = ACL{IPv4: []string{"0.0.0.0/0"}}
 	rec, _ := run(t, args)
 	acl := rec.One(t, lkeType, "production").Inputs.Mappable()["controlPlane"].(map[string]any)["acl"]
 	assert.Equal(t, map[string]any{"enabled": true, "addresses": []any{map[string]any{"ipv4s": []any{"0.0.0.0/0"}}}}, acl)
 }
 
 func TestAttachModeByPathMakesNoLinodeCall(t *testing.T) {
-	rec, _ := run(t, &Args{Environment: "development", Cluster: config.Cluster{
-		Mode: config.Attach, Label: "platform-development", KubeconfigPath: "/tmp/kubeconfig", KubeContext: "kwok-local",
+	rec, _ := run(t, &Args{Environment: "development", Cluster: Target{
+		Mode: Attach, Label: "platform-development", KubeconfigPath: "/tmp/kubeconfig", KubeContext: "kwok-local",
 	}})
 	assert.Empty(t, rec.OfType(lkeType))
 	p := rec.One(t, providerType, "production")
@@ -125,8 +128,8 @@ func TestAttachModeByPathMakesNoLinodeCall(t *testing.T) {
 }
 
 func TestAttachModeBySecretKeepsItSecret(t *testing.T) {
-	rec, _ := run(t, &Args{Environment: "staging", Cluster: config.Cluster{
-		Mode: config.Attach, Label: "platform-staging", Kubeconfig: "apiVersion: v1\nkind: Config\n",
+	rec, _ := run(t, &Args{Environment: "staging", Cluster: Target{
+		Mode: Attach, Label: "platform-staging", Kubeconfig: "apiVersion: v1\nkind: Config\n",
 	}})
 	p := rec.One(t, providerType, "production")
 	require.True(t, p.Inputs["kubeconfig"].IsSecret())
@@ -142,8 +145,8 @@ func TestRenderModeWritesYAMLAndTouchesNoCluster(t *testing.T) {
 	// The shell that ran `scripts/local up` exports KUBECONFIG; the Go SDK copies it into a provider whose
 	// kubeconfig is nil, and the provider refuses a kubeconfig beside renderYamlToDirectory.
 	t.Setenv("KUBECONFIG", "/home/operator/.kube/local-control-plane")
-	rec, _ := run(t, &Args{Environment: "staging", Cluster: config.Cluster{
-		Mode: config.Render, Label: "platform-staging", RenderDirectory: "/project/generated/staging",
+	rec, _ := run(t, &Args{Environment: "staging", Cluster: Target{
+		Mode: Render, Label: "platform-staging", RenderDirectory: "/project/generated/staging",
 	}})
 	assert.Empty(t, rec.OfType(lkeType))
 	p := rec.One(t, providerType, "production")

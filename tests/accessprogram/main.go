@@ -16,6 +16,7 @@ import (
 	"github.com/platform-eng/lke-platform/components/namespace"
 	"github.com/platform-eng/lke-platform/config"
 	"github.com/platform-eng/lke-platform/internal/names"
+	"github.com/platform-eng/lke-platform/platform"
 	"github.com/platform-eng/lke-platform/quota"
 )
 
@@ -46,7 +47,8 @@ func main() {
 			return err
 		}
 		granted, err := access.New(ctx, env, &access.Args{
-			Environment: env, Labels: labels, Packages: packages, Now: now,
+			Environment: env, Labels: labels, Packages: platform.AccessPackages(packages),
+			Source: platform.AccessPackagesSource, Now: now,
 			IngressNamespace: "ingress-nginx", MonitoringNamespace: "monitoring",
 		}, pulumi.Provider(provider), pulumi.DependsOn([]pulumi.Resource{apps}))
 		if err != nil {
