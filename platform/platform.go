@@ -64,7 +64,7 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 	if env.GPUPool != nil {
 		if _, err := gpupool.New(ctx, env.Name+"-gpu", &gpupool.Args{
 			ClusterID: k8s.ClusterID, Type: env.GPUPool.Type, Count: env.GPUPool.Count,
-			Tags: cluster.Tags(env.Name, env.Tags),
+			Tags: cluster.Tags(env.Name, env.Tags), ExternalPoolTag: config.ExternalPoolTag,
 		}, protect); err != nil {
 			return err
 		}

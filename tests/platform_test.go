@@ -20,6 +20,7 @@ import (
 	sealedcrypto "github.com/bitnami/sealed-secrets/pkg/crypto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/platform-eng/lke-platform/rollback"
 )
@@ -246,6 +247,9 @@ func applyRendered(t *testing.T, kubeconfigPath, dir string) time.Duration {
 	return time.Since(start)
 }
 
+// argoCDTrackingAnnotation marks the objects Argo CD applied (its default resource tracking).
+const argoCDTrackingAnnotation = "argocd.argoproj.io/tracking-id"
+
 // waitEstablished waits until the CRDs (kubectl's object arguments) are Established. kubectl wait fails at once,
 // instead of waiting, on a CRD whose status has no conditions yet (".status.conditions accessor error"), which is
 // how a CRD looks for a moment after it is created: that is retried too.
@@ -289,18 +293,29 @@ func unseal(t *testing.T, namespace, name, value string) string {
 	return string(plain)
 }
 
-// assertNothingLeft checks that no object of the environment remains on the control plane: what Pulumi owns, and
-// the namespaced objects Argo CD applied (they go with their namespaces). The add-ons' CRDs are kept on purpose
+// assertNothingLeft checks that no object of the environment remains on the control plane: nothing Pulumi owned,
+// and no namespaced object Argo CD applied (they go with their namespaces). The add-ons' CRDs are kept on purpose
 // (they are shared by the cluster's environments and deleting one deletes every object of its kind,
 // docs/decisions.md), and exist only where Argo CD has installed them: a kind the server does not know has no
-// object left either. The ClusterIssuer Argo CD applied is cluster-scoped and stays (docs/runbooks/drift.md).
+// object left either. Cluster-scoped objects Argo CD applied (the ClusterIssuer, a chart's ClusterRoles) stay
+// after a destroy, by decision 48: they carry Argo CD's tracking annotation, and only those are let through.
 func assertNothingLeft(t *testing.T, env string) {
 	t.Helper()
 	selector := "platform.lke/environment=" + env
 	for _, kind := range []string{"namespaces", "validatingadmissionpolicies", "validatingadmissionpolicybindings", "clusterroles", "clusterrolebindings"} {
-		out, err := kubectl(t, "get", kind, "-l", selector, "-o", "name")
+		var list struct {
+			Items []metav1.PartialObjectMetadata `json:"items"`
+		}
+		out, err := kubectl(t, "get", kind, "-l", selector, "-o", "json")
 		require.NoError(t, err)
-		assert.Empty(t, strings.TrimSpace(string(out)), "%s of %s left after destroy", kind, env)
+		require.NoError(t, json.Unmarshal(out, &list))
+		var left []string
+		for _, o := range list.Items {
+			if _, argo := o.Annotations[argoCDTrackingAnnotation]; !argo {
+				left = append(left, o.Name)
+			}
+		}
+		assert.Empty(t, left, "%s of %s left after destroy", kind, env)
 	}
 	for _, kind := range []string{"applications.argoproj.io", "appprojects.argoproj.io", "prometheusrules.monitoring.coreos.com",
 		"servicemonitors.monitoring.coreos.com", "sealedsecrets.bitnami.com"} {

@@ -7,7 +7,6 @@ import (
 	"github.com/pulumi/pulumi-linode/sdk/v4/go/linode"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/platform-eng/lke-platform/config"
 )
 
 // The scheduling contract of the GPU nodes, for workloads to select and tolerate them.
@@ -27,6 +26,9 @@ type Args struct {
 	Type      string
 	Count     int
 	Tags      []string // the environment's tags (cluster.Tags), beside the pool's own
+	// ExternalPoolTag is the tag the cluster lists in externalPoolTags (cluster.Args.ExternalPoolTag): the pool
+	// carries it so that the cluster leaves it out of its own pools.
+	ExternalPoolTag string
 }
 
 // GPUPool is the GPU node pool.
@@ -59,7 +61,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}},
 		// ExternalPoolTag keeps the pool out of the LkeCluster's own pools (the cluster lists it in
 		// externalPoolTags): without it a refresh reads this pool into the cluster and the next up deletes it.
-		Tags: pulumi.ToStringArray(append([]string{"gpu:rtx6000", config.ExternalPoolTag}, args.Tags...)),
+		Tags: pulumi.ToStringArray(append([]string{"gpu:rtx6000", args.ExternalPoolTag}, args.Tags...)),
 	}, pulumi.Parent(g))
 	if err != nil {
 		return nil, err
