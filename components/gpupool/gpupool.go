@@ -6,7 +6,6 @@ package gpupool
 import (
 	"github.com/pulumi/pulumi-linode/sdk/v4/go/linode"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
 )
 
 // The scheduling contract of the GPU nodes, for workloads to select and tolerate them.
