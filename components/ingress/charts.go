@@ -10,7 +10,7 @@ const (
 	IngressNginxRepo    = "https://kubernetes.github.io/ingress-nginx"
 	IngressNginxVersion = "4.15.1" // controller v1.15.1
 	CertManagerRepo     = "https://charts.jetstack.io"
-	CertManagerVersion  = "v1.21.2" // the CRDs the gitops bootstrap vendors come from module cert-manager v1.21.2
+	CertManagerVersion  = "v1.21.2" // the CRDs upstream/ vendors (applied by Argo CD) come from module cert-manager v1.21.2
 	ExternalDNSRepo     = "https://kubernetes-sigs.github.io/external-dns/"
 	ExternalDNSVersion  = "1.21.1" // external-dns v0.21.0; linode is still an in-tree provider
 )
@@ -76,7 +76,7 @@ func IngressNginxChart(namespace string, labels map[string]string) gitops.Chart 
 	}
 }
 
-// CertManagerChart is cert-manager without its CRDs (the gitops bootstrap installs them) and with its
+// CertManagerChart is cert-manager without its CRDs (the CRDs Application installs them) and with its
 // leader-election lease in its own namespace instead of kube-system.
 func CertManagerChart(namespace string, labels map[string]string) gitops.Chart {
 	component := func(req, reqMem, lim, limMem string) map[string]any {

@@ -62,7 +62,7 @@ func TestIngressNginxValues(t *testing.T) {
 
 func TestCertManagerValues(t *testing.T) {
 	v := chartsByName(t, "production")["cert-manager"].Values
-	assert.Equal(t, map[string]any{"enabled": false, "keep": true}, v["crds"], "the gitops bootstrap owns the CRDs")
+	assert.Equal(t, map[string]any{"enabled": false, "keep": true}, v["crds"], "the CRDs Application owns the CRDs")
 	assert.Equal(t, map[string]any{"enabled": true, "servicemonitor": map[string]any{"enabled": true}}, v["prometheus"])
 	assert.Equal(t, map[string]any{
 		"commonLabels":   map[string]any{"platform.lke/environment": "production"},

@@ -14,7 +14,7 @@ const (
 )
 
 // Chart versions, pinned. kube-prometheus-stack 77.x is the series built on prometheus-operator v0.85.0 (77.0.0
-// bumped the operator to it, 78.0.0 to v0.86.0), the CRDs the gitops bootstrap installs; 77.14.0 is its last
+// bumped the operator to it, 78.0.0 to v0.86.0), the CRDs upstream/ vendors and the CRDs Application installs; 77.14.0 is its last
 // release. Loki, Promtail and Tempo are the releases of the same weeks (Loki 3.5, Promtail 3.5.1, Tempo 2.9).
 const (
 	KubePrometheusStackVersion = "77.14.0"
@@ -151,7 +151,7 @@ func KubePrometheusStack(a ChartArgs) gitops.Chart {
 		Name: KubePrometheusStackName, Namespace: a.Namespace,
 		RepoURL: PrometheusCommunityRepo, Chart: KubePrometheusStackName, Version: KubePrometheusStackVersion,
 		Values: map[string]any{
-			"crds": map[string]any{"enabled": false}, // installed by the gitops bootstrap
+			"crds": map[string]any{"enabled": false}, // installed by the CRDs Application (components/gitops)
 			"prometheusOperator": map[string]any{
 				// Each environment's operator manages its own Prometheus and Alertmanager only.
 				"prometheusInstanceNamespaces":   ownNamespace,

@@ -78,7 +78,7 @@ func TestKubePrometheusStackValues(t *testing.T) {
 		t.Run(env, func(t *testing.T) {
 			for _, tracing := range []bool{false, true} {
 				v := KubePrometheusStack(chartArgs(env, tracing)).Values
-				assert.Equal(t, false, at(t, v, "crds", "enabled"), "CRDs come from the gitops bootstrap")
+				assert.Equal(t, false, at(t, v, "crds", "enabled"), "CRDs come from the CRDs Application")
 
 				spec := at(t, v, "prometheus", "prometheusSpec").(map[string]any)
 				assert.Equal(t, map[string]any{"environment": env}, spec["externalLabels"])

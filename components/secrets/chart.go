@@ -12,14 +12,14 @@ const (
 	// (helm/sealed-secrets/Chart.yaml: version 2.19.3, appVersion 0.39.1).
 	ChartVersion = "2.19.3"
 	// ControllerVersion matches the Go module (github.com/bitnami-labs/sealed-secrets v0.40.0) and the CRD the
-	// gitops bootstrap vendors from it; the chart's image tag is overridden to it.
+	// CRDs Application applies from upstream/; the chart's image tag is overridden to it.
 	ControllerVersion = "0.40.0"
 )
 
 // ControllerChart is the sealed-secrets controller, installed into namespace by Argo CD.
 //
-// The chart keeps its CRD in crds/ with no value to switch it off: Argo CD's skipCrds leaves it to the gitops
-// bootstrap, which installs the CRD of the same version.
+// The chart keeps its CRD in crds/ with no value to switch it off: Argo CD's skipCrds leaves it to the CRDs
+// Application (components/gitops), which installs the CRD of the same version from upstream/.
 func ControllerChart(namespace string) gitops.Chart {
 	return gitops.Chart{
 		Name:      "sealed-secrets",
