@@ -20,7 +20,6 @@ import (
 	sealedcrypto "github.com/bitnami/sealed-secrets/pkg/crypto"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/platform-eng/lke-platform/rollback"
 )
@@ -150,7 +149,7 @@ func TestPlatformDeploysEndToEnd(t *testing.T) {
 	assert.Equal(t, "plaintextBundleToken9Kz", unseal(t, ns, "sample-service", sealed.Spec.EncryptedData["token"]))
 
 	c.must("destroy", "-s", stack, "--yes")
-	assertNothingLeft(t, env)
+	assertNothingLeft(t, env, export)
 }
 
 // rollbackDrill is the quarterly rollback drill (spec section 6; docs/runbooks/rollback.md) on the deployed
@@ -247,9 +246,6 @@ func applyRendered(t *testing.T, kubeconfigPath, dir string) time.Duration {
 	return time.Since(start)
 }
 
-// argoCDTrackingAnnotation marks the objects Argo CD applied (its default resource tracking).
-const argoCDTrackingAnnotation = "argocd.argoproj.io/tracking-id"
-
 // waitEstablished waits until the CRDs (kubectl's object arguments) are Established. kubectl wait fails at once,
 // instead of waiting, on a CRD whose status has no conditions yet (".status.conditions accessor error"), which is
 // how a CRD looks for a moment after it is created: that is retried too.
@@ -293,30 +289,56 @@ func unseal(t *testing.T, namespace, name, value string) string {
 	return string(plain)
 }
 
-// assertNothingLeft checks that no object of the environment remains on the control plane: nothing Pulumi owned,
-// and no namespaced object Argo CD applied (they go with their namespaces). The add-ons' CRDs are kept on purpose
-// (they are shared by the cluster's environments and deleting one deletes every object of its kind,
-// docs/decisions.md), and exist only where Argo CD has installed them: a kind the server does not know has no
-// object left either. Cluster-scoped objects Argo CD applied (the ClusterIssuer, a chart's ClusterRoles) stay
-// after a destroy, by decision 48: they carry Argo CD's tracking annotation, and only those are let through.
-func assertNothingLeft(t *testing.T, env string) {
+// assertNothingLeft checks that no object of the environment remains on the control plane: none of the objects
+// the stack's state held before the destroy (export is `pulumi stack export`: other tests share the control plane
+// and may label objects of their own with the same environment), and no namespaced object Argo CD applied (they
+// go with their namespaces). The add-ons' CRDs are kept on purpose (they are shared by the cluster's
+// environments and deleting one deletes every object of its kind, docs/decisions.md), and exist only where Argo
+// CD has installed them: a kind the server does not know has no object left either. Cluster-scoped objects Argo
+// CD applied (the ClusterIssuer, a chart's ClusterRoles) stay after a destroy, by decision 48.
+func assertNothingLeft(t *testing.T, env, export string) {
 	t.Helper()
-	selector := "platform.lke/environment=" + env
-	for _, kind := range []string{"namespaces", "validatingadmissionpolicies", "validatingadmissionpolicybindings", "clusterroles", "clusterrolebindings"} {
-		var list struct {
-			Items []metav1.PartialObjectMetadata `json:"items"`
-		}
-		out, err := kubectl(t, "get", kind, "-l", selector, "-o", "json")
-		require.NoError(t, err)
-		require.NoError(t, json.Unmarshal(out, &list))
-		var left []string
-		for _, o := range list.Items {
-			if _, argo := o.Annotations[argoCDTrackingAnnotation]; !argo {
-				left = append(left, o.Name)
-			}
-		}
-		assert.Empty(t, left, "%s of %s left after destroy", kind, env)
+	var state struct {
+		Deployment struct {
+			Resources []struct {
+				Type           string `json:"type"`
+				RetainOnDelete bool   `json:"retainOnDelete"` // Argo CD's CRDs: shared by the environments, kept
+				Outputs        struct {
+					Metadata struct {
+						Name      string `json:"name"`
+						Namespace string `json:"namespace"`
+					} `json:"metadata"`
+				} `json:"outputs"`
+			} `json:"resources"`
+		} `json:"deployment"`
 	}
+	require.NoError(t, json.Unmarshal([]byte(export), &state))
+	checked := 0
+	for _, r := range state.Deployment.Resources {
+		// "kubernetes:<group>/<version>:<Kind>" ("core/v1" for the core group), as kubectl's Kind.version.group.
+		parts := strings.Split(r.Type, ":")
+		if len(parts) != 3 || parts[0] != "kubernetes" || r.Outputs.Metadata.Name == "" || r.RetainOnDelete {
+			continue
+		}
+		group, version, _ := strings.Cut(parts[1], "/")
+		resource := parts[2] + "." + version + "." + group
+		if group == "core" {
+			resource = parts[2]
+		}
+		args := []string{"get", resource, r.Outputs.Metadata.Name, "--ignore-not-found", "-o", "name"}
+		if ns := r.Outputs.Metadata.Namespace; ns != "" {
+			args = append(args, "-n", ns)
+		}
+		out, err := kubectl(t, args...)
+		if err != nil && strings.Contains(err.Error(), "the server doesn't have a resource type") {
+			continue // its CRD is gone too
+		}
+		require.NoError(t, err)
+		assert.Empty(t, strings.TrimSpace(string(out)), "%s %s/%s of %s left after destroy", r.Type, r.Outputs.Metadata.Namespace, r.Outputs.Metadata.Name, env)
+		checked++
+	}
+	require.Greater(t, checked, 50, "the exported state lists the stack's objects")
+	selector := "platform.lke/environment=" + env
 	for _, kind := range []string{"applications.argoproj.io", "appprojects.argoproj.io", "prometheusrules.monitoring.coreos.com",
 		"servicemonitors.monitoring.coreos.com", "sealedsecrets.bitnami.com"} {
 		out, err := kubectl(t, "get", kind, "--all-namespaces", "-l", selector, "-o", "name")
