@@ -191,8 +191,8 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		AutoSync: env.Name != config.Production,
 		Charts:   vendored(append(append(ing.Charts, obs.Charts...), secrets.ControllerChart(SealedSecretsNamespace))),
 		Folders: []gitops.Folder{
-			{Name: "network", Destination: ExternalDNSNamespace, Objects: objects(ing.Objects)},
-			{Name: "secrets", Destination: apps, Objects: objects(sealed.Objects)},
+			{Name: "network", Destination: ExternalDNSNamespace, Objects: gitops.Objects(ing.Objects)},
+			{Name: "secrets", Destination: apps, Objects: gitops.Objects(sealed.Objects)},
 			{Name: "observability", Destination: env.MonitoringNamespace, Objects: obs.Objects},
 		},
 		Applications: []gitops.Application{sample.Application},
@@ -225,15 +225,6 @@ func vendored(charts []gitops.Chart) []gitops.Chart {
 		}
 	}
 	return charts
-}
-
-// objects widens a component's typed objects to the Folder's list.
-func objects[T any](list []T) []gitops.Object {
-	out := make([]gitops.Object, len(list))
-	for i, o := range list {
-		out[i] = o
-	}
-	return out
 }
 
 // renderDirectory is where render mode writes the environment's GitOps tree: generated/<env>/ (the cluster's own

@@ -141,10 +141,13 @@ func TestPlatformDeploysEndToEnd(t *testing.T) {
 	}
 	// Argo CD applies it (the secrets folder), once the CRDs Application has installed its type.
 	var raw []byte
-	require.Eventually(t, func() bool {
+	applied := assert.Eventually(t, func() bool {
 		raw, err = kubectl(t, "get", "sealedsecret", "sample-service", "-n", ns, "-o", "json")
 		return err == nil
-	}, 5*time.Minute, 2*time.Second, "Argo CD did not apply the sealed secret: %v\n%s", err, loop.argo.Logs())
+	}, 5*time.Minute, 2*time.Second)
+	if !applied { // the last error and Argo CD's logs as they are now, not as they were when the wait began
+		t.Fatalf("Argo CD did not apply the sealed secret: %v\n%s", err, loop.argo.Logs())
+	}
 	require.NoError(t, json.Unmarshal(raw, &sealed))
 	assert.Equal(t, "plaintextBundleToken9Kz", unseal(t, ns, "sample-service", sealed.Spec.EncryptedData["token"]))
 

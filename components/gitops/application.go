@@ -177,6 +177,15 @@ type Folder struct {
 // Object is a Kubernetes object as data: any value that marshals to one (a struct with JSON tags or a map).
 type Object = any
 
+// Objects widens a list of typed objects (Applications, manifest.Objects) to a Folder's or the root's list.
+func Objects[T any](list []T) []Object {
+	out := make([]Object, len(list))
+	for i, o := range list {
+		out[i] = o
+	}
+	return out
+}
+
 // ManifestsValues are the values of ManifestsChart for a list of objects.
 func ManifestsValues(objects []Object) map[string]any {
 	list := make([]any, len(objects))

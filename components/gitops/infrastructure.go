@@ -207,15 +207,11 @@ func Children(args *InfrastructureArgs) []Application {
 // declares (the Application only: without a finalizer, what it deployed stays); on production it waits for
 // `argocd app sync platform-<env>-infrastructure`, and each child for its own sync.
 func Root(args *InfrastructureArgs, children []Application) Application {
-	objects := make([]Object, len(children))
-	for i, c := range children {
-		objects[i] = c
-	}
 	return NewApplication(ApplicationArgs{
 		Name: RootName(args.Environment), Environment: args.Environment, Namespace: args.Namespace, Labels: args.Labels,
 		Source: ApplicationSource{
 			RepoURL: args.RepoURL, Path: ManifestsChart, TargetRevision: args.Revision,
-			Helm: &HelmSource{ReleaseName: RootName(args.Environment), ValuesObject: manifest.Untyped(ManifestsValues(objects))},
+			Helm: &HelmSource{ReleaseName: RootName(args.Environment), ValuesObject: manifest.Untyped(ManifestsValues(Objects(children)))},
 		},
 		Destination: args.Namespace, AutoSync: args.AutoSync,
 	})
