@@ -111,7 +111,7 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		IngressNamespace: env.IngressNamespace, MonitoringNamespace: env.MonitoringNamespace,
 	}, append(with(pulumi.DependsOn(granted)),
 		// Never protected, production included: a package's grants must go when it expires or is revoked (the
-		// pack exempts this component, policy/protection.go).
+		// pack exempts this component, policy/pack/protection.go).
 		pulumi.Protect(false))...)
 	if err != nil {
 		return err

@@ -49,7 +49,7 @@ func TestEveryStackComposesThePlatform(t *testing.T) {
 			counts := map[string]int{}
 			for _, r := range rec.Resources() {
 				counts[r.Type]++
-				// Access packages are never protected: their grants go when they expire (policy/protection.go).
+				// Access packages are never protected: their grants go when they expire (policy/pack/protection.go).
 				access := r.Type == "platform:access:Packages" || strings.Contains(r.Parent, "platform:access:Packages")
 				// An adopted cluster is protected and retained on delete on every stack (development's 531921 too).
 				adopted := r.Type == lkeCluster && r.ImportID != ""

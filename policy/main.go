@@ -5,7 +5,8 @@
 //
 // The engine starts the binary, which serves the analyzer protocol (policyx), tells it about the stack (name,
 // config, preview or update) and then sends it every resource before acting on it, and the whole stack at the
-// end. docs/policy.md lists the policies, their config and the production approval record.
+// end. The policies are package pack's (policy/pack); docs/policy.md lists them, their config and the production
+// approval record.
 package main
 
 import (
@@ -14,14 +15,16 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/platform-eng/lke-platform/policy/pack"
 )
 
 func main() {
 	err := policyx.Main(func(ctx *pulumi.Context) (policyx.PolicyPack, error) {
-		return NewPack(stackFromContext(ctx), realWorld)
+		return pack.New(pack.StackFromContext(ctx), pack.RealWorld)
 	})
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s policy pack: %v\n", PackName, err)
+		fmt.Fprintf(os.Stderr, "%s policy pack: %v\n", pack.Name, err)
 		os.Exit(1)
 	}
 }

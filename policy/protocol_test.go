@@ -26,6 +26,7 @@ import (
 	"github.com/platform-eng/lke-platform/internal/rules"
 	"github.com/platform-eng/lke-platform/platform"
 	"github.com/platform-eng/lke-platform/platform/platformtest"
+	"github.com/platform-eng/lke-platform/policy/pack"
 )
 
 // These tests run the compiled pack as the engine does: start the binary, read the port it prints, then speak
@@ -33,6 +34,17 @@ import (
 // prove what the unit tests cannot: that the stack's config and the preview flag reach the pack, that the
 // config schemas survive the trip to the engine, and that the approval record is read from the environment the
 // engine starts the pack with.
+
+// The type tokens the tests send, as the engine names them.
+const (
+	stackRootType     = "pulumi:pulumi:Stack"
+	lkeClusterType    = "linode:index/lkeCluster:LkeCluster"
+	namespaceType     = "kubernetes:core/v1:Namespace"
+	networkPolicyType = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+)
+
+// deployedSHA is the commit the tests' updates deploy (GITHUB_SHA).
+var deployedSHA = strings.Repeat("9f", 20)
 
 func buildPack(t *testing.T) string {
 	t.Helper()
@@ -54,7 +66,7 @@ func startPack(t *testing.T, bin string, env []string, stack string, cfg map[str
 	t.Helper()
 	cmd := exec.Command(bin)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, ApprovalEnv+"=") {
+		if !strings.HasPrefix(kv, pack.ApprovalEnv+"=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
@@ -112,13 +124,13 @@ func policyNames(ds []*pulumirpc.AnalyzeDiagnostic) []string {
 
 func TestPackOverTheAnalyzerProtocol(t *testing.T) {
 	bin := buildPack(t)
-	prodConfig := map[string]string{environmentKey: "production"}
+	prodConfig := map[string]string{pack.EnvironmentKey: "production"}
 
 	t.Run("info: every policy and its config schema reach the engine", func(t *testing.T) {
 		p := startPack(t, bin, nil, "production", prodConfig, true)
 		info, err := p.client.GetAnalyzerInfo(t.Context(), &emptypb.Empty{})
 		require.NoError(t, err)
-		assert.Equal(t, PackName, info.GetName())
+		assert.Equal(t, pack.Name, info.GetName())
 		assert.True(t, info.GetSupportsConfig())
 		byName := map[string]*pulumirpc.PolicyInfo{}
 		for _, pi := range info.GetPolicies() {
@@ -148,7 +160,7 @@ func TestPackOverTheAnalyzerProtocol(t *testing.T) {
 	t.Run("update of production with a valid record from the environment passes", func(t *testing.T) {
 		expires := time.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
 		record := `{"change": "PR#42", "commit": "` + deployedSHA + `", "author": "alice", "approvers": ["bob", "carol"], "expires": "` + expires + `"}`
-		p := startPack(t, bin, []string{ApprovalEnv + "=" + record, DeployedCommitEnv + "=" + deployedSHA}, "production", prodConfig, false)
+		p := startPack(t, bin, []string{pack.ApprovalEnv + "=" + record, pack.DeployedCommitEnv + "=" + deployedSHA}, "production", prodConfig, false)
 		assert.Empty(t, p.analyze(t, stackRootType, "lke-platform-production", nil, false))
 		assert.Empty(t, p.analyze(t, lkeClusterType, "production", map[string]any{"label": "platform-production"}, true))
 	})
@@ -158,12 +170,12 @@ func TestPackOverTheAnalyzerProtocol(t *testing.T) {
 		assert.Len(t, p.analyze(t, stackRootType, "lke-platform-prod-eu", nil, false), 1)
 		p = startPack(t, bin, nil, "production", nil, false)
 		assert.Len(t, p.analyze(t, stackRootType, "lke-platform-production", nil, false), 1)
-		p = startPack(t, bin, nil, "production", map[string]string{environmentKey: "staging"}, false)
+		p = startPack(t, bin, nil, "production", map[string]string{pack.EnvironmentKey: "staging"}, false)
 		assert.Empty(t, p.analyze(t, stackRootType, "lke-platform-production", nil, false))
 	})
 
 	t.Run("stack policies see the whole stack", func(t *testing.T) {
-		p := startPack(t, bin, nil, "staging", map[string]string{environmentKey: "staging"}, true)
+		p := startPack(t, bin, nil, "staging", map[string]string{pack.EnvironmentKey: "staging"}, true)
 		ns := &pulumirpc.AnalyzerResource{
 			Type: namespaceType, Name: "staging-apps", Urn: "urn:pulumi:staging::lke-platform::" + namespaceType + "::staging-apps",
 			Properties: marshal(t, map[string]any{"metadata": map[string]any{"name": "staging-apps"}}),
@@ -225,7 +237,7 @@ func marshalState(t *testing.T, m resource.PropertyMap) *structpb.Struct {
 // with no NetworkPolicy at all, whatever is unknown.
 func TestPackJudgesUnknownOutputsAsUnknown(t *testing.T) {
 	bin := buildPack(t)
-	cfg := map[string]string{environmentKey: config.Staging}
+	cfg := map[string]string{pack.EnvironmentKey: config.Staging}
 	analyze := func(t *testing.T, preview bool, drop func(mocks.Resource) bool, state func(mocks.Resource) resource.PropertyMap) []*pulumirpc.AnalyzeDiagnostic {
 		t.Helper()
 		p := startPack(t, bin, nil, config.Staging, cfg, preview)

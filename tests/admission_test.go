@@ -4,9 +4,12 @@ package tests
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os/exec"
+	"slices"
 	"testing"
 	"time"
 
@@ -22,6 +25,7 @@ import (
 
 	"github.com/platform-eng/lke-platform/components/admission"
 	"github.com/platform-eng/lke-platform/internal/rules"
+	"github.com/platform-eng/lke-platform/policy/pack"
 )
 
 // enforcementDelay is how long a new ValidatingAdmissionPolicy may take to be enforced: the API server enforces a
@@ -44,16 +48,20 @@ func checkAdmission(t *testing.T, env string) {
 			}
 		}
 
+		// The pack and the admission policies agree rule by rule: each object the API server refuses under a
+		// rule, the pack refuses under that rule and no other; the compliant object passes both.
 		for _, v := range violations(ns) {
 			t.Run("refused/"+v.name, func(t *testing.T) {
 				requireRefused(t, v.object,
 					fmt.Sprintf("ValidatingAdmissionPolicy '%[1]s' with binding '%[1]s' denied request: ", admission.Name(env, v.rule)),
 					v.message)
+				assert.Equal(t, []string{v.rule}, packRefusals(t, env, v.object), "the pack's verdict on the object the API server refused")
 			})
 		}
 
 		t.Run("compliant deployment admitted", func(t *testing.T) {
 			d := deployment(ns, "compliant", restricted(container("app", "registry.k8s.io/pause:3.10")))
+			assert.Empty(t, packRefusals(t, env, d), "the pack's verdict on the object the API server admits")
 			out, err := kubectlApply(t, d)
 			require.NoError(t, err, out)
 			assert.Contains(t, out, "deployment.apps/compliant created")
@@ -104,6 +112,25 @@ func checkAdmission(t *testing.T, env string) {
 			})
 		}
 	}
+}
+
+// packRefusals is the policy pack's verdict on a Kubernetes object of the environment, as a preview would give
+// it: the rules that refuse it, sorted.
+func packRefusals(t *testing.T, env string, object any) []string {
+	t.Helper()
+	b, err := json.Marshal(object)
+	require.NoError(t, err)
+	var fields map[string]any
+	require.NoError(t, json.Unmarshal(b, &fields))
+	r, err := pack.KubernetesResource(fields)
+	require.NoError(t, err)
+	refused, err := pack.Refusals(context.Background(), pack.Stack{Project: "lke-platform", Name: env, Environment: env, DryRun: true}, pack.RealWorld, r)
+	require.NoError(t, err)
+	names := slices.Sorted(maps.Keys(refused))
+	if names == nil {
+		names = []string{}
+	}
+	return names
 }
 
 // violation is an object that breaks exactly one rule, and the message the rule refuses it with.

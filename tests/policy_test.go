@@ -18,7 +18,7 @@ import (
 // case passes, and the advisory policy warns without failing. Last, an update of a compliant production stack
 // without an approval record is refused before anything is created. Each preview of this small program takes
 // seconds; that every environment of the real program passes the pack is proven under mocks
-// (policy/program_test.go) and through the real CLI by each environment's render (render_test.go).
+// (policy/pack/program_test.go) and through the real CLI by each environment's render (render_test.go).
 func TestPolicyPackRefusesEachViolation(t *testing.T) {
 	needsCluster(t)
 	parallel(t)

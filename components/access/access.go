@@ -21,7 +21,7 @@ import (
 	"github.com/platform-eng/lke-platform/quota"
 )
 
-// The label and annotation the policy pack checks (policy/access.go), and the record of who asked and where.
+// The label and annotation the policy pack checks (policy/pack/access.go), and the record of who asked and where.
 const (
 	PackageLabel        = "platform.lke/access-package"
 	ExpiresAtAnnotation = "platform.lke/expires-at"

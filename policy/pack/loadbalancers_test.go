@@ -1,0 +1,28 @@
+package pack
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func service(name, ns, typ string) policyx.AnalyzerResource {
+	return res(serviceType, name, map[string]any{"metadata": meta(name, ns), "spec": map[string]any{"type": typ}})
+}
+
+func TestLoadBalancerPolicy(t *testing.T) {
+	p := loadBalancerPolicy()
+	assert.Empty(t, checkResource(t, p, service("web", "production-apps", "ClusterIP"), nil))
+	assert.Empty(t, checkResource(t, p, res(serviceType, "web", map[string]any{"metadata": meta("web", "production-apps")}), nil), "default type")
+	assert.Empty(t, checkResource(t, p, service("ingress-nginx-controller", "ingress-nginx", "LoadBalancer"), nil))
+	assert.Empty(t, checkResource(t, p, service("edge", "edge", "LoadBalancer"), map[string]any{"ingressNamespace": "edge"}))
+
+	got := checkResource(t, p, service("web", "production-apps", "LoadBalancer"), nil)
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0], `kubernetes:core/v1:Service "web" (namespace "production-apps"): is of type LoadBalancer in namespace "production-apps"`)
+	assert.Contains(t, got[0], `Fix: make it a ClusterIP Service and route to it with an Ingress through the controller in "ingress-nginx"`)
+	assert.Len(t, checkResource(t, p, service("web", "", "LoadBalancer"), nil), 1, "lands in default")
+	assert.Len(t, checkResource(t, p, service("ingress-nginx-controller", "ingress-nginx", "LoadBalancer"), map[string]any{"ingressNamespace": "edge"}), 1)
+}
