@@ -1,10 +1,14 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -76,11 +80,29 @@ func CheckReachable(c Cluster, timeout time.Duration) error {
 	return conn.Close()
 }
 
+// yamlLine is where a YAML error places its problem.
+var yamlLine = regexp.MustCompile(`line \d+`)
+
+// yamlLines are the places a YAML error names, without what it quotes.
+func yamlLines(err error) string {
+	lines := slices.Compact(yamlLine.FindAllString(err.Error(), -1))
+	if len(lines) == 0 {
+		return "a place YAML does not name"
+	}
+	return strings.Join(lines, ", ")
+}
+
 // serverOf returns the API server of the kubeconfig's context: context if given, else its current context.
 func serverOf(content []byte, context string) (string, error) {
 	var kc kubeconfigFile
 	if err := yaml.Unmarshal(content, &kc); err != nil {
-		return "", fmt.Errorf("it is not YAML (%v)", err)
+		// YAML's errors quote what they could not read, and that may be a credential (a token pasted into the
+		// wrong key, a file's user entry): only where the problem is, is said.
+		var typeErr *yaml.TypeError
+		if errors.As(err, &typeErr) {
+			return "", fmt.Errorf("it is not a YAML mapping of a kubeconfig's fields (wrong types at %s)", yamlLines(err))
+		}
+		return "", fmt.Errorf("it is not YAML (at %s)", yamlLines(err))
 	}
 	if context == "" {
 		context = kc.CurrentContext

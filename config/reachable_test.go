@@ -36,6 +36,13 @@ func closedAddress(t *testing.T) string {
 	return addr
 }
 
+// writeFile writes content to a new file and returns its path.
+func writeFile(t *testing.T, content string) string {
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
+}
+
 func TestCheckReachable(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -63,6 +70,13 @@ func TestCheckReachable(t *testing.T) {
 			[]string{`lke-platform:kubeconfigPath = "` + missing + `"`, "a readable kubeconfig file"}},
 		{"not a kubeconfig", Cluster{Mode: Attach, Kubeconfig: "apiVersion: v1"},
 			[]string{"no current-context"}},
+		// A value pasted into the wrong key: YAML's own errors quote what they could not read, the value itself.
+		{"a token instead of a kubeconfig", Cluster{Mode: Attach, Kubeconfig: "secret-token-value"},
+			[]string{`lke-platform:kubeconfig = "(secret, not shown)"`, "not a YAML mapping"}},
+		{"a list holding the token", Cluster{Mode: Attach, Kubeconfig: "clusters: secret-token-value\ncontexts: [secret-token-value"},
+			[]string{"not YAML (at line 1)"}},
+		{"a file of wrong types", Cluster{Mode: Attach, KubeconfigPath: writeFile(t, "current-context: [secret-token-value]")},
+			[]string{"not a YAML mapping of a kubeconfig's fields (wrong types at line 1)"}},
 		{"create mode is not checked", Cluster{Mode: Create}, nil},
 		{"render mode is not checked", Cluster{Mode: Render}, nil},
 	}
@@ -81,7 +95,7 @@ func TestCheckReachable(t *testing.T) {
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
 			}
-			assert.NotContains(t, err.Error(), "secret-token-value", "credentials are never shown")
+			assert.NotContains(t, err.Error(), "secret-", "credentials are never shown, not even in part")
 		})
 	}
 }
