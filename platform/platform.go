@@ -123,6 +123,10 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 	if _, err := admission.New(ctx, env.Name, &admission.Args{
 		Environment: env.Name, IngressNamespace: env.IngressNamespace, Labels: env.Labels(),
 		SystemNamespaces: systemNamespaces,
+		SecretWriters: []string{
+			"system:serviceaccount:" + SealedSecretsNamespace + ":" + secrets.ControllerName,
+			"system:kube-controller-manager",
+		},
 	}, inCluster...); err != nil {
 		return err
 	}

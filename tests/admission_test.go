@@ -69,6 +69,24 @@ func checkAdmission(t *testing.T, env string) {
 			require.NoError(t, err)
 		})
 
+		// kubectl debug adds an ephemeral container to a running pod, through the pod's ephemeralcontainers
+		// subresource: its image is held to the same rule as the pod's own.
+		t.Run("debug container with an unpinned image refused", func(t *testing.T) {
+			pod := &corev1.Pod{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+				ObjectMeta: metav1.ObjectMeta{Name: "debug-target", Namespace: ns},
+				Spec:       podSpec(restricted(container("app", "registry.k8s.io/pause:3.10"))),
+			}
+			out, err := kubectlApply(t, pod)
+			require.NoError(t, err, out)
+			t.Cleanup(func() { _, _ = kubectl(t, "delete", "pod", "debug-target", "-n", ns, "--wait=false") })
+			out, err = kubectlWithInput(nil, "debug", "-n", ns, "debug-target", "--image=registry.example/debug",
+				"--container=debugger", "--profile=restricted")
+			require.Error(t, err, "an ephemeral container with an unpinned image was admitted: %s", out)
+			assert.Contains(t, out, fmt.Sprintf("ValidatingAdmissionPolicy '%[1]s' with binding '%[1]s' denied request: ", admission.Name(env, rules.ImagesPinned)))
+			assert.Contains(t, out, `container "debugger" image "registry.example/debug"`)
+		})
+
 		// Pod Security Admission enforces "restricted" in the workload namespaces: a root pod that may escalate
 		// its privileges (admitted under "baseline") is refused by the API server itself; the same pod with the
 		// restricted securityContext is admitted.
@@ -238,6 +256,32 @@ func violations(ns string) []violation {
 			"privileged deployment", rules.Privileged,
 			deployment(ns, "privileged", privileged),
 			subject("Deployment", "privileged") + privilegeProblem + `container "app" is privileged` + privilegeFix,
+		},
+		{
+			// The namespace's quota allows no node port either, but the quota is checked after admission
+			// policies, and a namespace of the environment may lack the platform's quota.
+			"node port service", rules.NodePorts,
+			&corev1.Service{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+				ObjectMeta: metav1.ObjectMeta{Name: "debug", Namespace: ns},
+				Spec: corev1.ServiceSpec{
+					Type:     corev1.ServiceTypeNodePort,
+					Selector: map[string]string{"app": "web"},
+					Ports:    []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}},
+				},
+			},
+			subject("Service", "debug") + "is of type NodePort, which opens its port on every node's address, around the ingress controller. " +
+				`Fix: make it a ClusterIP Service and route to it with an Ingress through the controller in "ingress-nginx".`,
+		},
+		{
+			"secret with literal data", rules.LiteralSecrets,
+			&corev1.Secret{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
+				ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: ns},
+				StringData: map[string]string{"password": "literalPassword7Qx"},
+			},
+			subject("Secret", "db") + "holds literal data (keys password). Fix: seal the values into a SealedSecret (kubeseal, " +
+				"or secretBundles in the stack's config: docs/secrets.md); the Sealed Secrets controller creates the Secret.",
 		},
 	}
 }

@@ -11,6 +11,7 @@ package admission
 import (
 	"fmt"
 	"strings"
+	"unicode"
 
 	admissionv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/admissionregistration/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -41,6 +42,11 @@ type Args struct {
 	IngressNamespace string            // where the ingress controller runs: the one namespace that may expose traffic
 	SystemNamespaces []string          // never bound, whatever their labels (kube-system, ingress, monitoring)
 	Labels           map[string]string // the environment's common labels, put on the policies and bindings
+
+	// SecretWriters are the identities (request usernames) that may write literal data into the environment's
+	// Secrets: the Sealed Secrets controller, which opens SealedSecrets into Secrets, and the controller manager,
+	// which fills service-account token Secrets. Anyone else seals.
+	SecretWriters []string
 }
 
 // Policies is the environment's set of ValidatingAdmissionPolicies and bindings.
@@ -77,6 +83,14 @@ func (a *Args) validate() error {
 	exempt := func(what, ns string) {
 		if a.Environment != "" && strings.HasPrefix(ns, a.Environment+"-") {
 			problems = append(problems, fmt.Sprintf("%s %q is one of the environment's own namespaces and cannot be exempt", what, ns))
+		}
+	}
+	if len(a.SecretWriters) == 0 {
+		problems = append(problems, "SecretWriters is empty (the Sealed Secrets controller at least, or no sealed secret opens)")
+	}
+	for _, w := range a.SecretWriters {
+		if w == "" || strings.ContainsFunc(w, unicode.IsControl) {
+			problems = append(problems, fmt.Sprintf("SecretWriters entry %q is not a username", w))
 		}
 	}
 	exempt("IngressNamespace", a.IngressNamespace)
@@ -234,8 +248,12 @@ var (
 		{"apps", "v1", []string{"deployments", "statefulsets", "daemonsets", "replicasets"}},
 		{"batch", "v1", []string{"jobs", "cronjobs"}},
 	}
-	networkPolicies = []resources{{"networking.k8s.io", "v1", []string{"networkpolicies"}}}
-	services        = []resources{{"", "v1", []string{"services"}}}
+	// workloadsAndDebugContainers adds the containers `kubectl debug` puts into a running pod: an update of the
+	// pod's ephemeralcontainers subresource, whose object is the Pod.
+	workloadsAndDebugContainers = append([]resources{{"", "v1", []string{"pods/ephemeralcontainers"}}}, workloads...)
+	networkPolicies             = []resources{{"networking.k8s.io", "v1", []string{"networkpolicies"}}}
+	services                    = []resources{{"", "v1", []string{"services"}}}
+	secrets                     = []resources{{"", "v1", []string{"secrets"}}}
 )
 
 // The CEL. Each policy's variables are evaluated lazily, in order, and are visible to its validations and
@@ -255,12 +273,17 @@ const (
 		`request.kind.kind == 'CronJob' ? dyn(object).spec.jobTemplate.spec.template.spec : ` +
 		`dyn(object).spec.template.spec`
 
-	// containers (variable) are the pod spec's containers and init containers.
-	containers = `variables.podSpec.containers + (has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : [])`
+	// containers (variable) are every container of the pod spec: containers, init containers and the ephemeral
+	// containers of `kubectl debug`.
+	containers = `variables.podSpec.containers + ` +
+		`(has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : []) + ` +
+		`(has(variables.podSpec.ephemeralContainers) ? variables.podSpec.ephemeralContainers : [])`
 
-	// missingResources (variable): the names of the containers that do not set all four of requests.cpu,
-	// requests.memory, limits.cpu and limits.memory.
-	missingResources = `variables.containers.filter(c, !(has(c.resources) && has(c.resources.requests) && has(c.resources.limits) && ` +
+	// missingResources (variable): the names of the containers and init containers that do not set all four of
+	// requests.cpu, requests.memory, limits.cpu and limits.memory. Ephemeral containers cannot set resources (the
+	// API refuses them), so they are not asked to.
+	missingResources = `(variables.podSpec.containers + (has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : []))` +
+		`.filter(c, !(has(c.resources) && has(c.resources.requests) && has(c.resources.limits) && ` +
 		`has(c.resources.requests.cpu) && has(c.resources.requests.memory) && ` +
 		`has(c.resources.limits.cpu) && has(c.resources.limits.memory))).map(c, c.name)`
 
@@ -272,6 +295,10 @@ const (
 		`(!c.image.contains('@') && c.image.matches(':[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$') && ` +
 		`c.image.substring(c.image.lastIndexOf(':') + 1).lowerAscii() != 'latest')` +
 		`)).map(c, 'container "' + c.name + '" image "' + (has(c.image) ? c.image : '') + '"')`
+
+	// literalKeys (variable): the keys of a Secret's data and stringData (never the values). The API server folds
+	// stringData into data before admission; both are read so that the rule says what it means on its own.
+	literalKeys = `(has(object.data) ? object.data.map(k, k) : []) + (has(object.stringData) ? object.stringData.map(k, k) : [])`
 
 	// hostNamespaces (variable): which of hostNetwork, hostPID and hostIPC the pod spec turns on.
 	hostNamespaces = `['hostNetwork', 'hostPID', 'hostIPC'].filter(f, f in variables.podSpec && variables.podSpec[f] == true)`
@@ -300,7 +327,6 @@ func inCluster(args *Args) []rule {
 	workloadVariables := func(extra ...variable) []variable {
 		return append([]variable{{"subject", subject}, {"podSpec", podSpec}, {"containers", containers}}, extra...)
 	}
-	ingressNamespace := variable{"ingressNamespace", celString(args.IngressNamespace)}
 	return []rule{
 		{
 			name:      rules.ContainerResources,
@@ -317,7 +343,7 @@ func inCluster(args *Args) []rule {
 		{
 			name:      rules.IngressFromEverywhere,
 			resources: networkPolicies,
-			variables: []variable{{"subject", subject}, ingressNamespace,
+			variables: []variable{{"subject", subject}, {"ingressNamespace", celString(args.IngressNamespace)},
 				{"rulesWithoutFrom", rulesWithoutFrom}, {"rulesFromAnyAddress", rulesFromAnyAddress}},
 			validations: []validation{
 				{
@@ -334,20 +360,11 @@ func inCluster(args *Args) []rule {
 			fix: fmt.Sprintf("name the peers in from (for web traffic, the ingress controller's namespace %q through a "+
 				"namespaceSelector on %s); only %q may admit traffic from everywhere", args.IngressNamespace, namespaceNameLabel, args.IngressNamespace),
 		},
-		{
-			name:      rules.LoadBalancers,
-			resources: services,
-			variables: []variable{{"subject", subject}, ingressNamespace},
-			validations: []validation{{
-				expression: inIngressNamespace + ` || !has(object.spec.type) || object.spec.type != 'LoadBalancer'`,
-				problem:    `'is of type LoadBalancer, which would expose it on a public NodeBalancer'`,
-				summary:    "is a Service of type LoadBalancer, which would expose it on a public NodeBalancer",
-			}},
-			fix: fmt.Sprintf("make it a ClusterIP Service and route to it with an Ingress through the controller in %q", args.IngressNamespace),
-		},
+		exposure(args, rules.LoadBalancers, "LoadBalancer", "which would expose it on a public NodeBalancer"),
+		exposure(args, rules.NodePorts, "NodePort", "which opens its port on every node's address, around the ingress controller"),
 		{
 			name:      rules.ImagesPinned,
-			resources: workloads,
+			resources: workloadsAndDebugContainers,
 			variables: workloadVariables(variable{"unpinnedImages", unpinnedImages}),
 			validations: []validation{{
 				expression: `size(variables.unpinnedImages) == 0`,
@@ -358,7 +375,7 @@ func inCluster(args *Args) []rule {
 		},
 		{
 			name:      rules.Privileged,
-			resources: workloads,
+			resources: workloadsAndDebugContainers,
 			variables: workloadVariables(
 				variable{"systemNamespaces", celList(args.SystemNamespaces)},
 				variable{"hostNamespaces", hostNamespaces},
@@ -377,5 +394,32 @@ func inCluster(args *Args) []rule {
 			fix: "drop securityContext.privileged and hostNetwork, hostPID and hostIPC; grant the specific capability the " +
 				"container needs instead, or run the component in a system namespace if it is part of the platform",
 		},
+		{
+			name:      rules.LiteralSecrets,
+			resources: secrets,
+			variables: []variable{{"subject", subject}, {"secretWriters", celList(args.SecretWriters)}, {"literalKeys", literalKeys}},
+			validations: []validation{{
+				expression: `request.userInfo.username in variables.secretWriters || size(variables.literalKeys) == 0`,
+				problem:    `'holds literal data (keys ' + variables.literalKeys.join(', ') + ')'`,
+				summary:    "is a Secret holding literal data",
+			}},
+			fix: "seal the values into a SealedSecret (kubeseal, or secretBundles in the stack's config: docs/secrets.md); " +
+				"the Sealed Secrets controller creates the Secret",
+		},
+	}
+}
+
+// exposure is the rule that refuses Services of one type outside the ingress controller's namespace.
+func exposure(args *Args, name, serviceType, exposes string) rule {
+	return rule{
+		name:      name,
+		resources: services,
+		variables: []variable{{"subject", subject}, {"ingressNamespace", celString(args.IngressNamespace)}},
+		validations: []validation{{
+			expression: inIngressNamespace + ` || !has(object.spec.type) || object.spec.type != ` + celString(serviceType),
+			problem:    celString("is of type " + serviceType + ", " + exposes),
+			summary:    "is a Service of type " + serviceType + ", " + exposes,
+		}},
+		fix: fmt.Sprintf("make it a ClusterIP Service and route to it with an Ingress through the controller in %q", args.IngressNamespace),
 	}
 }

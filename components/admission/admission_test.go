@@ -22,6 +22,7 @@ func testArgs(env string) *Args {
 		Environment:      env,
 		IngressNamespace: "ingress-nginx",
 		SystemNamespaces: []string{"kube-system", "ingress-nginx", "monitoring"},
+		SecretWriters:    []string{"system:serviceaccount:kube-system:sealed-secrets-controller"},
 		Labels:           map[string]string{"platform.lke/environment": env, "app.kubernetes.io/managed-by": "pulumi"},
 	}
 }
@@ -102,13 +103,18 @@ func TestPoliciesMatchTheirResourcesOnCreateAndUpdate(t *testing.T) {
 		rule("apps", "v1", "deployments", "statefulsets", "daemonsets", "replicasets"),
 		rule("batch", "v1", "jobs", "cronjobs"),
 	}
+	// kubectl debug's containers arrive as an update of a pod's ephemeralcontainers subresource.
+	withDebug := append([]any{rule("", "v1", "pods/ephemeralcontainers")}, workloads...)
 	want := map[string][]any{
 		rules.ContainerResources:    workloads,
-		rules.ImagesPinned:          workloads,
-		rules.Privileged:            workloads,
+		rules.ImagesPinned:          withDebug,
+		rules.Privileged:            withDebug,
 		rules.IngressFromEverywhere: {rule("networking.k8s.io", "v1", "networkpolicies")},
 		rules.LoadBalancers:         {rule("", "v1", "services")},
+		rules.NodePorts:             {rule("", "v1", "services")},
+		rules.LiteralSecrets:        {rule("", "v1", "secrets")},
 	}
+	require.Len(t, want, len(rules.InCluster))
 	for r, resourceRules := range want {
 		_, spec := object(t, rec, policyType, Name("staging", r))
 		assert.Equal(t, map[string]any{"resourceRules": resourceRules}, spec["matchConstraints"], r)
@@ -123,6 +129,8 @@ func TestValidationsCarryTheirCELAndAMessageNamingObjectAndFix(t *testing.T) {
 		rules.Privileged:            {"subject", "podSpec", "containers", "systemNamespaces", "hostNamespaces", "privilegedContainers"},
 		rules.IngressFromEverywhere: {"subject", "ingressNamespace", "rulesWithoutFrom", "rulesFromAnyAddress"},
 		rules.LoadBalancers:         {"subject", "ingressNamespace"},
+		rules.NodePorts:             {"subject", "ingressNamespace"},
+		rules.LiteralSecrets:        {"subject", "secretWriters", "literalKeys"},
 	}
 	wantExpressions := map[string][]string{
 		rules.ContainerResources: {`size(variables.missingResources) == 0`},
@@ -133,7 +141,9 @@ func TestValidationsCarryTheirCELAndAMessageNamingObjectAndFix(t *testing.T) {
 			`request.namespace == variables.ingressNamespace || variables.rulesWithoutFrom == 0`,
 			`request.namespace == variables.ingressNamespace || variables.rulesFromAnyAddress == 0`,
 		},
-		rules.LoadBalancers: {`request.namespace == variables.ingressNamespace || !has(object.spec.type) || object.spec.type != 'LoadBalancer'`},
+		rules.LoadBalancers:  {`request.namespace == variables.ingressNamespace || !has(object.spec.type) || object.spec.type != 'LoadBalancer'`},
+		rules.NodePorts:      {`request.namespace == variables.ingressNamespace || !has(object.spec.type) || object.spec.type != 'NodePort'`},
+		rules.LiteralSecrets: {`request.userInfo.username in variables.secretWriters || size(variables.literalKeys) == 0`},
 	}
 	for _, r := range rules.InCluster {
 		_, spec := object(t, rec, policyType, Name("staging", r))
@@ -166,7 +176,7 @@ func TestValidationsCarryTheirCELAndAMessageNamingObjectAndFix(t *testing.T) {
 
 func TestNamespacesFromTheArgsEnterTheCELAsLiterals(t *testing.T) {
 	rec := run(t, "staging")
-	for _, r := range []string{rules.IngressFromEverywhere, rules.LoadBalancers} {
+	for _, r := range []string{rules.IngressFromEverywhere, rules.LoadBalancers, rules.NodePorts} {
 		_, spec := object(t, rec, policyType, Name("staging", r))
 		vars, _ := variables(spec)
 		assert.Equal(t, `'ingress-nginx'`, vars["ingressNamespace"], r)
@@ -178,6 +188,9 @@ func TestNamespacesFromTheArgsEnterTheCELAsLiterals(t *testing.T) {
 	_, spec := object(t, rec, policyType, Name("staging", rules.Privileged))
 	vars, _ := variables(spec)
 	assert.Equal(t, `['kube-system', 'ingress-nginx', 'monitoring']`, vars["systemNamespaces"])
+	_, spec = object(t, rec, policyType, Name("staging", rules.LiteralSecrets))
+	vars, _ = variables(spec)
+	assert.Equal(t, `['system:serviceaccount:kube-system:sealed-secrets-controller']`, vars["secretWriters"])
 
 	// A fix that contains an apostrophe is escaped inside the CEL string literal.
 	_, spec = object(t, rec, policyType, Name("staging", rules.ContainerResources))
@@ -224,6 +237,8 @@ func TestArgsAreValidatedBeforeAnythingIsRegistered(t *testing.T) {
 		"no ingress namespace":   {func(a *Args) { a.IngressNamespace = "" }, `IngressNamespace "" is not a valid namespace name`},
 		"no system namespaces":   {func(a *Args) { a.SystemNamespaces = nil }, "SystemNamespaces is empty"},
 		"uppercase system entry": {func(a *Args) { a.SystemNamespaces = []string{"Kube-System"} }, `SystemNamespaces entry "Kube-System"`},
+		"no secret writers":      {func(a *Args) { a.SecretWriters = nil }, "SecretWriters is empty"},
+		"empty secret writer":    {func(a *Args) { a.SecretWriters = []string{""} }, `SecretWriters entry "" is not a username`},
 		"exempt workload namespace": {
 			func(a *Args) { a.IngressNamespace = "staging-apps" },
 			`IngressNamespace "staging-apps" is one of the environment's own namespaces and cannot be exempt`,

@@ -16,8 +16,11 @@ const (
 	ProductionApproved  = "production-change-approved"
 	ProductionProtected = "production-resources-protected"
 	LoadBalancers       = "no-loadbalancer-outside-ingress"
+	NodePorts           = "no-nodeport-outside-ingress"
 	ImagesPinned        = "images-pinned"
 	Privileged          = "no-privileged-outside-system"
+	// Secrets reach the cluster sealed.
+	LiteralSecrets = "no-literal-secrets"
 	// Access packages.
 	AccessExpires = "access-credentials-expire"
 	// GPU placement.
@@ -27,4 +30,4 @@ const (
 
 // InCluster are the rules the admission policies enforce in the cluster as well, in the order the admission
 // component registers them: the ones about objects anyone with access could create without Pulumi.
-var InCluster = []string{ContainerResources, IngressFromEverywhere, LoadBalancers, ImagesPinned, Privileged}
+var InCluster = []string{ContainerResources, IngressFromEverywhere, LoadBalancers, NodePorts, ImagesPinned, Privileged, LiteralSecrets}

@@ -12,25 +12,36 @@ import (
 // loadBalancerPolicy: every LoadBalancer Service is a NodeBalancer with a public address, billed and outside
 // the ingress controller's TLS, WAF and logging. Traffic enters through the ingress controller only.
 func loadBalancerPolicy() policyx.ResourceValidationPolicy {
-	return policyx.NewResourceValidationPolicy(rules.LoadBalancers, policyx.ResourceValidationPolicyArgs{
-		Description:      "No Service of type LoadBalancer outside the ingress controller's namespace.",
+	return exposurePolicy(rules.LoadBalancers, "LoadBalancer", "which would expose it on a public NodeBalancer")
+}
+
+// nodePortPolicy: a NodePort Service opens its port on every node's address, around the ingress controller
+// and its NetworkPolicies (the namespaces' quotas allow none, but a namespace without the platform's quota would).
+func nodePortPolicy() policyx.ResourceValidationPolicy {
+	return exposurePolicy(rules.NodePorts, "NodePort", "which opens its port on every node's address, around the ingress controller")
+}
+
+// exposurePolicy refuses Services of one type outside the ingress controller's namespace.
+func exposurePolicy(rule, serviceTypeName, exposure string) policyx.ResourceValidationPolicy {
+	return policyx.NewResourceValidationPolicy(rule, policyx.ResourceValidationPolicyArgs{
+		Description:      fmt.Sprintf("No Service of type %s outside the ingress controller's namespace.", serviceTypeName),
 		EnforcementLevel: policyx.EnforcementLevelMandatory,
 		ConfigSchema:     configSchema(ingressNamespace),
 		ValidateResource: func(_ context.Context, args policyx.ResourceValidationArgs) error {
 			r := args.Resource
-			if r.Type != serviceType || text(field(r.Properties, "spec", "type")) != "LoadBalancer" {
+			if r.Type != serviceType || text(field(r.Properties, "spec", "type")) != serviceTypeName {
 				return nil
 			}
 			exempt, err := ingressNamespace.from(args.Config)
 			if err != nil {
-				return fmt.Errorf("no-loadbalancer-outside-ingress: %w", err)
+				return fmt.Errorf("%s: %w", rule, err)
 			}
 			ns, ok := namespaceOf(r)
 			if !ok || ns == exempt {
 				return nil
 			}
 			violation(args.Manager, "", describe(r),
-				fmt.Sprintf("is of type LoadBalancer in namespace %q, which would expose it on a public NodeBalancer", ns),
+				fmt.Sprintf("is of type %s in namespace %q, %s", serviceTypeName, ns, exposure),
 				fmt.Sprintf("make it a ClusterIP Service and route to it with an Ingress through the controller in %q", exempt))
 			return nil
 		},

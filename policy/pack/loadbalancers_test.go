@@ -26,3 +26,16 @@ func TestLoadBalancerPolicy(t *testing.T) {
 	assert.Len(t, checkResource(t, p, service("web", "", "LoadBalancer"), nil), 1, "lands in default")
 	assert.Len(t, checkResource(t, p, service("ingress-nginx-controller", "ingress-nginx", "LoadBalancer"), map[string]any{"ingressNamespace": "edge"}), 1)
 }
+
+func TestNodePortPolicy(t *testing.T) {
+	p := nodePortPolicy()
+	assert.Empty(t, checkResource(t, p, service("web", "production-apps", "ClusterIP"), nil))
+	assert.Empty(t, checkResource(t, p, service("web", "production-apps", "LoadBalancer"), nil), "the other rule's")
+	assert.Empty(t, checkResource(t, p, service("ingress-nginx-controller", "ingress-nginx", "NodePort"), nil))
+
+	got := checkResource(t, p, service("debug", "production-apps", "NodePort"), nil)
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0], `kubernetes:core/v1:Service "debug" (namespace "production-apps"): is of type NodePort in namespace "production-apps", which opens its port on every node's address`)
+	assert.Contains(t, got[0], `Fix: make it a ClusterIP Service and route to it with an Ingress through the controller in "ingress-nginx"`)
+	assert.Len(t, checkResource(t, p, service("debug", "", "NodePort"), nil), 1, "lands in default")
+}

@@ -42,8 +42,10 @@ func Policies(stack Stack, world World) []policyx.Policy {
 		// 4. production safety
 		protectionPolicy(stack),
 		loadBalancerPolicy(),
+		nodePortPolicy(),
 		imagesPolicy(),
 		privilegePolicy(),
+		literalSecretsPolicy(),
 		// 5. access packages
 		accessPolicy(world.now),
 		// 6. GPU placement
