@@ -212,15 +212,7 @@ func violations(ns string) []violation {
 		},
 		{
 			"load balancer service", rules.LoadBalancers,
-			&corev1.Service{
-				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-				ObjectMeta: metav1.ObjectMeta{Name: "public", Namespace: ns},
-				Spec: corev1.ServiceSpec{
-					Type:     corev1.ServiceTypeLoadBalancer,
-					Selector: map[string]string{"app": "web"},
-					Ports:    []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}},
-				},
-			},
+			service(ns, "public", corev1.ServiceTypeLoadBalancer),
 			subject("Service", "public") + "is of type LoadBalancer, which would expose it on a public NodeBalancer. " +
 				`Fix: make it a ClusterIP Service and route to it with an Ingress through the controller in "ingress-nginx".`,
 		},
@@ -261,15 +253,7 @@ func violations(ns string) []violation {
 			// The namespace's quota allows no node port either, but the quota is checked after admission
 			// policies, and a namespace of the environment may lack the platform's quota.
 			"node port service", rules.NodePorts,
-			&corev1.Service{
-				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
-				ObjectMeta: metav1.ObjectMeta{Name: "debug", Namespace: ns},
-				Spec: corev1.ServiceSpec{
-					Type:     corev1.ServiceTypeNodePort,
-					Selector: map[string]string{"app": "web"},
-					Ports:    []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}},
-				},
-			},
+			service(ns, "debug", corev1.ServiceTypeNodePort),
 			subject("Service", "debug") + "is of type NodePort, which opens its port on every node's address, around the ingress controller. " +
 				`Fix: make it a ClusterIP Service and route to it with an Ingress through the controller in "ingress-nginx".`,
 		},
@@ -282,6 +266,19 @@ func violations(ns string) []violation {
 			},
 			subject("Secret", "db") + "holds literal data (keys password). Fix: seal the values into a SealedSecret (kubeseal, " +
 				"or secretBundles in the stack's config: docs/secrets.md); the Sealed Secrets controller creates the Secret.",
+		},
+	}
+}
+
+// service is a Service of the given type in front of pods labelled app=web.
+func service(ns, name string, typ corev1.ServiceType) *corev1.Service {
+	return &corev1.Service{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: corev1.ServiceSpec{
+			Type:     typ,
+			Selector: map[string]string{"app": "web"},
+			Ports:    []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}},
 		},
 	}
 }
