@@ -168,6 +168,8 @@ type Values func(key string) (value string, ok bool)
 
 // Source is a stack's configuration: its values, and which of them are encrypted secrets.
 type Source struct {
+	// Stack is the stack's name. A stack named after an environment must be that environment.
+	Stack    string
 	Get      Values
 	IsSecret func(key string) bool
 	// Now is the time access packages' expiries are checked against; nil means time.Now.
@@ -182,6 +184,12 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 	env := &Environment{}
 
 	env.Name = p.oneOf("environment", Environments)
+	// The policy pack takes such a stack's environment from its name (docs/policy.md): an edit of the stack file
+	// must not move production out of production's rules, and the program must not deploy what the pack judges
+	// as another environment.
+	if named := src.Stack; slices.Contains(Environments, named) && slices.Contains(Environments, env.Name) && env.Name != named {
+		p.fail("environment", env.Name, fmt.Sprintf("%q, the stack's own name: a stack named after an environment is that environment", named))
+	}
 
 	defaultRegion := p.oneOf("defaultRegion", Regions)
 	overrides := map[string]string{}

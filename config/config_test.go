@@ -30,6 +30,7 @@ func stack(t *testing.T, name string, overrides map[string]string) Source {
 		}
 	}
 	return Source{
+		Stack:    name,
 		Get:      func(key string) (string, bool) { v, ok := values[key]; return v, ok },
 		IsSecret: func(key string) bool { return slices.Contains(SecretKeys, key) },
 	}
@@ -404,4 +405,19 @@ func TestParseSizingAgreesWithParse(t *testing.T) {
 	_, err = ParseSizing(stack(t, Development, map[string]string{"servicesPerNamespace": "0"}).Get)
 	require.EqualError(t, err, "invalid stack configuration (1 problems; fix them with `pulumi config set`):\n"+
 		`  - lke-platform:servicesPerNamespace = "0" is not allowed; want an integer in 1..500`)
+}
+
+// A stack named after an environment is that environment: its stack file cannot say otherwise (the pack judges it
+// by its name). Other stacks (local-…, a team's own) take the environment their config names.
+func TestAStackNamedAfterAnEnvironmentIsThatEnvironment(t *testing.T) {
+	src := stack(t, Production, map[string]string{"environment": Staging})
+	_, err := Parse(src, "..")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `lke-platform:environment = "staging" is not allowed; want "production", the stack's own name`)
+
+	src = stack(t, Staging, nil)
+	src.Stack = "local-staging"
+	env, err := Parse(src, "..")
+	require.NoError(t, err)
+	assert.Equal(t, Staging, env.Name)
 }

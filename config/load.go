@@ -24,6 +24,7 @@ func Load(ctx *pulumi.Context) (*Environment, error) {
 		return nil, err
 	}
 	env, err := Parse(Source{
+		Stack:    ctx.Stack(),
 		Get:      func(key string) (string, bool) { return ctx.GetConfig(Namespace + ":" + key) },
 		IsSecret: func(key string) bool { return ctx.IsConfigSecret(Namespace + ":" + key) },
 	}, dir)

@@ -165,13 +165,16 @@ func TestPackOverTheAnalyzerProtocol(t *testing.T) {
 		assert.Empty(t, p.analyze(t, lkeClusterType, "production", map[string]any{"label": "platform-production"}, true))
 	})
 
-	t.Run("the environment comes from stack config, else the stack name", func(t *testing.T) {
+	t.Run("the environment is the stack's name when it names one, else its config's", func(t *testing.T) {
 		p := startPack(t, bin, nil, "prod-eu", prodConfig, false)
 		assert.Len(t, p.analyze(t, stackRootType, "lke-platform-prod-eu", nil, false), 1)
 		p = startPack(t, bin, nil, "production", nil, false)
 		assert.Len(t, p.analyze(t, stackRootType, "lke-platform-production", nil, false), 1)
 		p = startPack(t, bin, nil, "production", map[string]string{pack.EnvironmentKey: "staging"}, false)
-		assert.Empty(t, p.analyze(t, stackRootType, "lke-platform-production", nil, false))
+		assert.Len(t, p.analyze(t, stackRootType, "lke-platform-production", nil, false), 1,
+			"an edit of production's stack file does not take it out of production's rules")
+		p = startPack(t, bin, nil, "qa-eu", map[string]string{pack.EnvironmentKey: "staging"}, false)
+		assert.Empty(t, p.analyze(t, stackRootType, "lke-platform-qa-eu", nil, false))
 	})
 
 	t.Run("stack policies see the whole stack", func(t *testing.T) {

@@ -83,7 +83,10 @@ func TestStackFromContext(t *testing.T) {
 		return ctx
 	}
 	assert.Equal(t, Stack{Project: "lke-platform", Name: "prod-eu", Environment: "production", DryRun: true},
-		StackFromContext(newCtx("prod-eu", map[string]string{EnvironmentKey: "production"}, true)), "config wins")
+		StackFromContext(newCtx("prod-eu", map[string]string{EnvironmentKey: "production"}, true)), "config names the environment")
 	assert.Equal(t, Stack{Project: "lke-platform", Name: "production", Environment: "production"},
 		StackFromContext(newCtx("production", nil, false)), "else the stack name")
+	assert.Equal(t, Stack{Project: "lke-platform", Name: "production", Environment: "production"},
+		StackFromContext(newCtx("production", map[string]string{EnvironmentKey: "staging"}, false)),
+		"a stack named after an environment is that environment, whatever its stack file says")
 }

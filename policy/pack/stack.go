@@ -4,15 +4,17 @@ import (
 	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/platform-eng/lke-platform/config"
 )
 
 // EnvironmentKey is the program's own config key naming the stack's environment (Pulumi.<stack>.yaml).
 const EnvironmentKey = "lke-platform:environment"
 
-// The environments whose names the pack's defaults refer to (config/config.go is the program's list).
+// The environments whose names the pack's defaults refer to.
 const (
-	production = "production"
-	system     = "system"
+	production = config.Production
+	system     = config.System
 )
 
 // Stack is what the engine tells the pack about the stack under analysis. The engine calls the analyzer's
@@ -26,12 +28,14 @@ type Stack struct {
 	DryRun bool
 }
 
-// StackFromContext reads the Stack from the context policyx builds out of ConfigureStack. The environment is
-// the stack's lke-platform:environment setting, which the program itself validates; a stack that does not set
-// it (another project using the pack) is taken to be the environment its name says.
+// StackFromContext reads the Stack from the context policyx builds out of ConfigureStack. A stack named after
+// an environment (config.Environments) is that environment, whatever its config says: the stack file is edited
+// in pull requests, and an edit must not move production out of production's rules (the program refuses such a
+// stack too). Any other stack (local-…, a test's, another project's) is the environment its
+// lke-platform:environment setting names, which the program validates, else the one its name says.
 func StackFromContext(ctx *pulumi.Context) Stack {
 	env, ok := ctx.GetConfig(EnvironmentKey)
-	if !ok || env == "" {
+	if !ok || env == "" || slices.Contains(config.Environments, ctx.Stack()) {
 		env = ctx.Stack()
 	}
 	return Stack{Project: ctx.Project(), Name: ctx.Stack(), Environment: env, DryRun: ctx.DryRun()}
