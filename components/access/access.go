@@ -1,5 +1,6 @@
 // Package access provides the Packages component: the environment's access packages, each a ServiceAccount
-// "access-<name>" and a RoleBinding per granted namespace to Kubernetes' built-in view or edit ClusterRole.
+// "access-<name>" and a RoleBinding per granted namespace: to Kubernetes' built-in view ClusterRole, or to the
+// environment's own edit role (EditRoleName), which is built-in edit less what would let a package widen itself.
 // Kubernetes RBAC has no expiry, so the end of a package is enforced twice: its tokens are TokenRequest tokens
 // that expire at the package's expiresAt at the latest (scripts/access issues them), and the program leaves an
 // expired package out, so the next update deletes its ServiceAccount (which invalidates every token issued for
@@ -8,6 +9,7 @@ package access
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/platform-eng/lke-platform/components/namespace"
+	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/quota"
 )
 
@@ -43,13 +46,45 @@ const NamespaceName = "access"
 // the namespace, and so could mint a token that outlives its package; nothing is ever granted in this one.
 func Namespace(env string) string { return env + "-" + NamespaceName }
 
+// EditRoleName is the ClusterRole an "edit" package's RoleBindings grant in its namespaces.
+func EditRoleName(env string) string { return names.Platform(env, "access-edit") }
+
+// Verbs of the edit role's rules.
+var (
+	read  = []string{"get", "list", "watch"}
+	write = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
+)
+
+// EditRules are what an "edit" package may do in its namespaces: deploy and operate workloads, as Kubernetes'
+// built-in edit allows, less what would let a package undo the namespace's isolation or outlive itself. Edit
+// would let it delete default-deny-all or add an allow-all NetworkPolicy (here NetworkPolicies are read-only),
+// create ServiceAccounts and request their tokens for a year (`kubectl create token --duration=8760h`; here
+// ServiceAccounts are read-only and serviceaccounts/token is not granted), and write Secrets (here secret values
+// arrive sealed: SealedSecrets are writable, Secrets readable). Rules are listed, never aggregated, so a CRD
+// that aggregates into edit later does not widen it.
+var EditRules = []struct{ Groups, Resources, Verbs []string }{
+	{[]string{""}, []string{"pods", "services", "configmaps", "persistentvolumeclaims"}, write},
+	{[]string{""}, []string{"pods/log", "pods/status", "events", "endpoints", "secrets", "serviceaccounts", "resourcequotas", "limitranges"}, read},
+	{[]string{""}, []string{"pods/exec", "pods/attach", "pods/portforward"}, []string{"get", "create"}},
+	{[]string{""}, []string{"pods/ephemeralcontainers"}, []string{"get", "patch", "update"}}, // kubectl debug, held to the admission policies
+	{[]string{"apps"}, []string{"deployments", "deployments/scale", "statefulsets", "statefulsets/scale", "replicasets", "replicasets/scale", "daemonsets"}, write},
+	{[]string{"batch"}, []string{"jobs", "cronjobs"}, write},
+	{[]string{"autoscaling"}, []string{"horizontalpodautoscalers"}, write},
+	{[]string{"policy"}, []string{"poddisruptionbudgets"}, write},
+	{[]string{"networking.k8s.io"}, []string{"ingresses"}, write},
+	{[]string{"networking.k8s.io"}, []string{"networkpolicies"}, read},
+	{[]string{"discovery.k8s.io"}, []string{"endpointslices"}, read},
+	{[]string{"bitnami.com"}, []string{"sealedsecrets"}, write},
+	{[]string{"monitoring.coreos.com"}, []string{"servicemonitors", "podmonitors", "prometheusrules"}, write},
+}
+
 // Package is one person's time-limited access to some of the environment's workload namespaces: the fields of
 // a validated access package this component reads. The component has its own type, rather than the config
 // package's, so it depends only on what it is given: platform maps config.AccessPackage onto it.
 type Package struct {
 	Name       string    // DNS label; the ServiceAccount is "access-<name>"
 	Subject    string    // e-mail address of the person, for the record
-	Role       string    // Kubernetes' built-in ClusterRole granted: "view" or "edit"
+	Role       string    // "view" (Kubernetes' built-in view) or "edit" (EditRoleName)
 	Namespaces []string  // full names of the workload namespaces granted
 	ExpiresAt  time.Time // when the access ends; the package is left out from then on
 	Request    string    // link to the request, for the record
@@ -115,8 +150,16 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		if err != nil {
 			return nil, err
 		}
+		roles := map[string]string{"view": "view"}
+		if slices.ContainsFunc(active, func(p Package) bool { return p.Role == "edit" }) {
+			edit, err := editRole(ctx, args, child)
+			if err != nil {
+				return nil, err
+			}
+			roles["edit"] = edit
+		}
 		for _, p := range active {
-			if err := register(ctx, args, ns, p, child); err != nil {
+			if err := register(ctx, args, ns, p, roles[p.Role], child); err != nil {
 				return nil, err
 			}
 			issued[p.Name] = pulumi.ToMap(map[string]any{
@@ -131,7 +174,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 }
 
 // register makes one package's ServiceAccount and RoleBindings, each labelled and annotated with its expiry.
-func register(ctx *pulumi.Context, args *Args, ns *namespace.Namespace, p Package, child pulumi.ResourceOption) error {
+func register(ctx *pulumi.Context, args *Args, ns *namespace.Namespace, p Package, role string, child pulumi.ResourceOption) error {
+	if role == "" {
+		return fmt.Errorf("access package %q: role %q is neither view nor edit", p.Name, p.Role)
+	}
 	labels := pulumi.StringMap{PackageLabel: pulumi.String(p.Name)}
 	for k, v := range args.Labels {
 		labels[k] = pulumi.String(v)
@@ -158,7 +204,7 @@ func register(ctx *pulumi.Context, args *Args, ns *namespace.Namespace, p Packag
 				Name: pulumi.String(saName), Namespace: pulumi.String(granted), Labels: labels, Annotations: annotations,
 			},
 			RoleRef: &rbacv1.RoleRefArgs{
-				ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("ClusterRole"), Name: pulumi.String(p.Role),
+				ApiGroup: pulumi.String("rbac.authorization.k8s.io"), Kind: pulumi.String("ClusterRole"), Name: pulumi.String(role),
 			},
 			Subjects: rbacv1.SubjectArray{&rbacv1.SubjectArgs{
 				Kind: pulumi.String("ServiceAccount"), Name: sa.Metadata.Name().Elem(), Namespace: sa.Metadata.Namespace().Elem(),
@@ -168,6 +214,26 @@ func register(ctx *pulumi.Context, args *Args, ns *namespace.Namespace, p Packag
 		}
 	}
 	return nil
+}
+
+// editRole registers the environment's edit ClusterRole (EditRules) and returns its name. Cluster-scoped, so
+// named after the environment; it grants nothing by itself: the packages' RoleBindings grant it namespace by
+// namespace.
+func editRole(ctx *pulumi.Context, args *Args, child pulumi.ResourceOption) (string, error) {
+	var rules rbacv1.PolicyRuleArray
+	for _, r := range EditRules {
+		rules = append(rules, &rbacv1.PolicyRuleArgs{
+			ApiGroups: pulumi.ToStringArray(r.Groups), Resources: pulumi.ToStringArray(r.Resources), Verbs: pulumi.ToStringArray(r.Verbs),
+		})
+	}
+	name := EditRoleName(args.Environment)
+	if _, err := rbacv1.NewClusterRole(ctx, name, &rbacv1.ClusterRoleArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(name), Labels: pulumi.ToStringMap(args.Labels)},
+		Rules:    rules,
+	}, child); err != nil {
+		return "", err
+	}
+	return name, nil
 }
 
 // Split separates the packages in force at now from the expired ones, keeping their order.

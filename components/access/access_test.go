@@ -153,8 +153,11 @@ func TestEditOnSeveralNamespacesAndTheIssuedRecord(t *testing.T) {
 	for _, ns := range []string{"staging-apps", "staging-batch"} {
 		rb := rec.One(t, roleBindingType, "staging-access-carol-"+ns)
 		assert.Equal(t, ns, meta(rb)["namespace"])
-		assert.Equal(t, "edit", rb.Inputs.Mappable()["roleRef"].(map[string]any)["name"])
+		assert.Equal(t, "platform-staging-access-edit", rb.Inputs.Mappable()["roleRef"].(map[string]any)["name"])
 	}
+	role := rec.One(t, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "platform-staging-access-edit").Inputs.Mappable()
+	assert.Equal(t, "platform-staging-access-edit", role["metadata"].(map[string]any)["name"])
+	assert.Len(t, role["rules"], len(access.EditRules))
 	for _, r := range rec.Resources() {
 		if r.Type != "platform:access:Packages" {
 			assert.Contains(t, r.Parent, "platform:access:Packages", "%s %s", r.Type, r.Name)
@@ -165,6 +168,34 @@ func TestEditOnSeveralNamespacesAndTheIssuedRecord(t *testing.T) {
 		"role": "edit", "namespaces": []string{"staging-apps", "staging-batch"}, "expiresAt": "2026-03-02T17:00:00Z",
 		"request": request,
 	}}, issued)
+}
+
+// The edit role lets a package run workloads but not widen itself: no write to NetworkPolicies, no
+// ServiceAccounts or tokens, no Secret values, nothing about RBAC, no wildcards.
+func TestTheEditRoleCannotWidenItself(t *testing.T) {
+	grants := map[string][]string{} // "group/resource" -> verbs
+	for _, r := range access.EditRules {
+		for _, g := range r.Groups {
+			for _, res := range r.Resources {
+				grants[g+"/"+res] = append(grants[g+"/"+res], r.Verbs...)
+			}
+		}
+	}
+	for _, never := range []string{"/serviceaccounts/token", "rbac.authorization.k8s.io/roles", "rbac.authorization.k8s.io/rolebindings", "/namespaces"} {
+		assert.NotContains(t, grants, never)
+	}
+	for _, readOnly := range []string{"networking.k8s.io/networkpolicies", "/serviceaccounts", "/secrets", "/resourcequotas", "/limitranges"} {
+		assert.ElementsMatch(t, []string{"get", "list", "watch"}, grants[readOnly], readOnly)
+	}
+	for key, verbs := range grants {
+		assert.NotContains(t, key, "*", key)
+		assert.NotContains(t, verbs, "*", key)
+		assert.NotContains(t, verbs, "impersonate", key)
+		assert.NotContains(t, verbs, "escalate", key)
+		assert.NotContains(t, verbs, "bind", key)
+	}
+	assert.Contains(t, grants["apps/deployments"], "create", "it still deploys")
+	assert.Contains(t, grants["bitnami.com/sealedsecrets"], "create", "secret values arrive sealed")
 }
 
 func TestOnlyExpiredPackagesLeaveNothing(t *testing.T) {

@@ -30,10 +30,14 @@ func underAccessPackages(urn string) bool {
 // packages' service accounts (config.AccessNamespaceName).
 const accessNamespaceSuffix = "-access"
 
+// accessEditRoleSuffix ends the name of the ClusterRole "platform-<env>-access-edit" the access component grants
+// edit packages (access.EditRoleName).
+const accessEditRoleSuffix = "-access-edit"
+
 // accessExempt reports whether r is one of the access component's own objects, which go when a package expires.
 // A component type is a name any program may register, so being under one is not enough: the resource must also be
 // of a kind the component creates, where it creates it. A RoleBinding anywhere (deleting one only takes a grant
-// away); the access namespace itself, and its guard rails and service accounts inside it. A cluster, a workload
+// away); the edit role; the access namespace itself, and its guard rails and service accounts inside it. A cluster, a workload
 // namespace or its policies under a component of that name stay protected. A namespace still to be computed in a
 // preview is judged on the update, when it is known.
 func accessExempt(r policyx.AnalyzerResource) bool {
@@ -48,6 +52,9 @@ func accessExempt(r policyx.AnalyzerResource) bool {
 		return true
 	case "kubernetes:core/v1:Namespace":
 		return inAccessNamespace("metadata", "name")
+	case "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole":
+		// The edit role (platform-<env>-access-edit): deleting it only takes the packages' grants away.
+		return unresolved(r, "metadata", "name") || strings.HasSuffix(text(field(r.Properties, "metadata", "name")), accessEditRoleSuffix)
 	case "kubernetes:core/v1:ServiceAccount", "kubernetes:core/v1:ResourceQuota", "kubernetes:core/v1:LimitRange",
 		"kubernetes:networking.k8s.io/v1:NetworkPolicy":
 		return inAccessNamespace("metadata", "namespace")

@@ -44,7 +44,11 @@ func TestProtectionPolicy(t *testing.T) {
 	assert.Empty(t, checkResource(t, prod, under(res("kubernetes:core/v1:ServiceAccount", "pending", map[string]any{
 		"metadata": map[string]any{"name": "access-drill", "namespace": unknown},
 	})), nil), "a namespace still to be computed is judged on the update")
+	editRole := res("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "platform-production-access-edit",
+		map[string]any{"metadata": meta("platform-production-access-edit", "")})
+	assert.Empty(t, checkResource(t, prod, under(editRole), nil), "the edit packages' role")
 	for name, r := range map[string]policyx.AnalyzerResource{
+		"another cluster role":               res("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "admin", map[string]any{"metadata": meta("platform-admin", "")}),
 		"the cluster":                        lke,
 		"a workload namespace":               ns,
 		"a workload namespace's policy":      res("kubernetes:networking.k8s.io/v1:NetworkPolicy", "deny", map[string]any{"metadata": meta("default-deny-all", "production-apps")}),
