@@ -84,13 +84,7 @@ func issueAndCheck(t *testing.T, c *cli, stack, env string) string {
 	require.NoError(t, err, list)
 	assert.Regexp(t, `drill\s+drill@example.com\s+view\s+`+env+`-apps\s+\S+\s+in force, `, list)
 
-	issued := filepath.Join(t.TempDir(), "drill.kubeconfig")
-	out, err := accessScript(c, "issue", stack, "drill", issued)
-	require.NoError(t, err, out)
-	st, err := os.Stat(issued)
-	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "the issued kubeconfig is private")
-	assert.Contains(t, out, "its token expires at ")
+	issued, out := issue(t, c, stack, "drill")
 
 	var kubeconfigFile struct {
 		Users []struct {
@@ -122,16 +116,33 @@ func issueAndCheck(t *testing.T, c *cli, stack, env string) string {
 	assert.True(t, exp.After(time.Now()), "token exp %s has passed", exp)
 	assert.Equal(t, "system:serviceaccount:"+env+"-access:access-drill", claims.Sub)
 
-	canI := func(verb, resource, ns string) string {
-		cmd := exec.Command("kubectl", "auth", "can-i", verb, resource, "-n", ns, "--kubeconfig", issued)
-		out, _ := cmd.Output() // "no" exits 1
-		return strings.TrimSpace(string(out))
-	}
+	canI := func(verb, resource, ns string) string { return canI(issued, verb, resource, ns) }
 	assert.Equal(t, "yes", canI("list", "pods", env+"-apps"))
 	assert.Equal(t, "no", canI("create", "deployments", env+"-apps"))
 	assert.Equal(t, "no", canI("list", "secrets", "kube-system"))
 	assert.Equal(t, "no", canI("list", "secrets", env+"-apps"), "view does not read secrets")
 	return issued
+}
+
+// issue issues the kubeconfig of the stack's package pkg with scripts/access into a private file, and returns
+// its path and what the script printed.
+func issue(t *testing.T, c *cli, stack, pkg string) (string, string) {
+	t.Helper()
+	issued := filepath.Join(t.TempDir(), pkg+".kubeconfig")
+	out, err := accessScript(c, "issue", stack, pkg, issued)
+	require.NoError(t, err, out)
+	st, err := os.Stat(issued)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "the issued kubeconfig is private")
+	assert.Contains(t, out, "its token expires at ")
+	return issued, out
+}
+
+// canI asks the API server whether the identity of a kubeconfig may do verb on resource in ns: "yes" or "no".
+func canI(kubeconfigPath, verb, resource, ns string, extra ...string) string {
+	cmd := exec.Command("kubectl", append([]string{"auth", "can-i", verb, resource, "-n", ns, "--kubeconfig", kubeconfigPath}, extra...)...)
+	out, _ := cmd.Output() // "no" exits 1
+	return strings.TrimSpace(string(out))
 }
 
 // TestAccessPackageOnTheLocalControlPlane deploys tests/accessprogram (the platform's Namespace and access
@@ -146,7 +157,9 @@ func TestAccessPackageOnTheLocalControlPlane(t *testing.T) {
 	c.stack(stack, "environment="+env, "kubeconfigPath="+kubeconfig)
 	old := drillPackage(time.Now().Add(-time.Hour))
 	old["name"], old["subject"] = "old", "old@example.com"
-	setAccessPackages(c, stack, accessPackagesJSON(drillPackage(time.Now().Add(2*time.Hour)), old))
+	dev := drillPackage(time.Now().Add(time.Hour))
+	dev["name"], dev["subject"], dev["role"] = "dev", "dev@example.com", "edit"
+	setAccessPackages(c, stack, accessPackagesJSON(drillPackage(time.Now().Add(2*time.Hour)), old, dev))
 
 	t.Cleanup(func() {
 		if out, err := c.run(nil, "destroy", "-s", stack, "--yes"); err != nil {
@@ -157,6 +170,21 @@ func TestAccessPackageOnTheLocalControlPlane(t *testing.T) {
 	assert.Contains(t, out, `access package "old" (old@example.com, view on sandbox-apps) expired at`, out)
 
 	issued := issueAndCheck(t, c, stack, env)
+
+	// An edit package runs workloads in its namespaces but cannot undo their isolation or outlive itself.
+	edit, _ := issue(t, c, stack, "dev")
+	apps := env + "-apps"
+	for _, can := range [][2]string{{"create", "deployments"}, {"delete", "pods"}, {"create", "sealedsecrets.bitnami.com"}, {"get", "secrets"}} {
+		assert.Equal(t, "yes", canI(edit, can[0], can[1], apps), "edit may %s %s", can[0], can[1])
+	}
+	for _, cannot := range [][2]string{
+		{"delete", "networkpolicies"}, {"create", "networkpolicies"}, {"create", "serviceaccounts"},
+		{"create", "secrets"}, {"create", "rolebindings"},
+	} {
+		assert.Equal(t, "no", canI(edit, cannot[0], cannot[1], apps), "edit may not %s %s", cannot[0], cannot[1])
+	}
+	assert.Equal(t, "no", canI(edit, "create", "serviceaccounts", apps, "--subresource=token"), "edit may not mint tokens")
+	assert.Equal(t, "no", canI(edit, "create", "deployments", "kube-system"), "only in its namespaces")
 	_, err := kubectl(t, "get", "serviceaccount", "access-old", "-n", env+"-access")
 	require.Error(t, err, "nothing is made for an expired package")
 	c.t = t
