@@ -40,6 +40,8 @@ import (
 	"github.com/pulumi/pulumi/pkg/v3/testing/integration"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/stretchr/testify/require"
+
+	"github.com/platform-eng/lke-platform/upstream"
 )
 
 // repoRoot is the clone this test file lives in.
@@ -172,7 +174,39 @@ func setUpAndRun(m *testing.M) int {
 	if os.Getenv("LKE_PLATFORM_KEEP_CLUSTER") == "" {
 		defer controlPlaneDown(cluster)
 	}
+	if err := installCRDs(kubeconfig); err != nil {
+		return fail("installing the CRDs on the local control plane: %v", err)
+	}
 	return m.Run()
+}
+
+// installCRDs gives the shared control plane, before any test runs, every CRD the platform brings (Argo CD's,
+// which each stack's bootstrap applies, and the add-ons', which Argo CD's CRDs Application applies), as a cluster
+// that already runs an environment has them. kube-controller-manager's quota controller stops updating quotas
+// while it starts watching newly served kinds (up to 30 s per discovery change); with stacks bootstrapping and
+// Argo CD syncing under each other's feet, new kinds kept appearing, and a ResourceQuota created meanwhile could
+// wait longer than the kubernetes provider's one minute for its status. The stacks and Argo CD still apply the
+// same CRDs (server-side, the same values: no conflict).
+func installCRDs(kubeconfigPath string) error {
+	var crds []upstream.Object
+	for _, f := range upstream.CRDs() {
+		objs, err := upstream.Decode(f.Data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		crds = append(crds, objs...)
+	}
+	list, err := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": crds})
+	if err != nil {
+		return err
+	}
+	if out, err := kubectlInputOn(kubeconfigPath, list, "apply", "--server-side", "--field-manager=lke-platform-tests", "-f", "-"); err != nil {
+		return fmt.Errorf("%w: %s", err, out)
+	}
+	if out, err := kubectlInputOn(kubeconfigPath, nil, "wait", "--for=condition=Established", "--timeout=120s", "crd", "--all"); err != nil {
+		return fmt.Errorf("%w: %s", err, out)
+	}
+	return nil
 }
 
 // atOnce is how many tests that run Pulumi programs run at once beside the two longest, which start first and

@@ -150,6 +150,9 @@ func TestPlatformDeploysEndToEnd(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(raw, &sealed))
 	assert.Equal(t, "plaintextBundleToken9Kz", unseal(t, ns, "sample-service", sealed.Spec.EncryptedData["token"]))
+	// The add-ons' CRDs were on the shared control plane before the test (installCRDs); the CRDs Application
+	// applies the same ones over them and finds nothing left to do.
+	appWatcher{t: t, kubeconfig: kubeconfig, argo: loop.argo}.await(gitops.CRDsName(env), "Synced")
 
 	c.must("destroy", "-s", stack, "--yes")
 	assertNothingLeft(t, env, export)
