@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/platform-eng/lke-platform/components/gitops"
 	"github.com/platform-eng/lke-platform/rollback"
 )
 
