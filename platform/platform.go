@@ -212,7 +212,11 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 	ctx.Export("region", pulumi.String(env.Region))
 	ctx.Export("clusterMode", k8s.Mode)
 	ctx.Export("clusterId", k8s.ClusterID)
-	ctx.Export("kubeconfig", k8s.Kubeconfig) // secret in create mode; a file path in attach mode
+	// Never a cluster-admin kubeconfig: whoever can read the stack's outputs would hold the cluster. A file the
+	// stack attaches with is exported as its path (no credential), for scripts/access.
+	if env.Cluster.KubeconfigPath != "" {
+		ctx.Export("kubeconfig", pulumi.String(env.Cluster.KubeconfigPath))
+	}
 	ctx.Export("namespaces", workloadNames)
 	ctx.Export("sampleServiceUrl", pulumi.Sprintf("https://%s/", sample.Host))
 	ctx.Export("rootApplication", infra.Root)

@@ -262,7 +262,10 @@ func cloudModeCreates(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(c.stdout("stack", "output", "-s", stack, "--json")), &outputs))
 	assert.Equal(t, "create", outputs["clusterMode"])
 	assert.EqualValues(t, ids[0], outputs["clusterId"])
-	assert.Equal(t, "[secret]", outputs["kubeconfig"], "the cluster's kubeconfig is a secret output")
+	assert.NotContains(t, outputs, "kubeconfig", "the cluster's admin kubeconfig is no output, not even a secret one")
+	shown := c.stdout("stack", "output", "-s", stack, "--json", "--show-secrets")
+	assert.NotContains(t, shown, "client-key-data", "no output holds a credential")
+	assert.NotContains(t, shown, "token:", "no output holds a credential")
 
 	// The platform reached the API server behind the kubeconfig LKE handed out.
 	checkNamespace(t, cp.kubeconfig, env, env+"-apps")

@@ -2,13 +2,14 @@
 // scripts/access runs it.
 //
 //	access list  [-dir DIR] STACK
-//	access issue [-dir DIR] STACK PACKAGE [OUT]
+//	access issue [-dir DIR] [-kubeconfig FILE] STACK PACKAGE [OUT]
 //
 // issue asks the stack's cluster for a TokenRequest token of the package's ServiceAccount (what `kubectl create
 // token --duration` does) that expires when the package does, 24 hours from now at the latest: the API server
 // enforces that expiry. It writes a kubeconfig with that token to OUT (default <stack>-<package>.kubeconfig),
-// mode 0600, and prints when it expires, never the token. The stack's own kubeconfig (its output "kubeconfig": a
-// path in attach mode, the LKE cluster's in create mode) is the credential that asks; it is never written out.
+// mode 0600, and prints when it expires, never the token. The credential that asks is the operator's: the file
+// the stack attaches with (its output "kubeconfig", a path), else -kubeconfig FILE or $KUBECONFIG. No stack
+// exports a cluster-admin kubeconfig: whoever reads the outputs would hold the cluster.
 //
 // Go rather than a shell script: the kubeconfig is built as data, the token never appears on a command line
 // (kubectl hands it over on a pipe), and the API server's own expiry comes back with it to be checked.
@@ -47,8 +48,10 @@ const (
 
 const usage = `usage:
   access list  [-dir DIR] STACK                   the stack's packages, their expiry and state
-  access issue [-dir DIR] STACK PACKAGE [OUT]     write PACKAGE's kubeconfig to OUT (default STACK-PACKAGE.kubeconfig)
--dir is the Pulumi project directory (default: the working directory, as for pulumi).`
+  access issue [-dir DIR] [-kubeconfig FILE] STACK PACKAGE [OUT]
+                                                  write PACKAGE's kubeconfig to OUT (default STACK-PACKAGE.kubeconfig)
+-dir is the Pulumi project directory (default: the working directory, as for pulumi). -kubeconfig is an
+operator's kubeconfig for the stack's cluster (default $KUBECONFIG), for a stack that does not attach with a file.`
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, time.Now); err != nil {
@@ -63,11 +66,12 @@ func run(args []string, stdout io.Writer, now func() time.Time) error {
 	}
 	flags := flag.NewFlagSet("access "+args[0], flag.ContinueOnError)
 	dir := flags.String("dir", ".", "the Pulumi project directory")
+	kubeconfig := flags.String("kubeconfig", os.Getenv("KUBECONFIG"), "an operator's kubeconfig for the stack's cluster")
 	if err := flags.Parse(args[1:]); err != nil {
 		return err
 	}
 	rest := flags.Args()
-	p := project{dir: *dir}
+	p := project{dir: *dir, kubeconfig: *kubeconfig}
 	switch {
 	case args[0] == "list" && len(rest) == 1:
 		return p.list(rest[0], stdout, now())
@@ -102,10 +106,11 @@ type requested struct {
 }
 
 // project runs pulumi in a project directory, with the environment this command has (backend, passphrase).
-type project struct{ dir string }
+// kubeconfig is the operator's, for a stack that exports none (-kubeconfig, $KUBECONFIG).
+type project struct{ dir, kubeconfig string }
 
-// pulumiJSON runs pulumi and decodes its JSON output. Its output can hold secrets (--show-secrets): it is never
-// part of an error, only pulumi's standard error is.
+// pulumiJSON runs pulumi and decodes its JSON output. Its output is never part of an error (a config may hold
+// secret values), only pulumi's standard error is.
 func (p project) pulumiJSON(into any, args ...string) error {
 	cmd := exec.Command("pulumi", append(args, "--non-interactive")...)
 	cmd.Dir = p.dir
@@ -126,13 +131,9 @@ type outputs struct {
 	AccessPackages map[string]issued `json:"accessPackages"`
 }
 
-func (p project) outputs(stack string, showSecrets bool) (outputs, error) {
-	args := []string{"stack", "output", "--json", "-s", stack}
-	if showSecrets {
-		args = append(args, "--show-secrets")
-	}
+func (p project) outputs(stack string) (outputs, error) {
 	var o outputs
-	return o, p.pulumiJSON(&o, args...)
+	return o, p.pulumiJSON(&o, "stack", "output", "--json", "-s", stack)
 }
 
 // config reads the stack's accessPackages and kubeContext (whatever the project's name: the keys are
@@ -158,7 +159,7 @@ func (p project) config(stack string) (packages []requested, kubeContext string,
 }
 
 func (p project) list(stack string, stdout io.Writer, now time.Time) error {
-	o, err := p.outputs(stack, false)
+	o, err := p.outputs(stack)
 	if err != nil {
 		return err
 	}
@@ -207,7 +208,7 @@ func state(expiresAt string, deployed bool, now time.Time) string {
 }
 
 func (p project) issue(stack, name, out string, stdout io.Writer, now func() time.Time) error {
-	o, err := p.outputs(stack, true)
+	o, err := p.outputs(stack)
 	if err != nil {
 		return err
 	}
@@ -229,11 +230,10 @@ func (p project) issue(stack, name, out string, stdout io.Writer, now func() tim
 	if err != nil {
 		return err
 	}
-	admin, cleanup, err := adminKubeconfig(o.Kubeconfig, p.dir)
+	admin, err := adminKubeconfig(o.Kubeconfig, p.kubeconfig, p.dir)
 	if err != nil {
 		return fmt.Errorf("stack %s: %w", stack, err)
 	}
-	defer cleanup()
 	k := kubectl{kubeconfig: admin, context: kubeContext}
 
 	// The cluster as the stack's kubeconfig reaches it: server and CA only, nothing of its credentials.
@@ -321,34 +321,25 @@ func (k kubectl) json(into any, args ...string) error {
 	return nil
 }
 
-// adminKubeconfig returns a file holding the stack's own kubeconfig: the output is a file path in attach mode
-// (relative to the project), the kubeconfig itself otherwise, written to a private temporary file that cleanup
-// removes.
-func adminKubeconfig(kubeconfig, dir string) (path string, cleanup func(), err error) {
-	nothing := func() {}
-	switch {
-	case kubeconfig == "":
-		return "", nothing, errors.New(`its output "kubeconfig" is empty: a render-mode stack has no cluster, or the stack was never deployed`)
-	case !strings.Contains(kubeconfig, "\n"):
-		if !filepath.IsAbs(kubeconfig) {
-			kubeconfig = filepath.Join(dir, kubeconfig)
+// adminKubeconfig returns the kubeconfig that asks for the token: the file the stack attaches with (its output
+// "kubeconfig", a path relative to the project), else the operator's (-kubeconfig, $KUBECONFIG).
+func adminKubeconfig(output, operator, dir string) (string, error) {
+	path := operator
+	if output != "" {
+		path = output
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
 		}
-		if _, err := os.Stat(kubeconfig); err != nil {
-			return "", nothing, fmt.Errorf("its kubeconfig: %w", err)
-		}
-		return kubeconfig, nothing, nil
 	}
-	tmp, err := os.CreateTemp("", "stack-kubeconfig-*") // mode 0600
-	if err != nil {
-		return "", nothing, err
+	if path == "" {
+		return "", errors.New("it exports no kubeconfig (a cluster-admin kubeconfig is never a stack output): pass -kubeconfig FILE " +
+			"or set KUBECONFIG to an operator's kubeconfig for its cluster (an LKE cluster's: linode-cli lke kubeconfig-view " +
+			"CLUSTER_ID, the stack output clusterId, decoded with base64 -d)")
 	}
-	cleanup = func() { os.Remove(tmp.Name()) }
-	if _, err := tmp.WriteString(kubeconfig); err != nil {
-		tmp.Close()
-		cleanup()
-		return "", nothing, err
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("its kubeconfig: %w", err)
 	}
-	return tmp.Name(), cleanup, tmp.Close()
+	return path, nil
 }
 
 // kubeconfigFile is the part of a kubeconfig this command reads and writes.

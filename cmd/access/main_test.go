@@ -51,29 +51,28 @@ func TestWritePrivateReplacesAnyFileWithMode0600(t *testing.T) {
 	assert.Len(t, entries, 1, "no temporary file left")
 }
 
-func TestAdminKubeconfigContentGoesToAPrivateFileRemovedAfterwards(t *testing.T) {
-	path, cleanup, err := adminKubeconfig("apiVersion: v1\nkind: Config\n", t.TempDir())
-	require.NoError(t, err)
-	st, err := os.Stat(path)
-	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
-	cleanup()
-	_, err = os.Stat(path)
-	assert.True(t, os.IsNotExist(err))
-
+func TestAdminKubeconfigIsTheAttachedFileElseTheOperators(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "kubeconfig"), nil, 0o600))
-	path, _, err = adminKubeconfig("kubeconfig", dir)
-	require.NoError(t, err)
-	assert.Equal(t, filepath.Join(dir, "kubeconfig"), path, "a path relative to the project")
+	operator := filepath.Join(dir, "operator.kubeconfig")
+	require.NoError(t, os.WriteFile(operator, nil, 0o600))
 
-	_, _, err = adminKubeconfig("", dir)
-	assert.ErrorContains(t, err, "render-mode stack has no cluster")
+	path, err := adminKubeconfig("kubeconfig", operator, dir)
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(dir, "kubeconfig"), path, "the stack's own, a path relative to the project")
+	path, err = adminKubeconfig("", operator, dir)
+	require.NoError(t, err)
+	assert.Equal(t, operator, path, "a stack that exports none: the operator's")
+
+	_, err = adminKubeconfig("", "", dir)
+	assert.ErrorContains(t, err, "exports no kubeconfig (a cluster-admin kubeconfig is never a stack output): pass -kubeconfig FILE")
+	_, err = adminKubeconfig("", filepath.Join(dir, "missing"), dir)
+	assert.ErrorContains(t, err, "no such file")
 }
 
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{nil, {"issue", "development"}, {"revoke", "development", "drill"}} {
 		err := run(args, &bytes.Buffer{}, time.Now)
-		assert.ErrorContains(t, err, "access issue [-dir DIR] STACK PACKAGE [OUT]", "%v", args)
+		assert.ErrorContains(t, err, "access issue [-dir DIR] [-kubeconfig FILE] STACK PACKAGE [OUT]", "%v", args)
 	}
 }
