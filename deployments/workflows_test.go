@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -76,6 +77,21 @@ func environmentName(n yaml.Node) string {
 	return n.Value
 }
 
+// pinnedAction is an action named by a full commit SHA, the one reference its owner cannot move.
+var pinnedAction = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+@[0-9a-f]{40}$`)
+
+// stepUses are the actions a job's steps use.
+func stepUses(steps []struct {
+	Uses string            `yaml:"uses"`
+	With map[string]string `yaml:"with"`
+}) []string {
+	var uses []string
+	for _, s := range steps {
+		uses = append(uses, s.Uses)
+	}
+	return uses
+}
+
 // checkWorkflows returns every way the workflows (file name → content) break the CI identities.
 func checkWorkflows(files map[string][]byte) []string {
 	var problems []string
@@ -101,6 +117,11 @@ func checkWorkflows(files map[string][]byte) []string {
 			fail(file, "*", "id-token: write for every job: grant it to the jobs that exchange it, one by one")
 		}
 		for name, job := range w.Jobs {
+			for _, uses := range append([]string{job.Uses}, stepUses(job.Steps)...) {
+				if uses != "" && !strings.HasPrefix(uses, "./") && !pinnedAction.MatchString(uses) {
+					fail(file, name, "uses %s, which is not pinned by commit: a tag can be moved to other code (use OWNER/REPO@<40-hex sha> # vX.Y.Z)", uses)
+				}
+			}
 			env := environmentName(job.Environment)
 			if fromPullRequest {
 				if env != "" {
@@ -216,6 +237,16 @@ func TestWorkflowCheckRefusesAPullRequestReachingProduction(t *testing.T) {
 			assert.Contains(t, strings.Join(problems, "\n"), tc.want)
 		})
 	}
+}
+
+func TestWorkflowCheckRefusesActionsPinnedByTag(t *testing.T) {
+	files := readWorkflows(t)
+	assert.Empty(t, checkWorkflows(files))
+	pr := string(files["pull-request.yml"])
+	require.Contains(t, pr, "uses: actions/checkout@fbc6f3992d24b796d5a048ff273f7fcc4a7b6c09 # v5.1.0")
+	bad := strings.Replace(pr, "actions/checkout@fbc6f3992d24b796d5a048ff273f7fcc4a7b6c09", "actions/checkout@v5", 1)
+	problems := strings.Join(checkWorkflows(map[string][]byte{"pull-request.yml": []byte(bad)}), "\n")
+	assert.Contains(t, problems, "uses actions/checkout@v5, which is not pinned by commit")
 }
 
 // Under mocks: one team per identity, read or write on its stacks only, and one allow policy per team for exactly
