@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"net/mail"
 	"net/url"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustelem/zxcvbn"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/platform-eng/lke-platform/internal/names"
@@ -328,6 +330,18 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 	return env, nil
 }
 
+// MinSecretBits is the least strength a secret value may have: log2 of the guesses zxcvbn estimates an
+// attacker needs (a random 20-character value of letters and digits has about 66). The program seals
+// deterministically (the same value seals to the same SealedSecret, so an unchanged secret changes nothing on
+// an update), which lets anyone holding a SealedSecret, as the repository does, confirm a guess offline: only
+// values nobody can guess are sealed.
+const MinSecretBits = 64
+
+// Guessable reports whether a secret value is weaker than MinSecretBits.
+func Guessable(value string) bool {
+	return math.Log2(zxcvbn.PasswordStrength(value, nil).Guesses) < MinSecretBits
+}
+
 // secrets reads the secret keys. None is declared in Pulumi.yaml (Pulumi treats a declared secret without a
 // default as required, and a default cannot be a secret), so the program checks that each one is encrypted. A
 // secret's value is never part of a problem: only "(plain text, not shown)" or its absence.
@@ -358,11 +372,22 @@ func (p *parser) secrets(baseDir string) Secrets {
 		}
 		return v
 	}
+	// unguessable refuses a value an attacker could guess, by key only.
+	unguessable := func(key, value string) {
+		if value != "" && Guessable(value) {
+			p.fail(key, "(secret, not shown)", fmt.Sprintf("a value nobody can guess (at least %d bits by zxcvbn's estimate, "+
+				"e.g. openssl rand -base64 32): secrets are sealed deterministically, so a guessed value could be confirmed "+
+				"against its SealedSecret", MinSecretBits))
+		}
+	}
 	s.SlackWebhookURL = secret("slackWebhookUrl", "the Slack incoming-webhook URL Alertmanager posts to")
 	if u, err := url.Parse(s.SlackWebhookURL); s.SlackWebhookURL != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
 		p.fail("slackWebhookUrl", "(secret, not shown)", "an https URL (the Slack incoming webhook)")
+	} else {
+		unguessable("slackWebhookUrl", s.SlackWebhookURL)
 	}
 	s.DNSToken = secret("dnsApiToken", "a Linode API token with Domains read/write, for external-dns")
+	unguessable("dnsApiToken", s.DNSToken)
 
 	raw := secret("secretBundles", `the secret bundles as a JSON object {"<bundle>": {"<key>": "<value>"}} including "`+SampleServiceBundle+`"`)
 	if raw == "" {
@@ -386,10 +411,14 @@ func (p *parser) secrets(baseDir string) Secrets {
 		}
 		keys := slices.Sorted(maps.Keys(s.Bundles[name]))
 		for j, key := range keys {
-			if !secretKey.MatchString(key) {
-				p.fail(fmt.Sprintf("%s (key %d of %d, in sorted order)", bundle, j+1, len(keys)), "(secret, not shown)",
-					"keys of letters, digits, '-', '_' and '.' (a Secret's keys)")
+			where := bundle + "." + key
+			if !secretKey.MatchString(key) || !strings.HasPrefix(bundle, "secretBundles.") {
+				where = fmt.Sprintf("%s (key %d of %d, in sorted order)", bundle, j+1, len(keys))
 			}
+			if !secretKey.MatchString(key) {
+				p.fail(where, "(secret, not shown)", "keys of letters, digits, '-', '_' and '.' (a Secret's keys)")
+			}
+			unguessable(where, s.Bundles[name][key])
 		}
 	}
 	if _, ok := s.Bundles[SampleServiceBundle]; !ok {

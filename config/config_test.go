@@ -21,8 +21,8 @@ func stack(t *testing.T, name string, overrides map[string]string) Source {
 	require.NoError(t, os.WriteFile(cert, []byte("-----BEGIN CERTIFICATE-----\n"), 0o600))
 	values["sealedSecretsCertificate"] = cert
 	values["slackWebhookUrl"] = "https://hooks.slack.com/services/T0/B0/SLACK-SECRET"
-	values["dnsApiToken"] = "DNS-SECRET"
-	values["secretBundles"] = `{"sample-service":{"token":"BUNDLE-SECRET"}}`
+	values["dnsApiToken"] = "DNS-SECRET-k4Qz8Vw2Lp7Rm3Xt"
+	values["secretBundles"] = `{"sample-service":{"token":"BUNDLE-SECRET-q7Vx2LmR8tNw4PzK"}}`
 	for k, v := range overrides {
 		values[k] = v
 		if v == "" {
@@ -375,7 +375,7 @@ func TestRenderModeWritesUnderGenerated(t *testing.T) {
 	assert.Equal(t, Render, env.Cluster.Mode)
 	assert.Equal(t, "/project/generated/staging", env.Cluster.RenderDirectory)
 	assert.Equal(t, "sample.staging.lke.example.com", env.Host("sample"))
-	assert.Equal(t, map[string]map[string]string{"sample-service": {"token": "BUNDLE-SECRET"}}, env.Secrets.Bundles)
+	assert.Equal(t, map[string]map[string]string{"sample-service": {"token": "BUNDLE-SECRET-q7Vx2LmR8tNw4PzK"}}, env.Secrets.Bundles)
 }
 
 func TestSecretsNeverPrinted(t *testing.T) {
@@ -420,4 +420,25 @@ func TestAStackNamedAfterAnEnvironmentIsThatEnvironment(t *testing.T) {
 	env, err := Parse(src, "..")
 	require.NoError(t, err)
 	assert.Equal(t, Staging, env.Name)
+}
+
+// Secrets are sealed deterministically, so a guessable one could be confirmed from its SealedSecret: each is
+// refused by key, never shown.
+func TestGuessableSecretsAreRefused(t *testing.T) {
+	_, err := Parse(stack(t, Staging, map[string]string{
+		"dnsApiToken":   "hunter2hunter2",
+		"secretBundles": `{"sample-service":{"token":"Password123!","api-key":"Xk3pQ9vL2mN8rT5wY7zB4cF6"},"db":{"user pass":"letmein"}}`,
+	}), "..")
+	require.Error(t, err)
+	msg := err.Error()
+	assert.Contains(t, msg, `lke-platform:dnsApiToken = "(secret, not shown)" is not allowed; want a value nobody can guess (at least 64 bits`)
+	assert.Contains(t, msg, `lke-platform:secretBundles.sample-service.token = "(secret, not shown)" is not allowed; want a value nobody can guess`)
+	assert.NotContains(t, msg, "secretBundles.sample-service.api-key", "a random value passes")
+	assert.Contains(t, msg, `lke-platform:secretBundles.db (key 1 of 1, in sorted order) = "(secret, not shown)" is not allowed; want a value nobody can guess`,
+		"a malformed key is named by its place")
+	for _, value := range []string{"hunter2", "Password123", "letmein", "user pass"} {
+		assert.NotContains(t, msg, value)
+	}
+	assert.True(t, Guessable("correct horse battery"))
+	assert.False(t, Guessable("Xk3pQ9vL2mN8rT5wY7zB4cF6"))
 }

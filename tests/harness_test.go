@@ -71,8 +71,8 @@ var (
 // test proves none of them appears in plain text in state, outputs or rendered files.
 var testSecrets = map[string]string{
 	"slackWebhookUrl": "https://hooks.slack.com/services/TPLATFORM/BTEST/plaintextSlackWebhook7Qx",
-	"dnsApiToken":     "plaintextDnsToken4Rw",
-	"secretBundles":   `{"sample-service":{"token":"plaintextBundleToken9Kz"}}`,
+	"dnsApiToken":     "plaintextDnsToken4Rw-Hq8zN3vK7pXm",
+	"secretBundles":   `{"sample-service":{"token":"plaintextBundleToken9Kz-Fw6tB2sL9qVc"}}`,
 }
 
 // plaintexts are the secret values themselves, as they would appear if one leaked.

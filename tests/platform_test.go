@@ -150,7 +150,7 @@ func TestPlatformDeploysEndToEnd(t *testing.T) {
 		t.Fatalf("Argo CD did not apply the sealed secret: %v\n%s", err, loop.argo.Logs())
 	}
 	require.NoError(t, json.Unmarshal(raw, &sealed))
-	assert.Equal(t, "plaintextBundleToken9Kz", unseal(t, ns, "sample-service", sealed.Spec.EncryptedData["token"]))
+	assert.Equal(t, "plaintextBundleToken9Kz-Fw6tB2sL9qVc", unseal(t, ns, "sample-service", sealed.Spec.EncryptedData["token"]))
 	// The add-ons' CRDs were on the shared control plane before the test (installCRDs); the CRDs Application
 	// applies the same ones over them and finds nothing left to do.
 	appWatcher{t: t, kubeconfig: kubeconfig, argo: loop.argo}.await(gitops.CRDsName(env), "Synced")

@@ -18,8 +18,8 @@ import (
 // Secrets are the test values of the secret keys; tests search for them to prove none leaks.
 var Secrets = map[string]string{
 	"slackWebhookUrl": "https://hooks.slack.com/services/TUNIT/BUNIT/unitSlackWebhook2Lp",
-	"dnsApiToken":     "unitDnsToken6Tq",
-	"secretBundles":   `{"sample-service":{"token":"unitBundleToken3Vs"}}`,
+	"dnsApiToken":     "unitDnsToken6Tq-Vb9xK2mQ7wLz",
+	"secretBundles":   `{"sample-service":{"token":"unitBundleToken3Vs-Rt5nW8cJ2yHd"}}`,
 }
 
 // Plaintexts are the secret values as they would appear if one leaked.
