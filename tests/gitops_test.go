@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -133,16 +132,8 @@ func prepareArgoCD(t *testing.T, kubeconfigPath string, environments []string) {
 	labels := (&config.Environment{Name: environments[0]}).Labels()
 	// Argo CD's CRDs as the bootstrap applies them, and the add-ons' as the CRDs Application does (the sample
 	// service's chart holds a ServiceMonitor and a PrometheusRule).
-	crds, err := gitops.CRDObjects(labels)
+	crds, err := platformCRDs()
 	require.NoError(t, err)
-	for _, f := range upstream.CRDs() {
-		if path.Dir(f.Name) == upstream.ArgoCDCRDsDir {
-			continue
-		}
-		objs, err := upstream.Decode(f.Data)
-		require.NoError(t, err, f.Name)
-		crds = append(crds, objs...)
-	}
 	install, err := gitops.ArgoCDObjects(&gitops.BootstrapArgs{
 		Environment: environments[0], Namespace: argoCDNamespace, Labels: labels,
 	})

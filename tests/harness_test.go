@@ -28,6 +28,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -41,6 +42,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/stretchr/testify/require"
 
+	"github.com/platform-eng/lke-platform/components/gitops"
+	"github.com/platform-eng/lke-platform/config"
 	"github.com/platform-eng/lke-platform/upstream"
 )
 
@@ -180,6 +183,27 @@ func setUpAndRun(m *testing.M) int {
 	return m.Run()
 }
 
+// platformCRDs are every CRD the platform brings, as the platform applies them: Argo CD's as each stack's
+// bootstrap does (gitops.CRDObjects: descriptions stripped, the environments' shared labels), the add-ons' as the
+// CRDs Application does (upstream/crds as they are).
+func platformCRDs() ([]upstream.Object, error) {
+	crds, err := gitops.CRDObjects((&config.Environment{Name: config.Development}).Labels())
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range upstream.CRDs() {
+		if path.Dir(f.Name) == upstream.ArgoCDCRDsDir {
+			continue
+		}
+		objs, err := upstream.Decode(f.Data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		crds = append(crds, objs...)
+	}
+	return crds, nil
+}
+
 // installCRDs gives the shared control plane, before any test runs, every CRD the platform brings (Argo CD's,
 // which each stack's bootstrap applies, and the add-ons', which Argo CD's CRDs Application applies), as a cluster
 // that already runs an environment has them. kube-controller-manager's quota controller stops updating quotas
@@ -188,13 +212,9 @@ func setUpAndRun(m *testing.M) int {
 // wait longer than the kubernetes provider's one minute for its status. The stacks and Argo CD still apply the
 // same CRDs (server-side, the same values: no conflict).
 func installCRDs(kubeconfigPath string) error {
-	var crds []upstream.Object
-	for _, f := range upstream.CRDs() {
-		objs, err := upstream.Decode(f.Data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.Name, err)
-		}
-		crds = append(crds, objs...)
+	crds, err := platformCRDs()
+	if err != nil {
+		return err
 	}
 	list, err := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": crds})
 	if err != nil {

@@ -7,17 +7,20 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
+
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
-// Refusals runs every resource policy of the pack on one resource, with the policies' default config, and
-// returns what each policy that refuses it reports, by policy name. It is the pack's verdict on one object
-// without the engine: the tests put it beside the admission policies' verdict on the same objects
-// (tests/admission_test.go), and check with it what Argo CD applies, which no preview sends to the pack.
+// Refusals runs the pack's resource policies on one object, with the policies' default config, and returns what
+// each policy that refuses it reports, by policy name. It is the pack's verdict on an object without the engine:
+// the tests put it beside the admission policies' verdict on the same objects (tests/admission_test.go), and
+// check with it what Argo CD applies, which no preview sends to the pack. production-resources-protected is
+// left out: it judges how Pulumi manages a resource (its protect option), not the object.
 func Refusals(ctx context.Context, stack Stack, world World, r policyx.AnalyzerResource) (map[string][]string, error) {
 	refused := map[string][]string{}
 	for _, p := range Policies(stack, world) {
 		rp, ok := p.(policyx.ResourceValidationPolicy)
-		if !ok {
+		if !ok || p.Name() == rules.ProductionProtected {
 			continue
 		}
 		reports := &reports{}
