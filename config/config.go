@@ -483,7 +483,7 @@ var (
 	kubernetesVersion = regexp.MustCompile(`^1\.(3[1-9]|[4-9][0-9])$`)
 	dnsLabel          = names.DNSLabel
 	tag               = regexp.MustCompile(`^[A-Za-z0-9_.:-]{3,50}$`)
-	dnsName           = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	dnsName           = names.DNSName
 	secretKey         = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
 	// An image with a tag that is not "latest", or with a digest (the policy pack's images-pinned says why).
 	pinnedImage = regexp.MustCompile(`^[^\s@]+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$`)

@@ -122,7 +122,7 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 	// platform services' namespaces run upstream controllers and are exempt, as kube-system is.
 	if _, err := admission.New(ctx, env.Name, &admission.Args{
 		Environment: env.Name, IngressNamespace: env.IngressNamespace, Labels: env.Labels(),
-		SystemNamespaces: systemNamespaces,
+		SystemNamespaces: systemNamespaces, Domain: env.Domain,
 		SecretWriters: []string{
 			"system:serviceaccount:" + SealedSecretsNamespace + ":" + secrets.ControllerName,
 			"system:kube-controller-manager",

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -132,6 +133,9 @@ func checkAdmission(t *testing.T, env string) {
 	}
 }
 
+// testDomain is the test stacks' DNS zone: Pulumi.yaml's default, which no stack file overrides.
+const testDomain = "lke.example.com"
+
 // packRefusals is the policy pack's verdict on a Kubernetes object of the environment, as a preview would give
 // it: the rules that refuse it, sorted.
 func packRefusals(t *testing.T, env string, object any) []string {
@@ -142,7 +146,8 @@ func packRefusals(t *testing.T, env string, object any) []string {
 	require.NoError(t, json.Unmarshal(b, &fields))
 	r, err := pack.KubernetesResource(fields)
 	require.NoError(t, err)
-	refused, err := pack.Refusals(context.Background(), pack.Stack{Project: "lke-platform", Name: env, Environment: env, DryRun: true}, pack.RealWorld, r)
+	stack := pack.Stack{Project: "lke-platform", Name: env, Environment: env, Domain: testDomain, DryRun: true}
+	refused, err := pack.Refusals(context.Background(), stack, pack.RealWorld, r)
 	require.NoError(t, err)
 	names := slices.Sorted(maps.Keys(refused))
 	if names == nil {
@@ -256,6 +261,24 @@ func violations(ns string) []violation {
 			service(ns, "debug", corev1.ServiceTypeNodePort),
 			subject("Service", "debug") + "is of type NodePort, which opens its port on every node's address, around the ingress controller. " +
 				`Fix: make it a ClusterIP Service and route to it with an Ingress through the controller in "ingress-nginx".`,
+		},
+		{
+			"ingress claiming another environment's host", rules.IngressHosts,
+			&networkingv1.Ingress{
+				TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "Ingress"},
+				ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: ns},
+				Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{
+					Host: "shop.production." + testDomain,
+					IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{{
+						Path: "/", PathType: ptrTo(networkingv1.PathTypePrefix),
+						Backend: networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+							Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80},
+						}},
+					}}}},
+				}}},
+			},
+			subject("Ingress", "shop") + fmt.Sprintf(`claims names outside the environment's subdomain %[1]s.%[2]s: host "shop.production.%[2]s". `+
+				"Fix: name its hosts <name>.%[1]s.%[2]s.", strings.TrimSuffix(ns, "-apps"), testDomain),
 		},
 		{
 			"secret with literal data", rules.LiteralSecrets,

@@ -42,6 +42,7 @@ type Args struct {
 	IngressNamespace string            // where the ingress controller runs: the one namespace that may expose traffic
 	SystemNamespaces []string          // never bound, whatever their labels (kube-system, ingress, monitoring)
 	Labels           map[string]string // the environment's common labels, put on the policies and bindings
+	Domain           string            // the DNS zone: the environment's hosts are <name>.<Environment>.<Domain>
 
 	// SecretWriters are the identities (request usernames) that may write literal data into the environment's
 	// Secrets: the Sealed Secrets controller, which opens SealedSecrets into Secrets, and the controller manager,
@@ -72,6 +73,9 @@ func (a *Args) validate() error {
 		check("Environment", a.Environment)
 	}
 	check("IngressNamespace", a.IngressNamespace)
+	if !names.DNSName.MatchString(a.Domain) {
+		problems = append(problems, fmt.Sprintf("Domain %q is not a DNS name", a.Domain))
+	}
 	if len(a.SystemNamespaces) == 0 {
 		problems = append(problems, "SystemNamespaces is empty (kube-system at least)")
 	}
@@ -254,7 +258,11 @@ var (
 	networkPolicies             = []resources{{"networking.k8s.io", "v1", []string{"networkpolicies"}}}
 	services                    = []resources{{"", "v1", []string{"services"}}}
 	secrets                     = []resources{{"", "v1", []string{"secrets"}}}
+	ingresses                   = []resources{{"networking.k8s.io", "v1", []string{"ingresses"}}}
 )
+
+// hostSuffix is what every host of the environment ends with: ".<env>.<domain>".
+func hostSuffix(args *Args) string { return "." + args.Environment + "." + args.Domain }
 
 // The CEL. Each policy's variables are evaluated lazily, in order, and are visible to its validations and
 // message expressions (not to its match conditions).
@@ -295,6 +303,14 @@ const (
 		`(!c.image.contains('@') && c.image.matches(':[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$') && ` +
 		`c.image.substring(c.image.lastIndexOf(':') + 1).lowerAscii() != 'latest')` +
 		`)).map(c, 'container "' + c.name + '" image "' + (has(c.image) ? c.image : '') + '"')`
+
+	// foreignHosts (variable): what an Ingress claims outside the environment's subdomain (the hostSuffix
+	// variable): a rule without a host (the ingress controller routes every name to it), a host or a TLS host
+	// that does not end with the suffix.
+	foreignHosts = `(has(object.spec.rules) ? object.spec.rules.filter(r, !has(r.host) || r.host == '' || !r.host.endsWith(variables.hostSuffix))` +
+		`.map(r, has(r.host) && r.host != '' ? 'host "' + r.host + '"' : 'a rule without a host (it would take every name)') : []) + ` +
+		`(has(object.spec.tls) ? object.spec.tls.filter(t, has(t.hosts) && t.hosts.exists(h, !h.endsWith(variables.hostSuffix)))` +
+		`.map(t, 'tls hosts ' + t.hosts.join(', ')) : [])`
 
 	// literalKeys (variable): the keys of a Secret's data and stringData (never the values). The API server folds
 	// stringData into data before admission; both are read so that the rule says what it means on its own.
@@ -362,6 +378,17 @@ func inCluster(args *Args) []rule {
 		},
 		exposure(args, rules.LoadBalancers, "LoadBalancer", "which would expose it on a public NodeBalancer"),
 		exposure(args, rules.NodePorts, "NodePort", "which opens its port on every node's address, around the ingress controller"),
+		{
+			name:      rules.IngressHosts,
+			resources: ingresses,
+			variables: []variable{{"subject", subject}, {"hostSuffix", celString(hostSuffix(args))}, {"foreignHosts", foreignHosts}},
+			validations: []validation{{
+				expression: `size(variables.foreignHosts) == 0`,
+				problem:    `'claims names outside the environment\'s subdomain ' + variables.hostSuffix.substring(1) + ': ' + variables.foreignHosts.join('; ')`,
+				summary:    "is an Ingress claiming names outside its environment's subdomain",
+			}},
+			fix: "name its hosts <name>" + hostSuffix(args),
+		},
 		{
 			name:      rules.ImagesPinned,
 			resources: workloadsAndDebugContainers,

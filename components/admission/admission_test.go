@@ -23,6 +23,7 @@ func testArgs(env string) *Args {
 		IngressNamespace: "ingress-nginx",
 		SystemNamespaces: []string{"kube-system", "ingress-nginx", "monitoring"},
 		SecretWriters:    []string{"system:serviceaccount:kube-system:sealed-secrets-controller"},
+		Domain:           "platform.example.com",
 		Labels:           map[string]string{"platform.lke/environment": env, "app.kubernetes.io/managed-by": "pulumi"},
 	}
 }
@@ -112,6 +113,7 @@ func TestPoliciesMatchTheirResourcesOnCreateAndUpdate(t *testing.T) {
 		rules.IngressFromEverywhere: {rule("networking.k8s.io", "v1", "networkpolicies")},
 		rules.LoadBalancers:         {rule("", "v1", "services")},
 		rules.NodePorts:             {rule("", "v1", "services")},
+		rules.IngressHosts:          {rule("networking.k8s.io", "v1", "ingresses")},
 		rules.LiteralSecrets:        {rule("", "v1", "secrets")},
 	}
 	require.Len(t, want, len(rules.InCluster))
@@ -130,6 +132,7 @@ func TestValidationsCarryTheirCELAndAMessageNamingObjectAndFix(t *testing.T) {
 		rules.IngressFromEverywhere: {"subject", "ingressNamespace", "rulesWithoutFrom", "rulesFromAnyAddress"},
 		rules.LoadBalancers:         {"subject", "ingressNamespace"},
 		rules.NodePorts:             {"subject", "ingressNamespace"},
+		rules.IngressHosts:          {"subject", "hostSuffix", "foreignHosts"},
 		rules.LiteralSecrets:        {"subject", "secretWriters", "literalKeys"},
 	}
 	wantExpressions := map[string][]string{
@@ -144,6 +147,7 @@ func TestValidationsCarryTheirCELAndAMessageNamingObjectAndFix(t *testing.T) {
 		rules.LoadBalancers:  {`request.namespace == variables.ingressNamespace || !has(object.spec.type) || object.spec.type != 'LoadBalancer'`},
 		rules.NodePorts:      {`request.namespace == variables.ingressNamespace || !has(object.spec.type) || object.spec.type != 'NodePort'`},
 		rules.LiteralSecrets: {`request.userInfo.username in variables.secretWriters || size(variables.literalKeys) == 0`},
+		rules.IngressHosts:   {`size(variables.foreignHosts) == 0`},
 	}
 	for _, r := range rules.InCluster {
 		_, spec := object(t, rec, policyType, Name("staging", r))
@@ -191,6 +195,9 @@ func TestNamespacesFromTheArgsEnterTheCELAsLiterals(t *testing.T) {
 	_, spec = object(t, rec, policyType, Name("staging", rules.LiteralSecrets))
 	vars, _ = variables(spec)
 	assert.Equal(t, `['system:serviceaccount:kube-system:sealed-secrets-controller']`, vars["secretWriters"])
+	_, spec = object(t, rec, policyType, Name("staging", rules.IngressHosts))
+	vars, _ = variables(spec)
+	assert.Equal(t, `'.staging.platform.example.com'`, vars["hostSuffix"])
 
 	// A fix that contains an apostrophe is escaped inside the CEL string literal.
 	_, spec = object(t, rec, policyType, Name("staging", rules.ContainerResources))
@@ -238,6 +245,8 @@ func TestArgsAreValidatedBeforeAnythingIsRegistered(t *testing.T) {
 		"no system namespaces":   {func(a *Args) { a.SystemNamespaces = nil }, "SystemNamespaces is empty"},
 		"uppercase system entry": {func(a *Args) { a.SystemNamespaces = []string{"Kube-System"} }, `SystemNamespaces entry "Kube-System"`},
 		"no secret writers":      {func(a *Args) { a.SecretWriters = nil }, "SecretWriters is empty"},
+		"no domain":              {func(a *Args) { a.Domain = "" }, `Domain "" is not a DNS name`},
+		"quote in domain":        {func(a *Args) { a.Domain = "x.com' || true || '" }, `Domain "x.com' || true || '" is not a DNS name`},
 		"empty secret writer":    {func(a *Args) { a.SecretWriters = []string{""} }, `SecretWriters entry "" is not a username`},
 		"exempt workload namespace": {
 			func(a *Args) { a.IngressNamespace = "staging-apps" },

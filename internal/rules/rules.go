@@ -17,6 +17,7 @@ const (
 	ProductionProtected = "production-resources-protected"
 	LoadBalancers       = "no-loadbalancer-outside-ingress"
 	NodePorts           = "no-nodeport-outside-ingress"
+	IngressHosts        = "ingress-hosts-in-environment"
 	ImagesPinned        = "images-pinned"
 	Privileged          = "no-privileged-outside-system"
 	// Secrets reach the cluster sealed.
@@ -30,4 +31,4 @@ const (
 
 // InCluster are the rules the admission policies enforce in the cluster as well, in the order the admission
 // component registers them: the ones about objects anyone with access could create without Pulumi.
-var InCluster = []string{ContainerResources, IngressFromEverywhere, LoadBalancers, NodePorts, ImagesPinned, Privileged, LiteralSecrets}
+var InCluster = []string{ContainerResources, IngressFromEverywhere, LoadBalancers, NodePorts, IngressHosts, ImagesPinned, Privileged, LiteralSecrets}

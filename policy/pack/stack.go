@@ -11,6 +11,9 @@ import (
 // EnvironmentKey is the program's own config key naming the stack's environment (Pulumi.<stack>.yaml).
 const EnvironmentKey = "lke-platform:environment"
 
+// DomainKey is the program's config key naming the stack's DNS zone.
+const DomainKey = "lke-platform:domain"
+
 // The environments whose names the pack's defaults refer to.
 const (
 	production = config.Production
@@ -24,6 +27,8 @@ type Stack struct {
 	Project     string
 	Name        string
 	Environment string
+	// Domain is the stack's DNS zone (lke-platform:domain); the environment's hosts are <name>.<env>.<domain>.
+	Domain string
 	// DryRun is true for `pulumi preview` and for the preview phase of `pulumi up`; false when changes are applied.
 	DryRun bool
 }
@@ -38,7 +43,8 @@ func StackFromContext(ctx *pulumi.Context) Stack {
 	if !ok || env == "" || slices.Contains(config.Environments, ctx.Stack()) {
 		env = ctx.Stack()
 	}
-	return Stack{Project: ctx.Project(), Name: ctx.Stack(), Environment: env, DryRun: ctx.DryRun()}
+	domain, _ := ctx.GetConfig(DomainKey)
+	return Stack{Project: ctx.Project(), Name: ctx.Stack(), Environment: env, Domain: domain, DryRun: ctx.DryRun()}
 }
 
 // in reports whether the stack's environment is one of envs.
