@@ -136,7 +136,7 @@ func TestPackOverTheAnalyzerProtocol(t *testing.T) {
 		for _, pi := range info.GetPolicies() {
 			byName[pi.GetName()] = pi
 		}
-		require.Len(t, byName, 16)
+		require.Len(t, byName, 17)
 		bounds := byName[rules.QuotaWithinBounds].GetConfigSchema().GetProperties().AsMap()
 		assert.Equal(t, "32", bounds["maxRequestsCpu"].(map[string]any)["default"])
 		assert.Equal(t, pulumirpc.EnforcementLevel_ADVISORY, byName[rules.GPUTolerationsRequests].GetEnforcementLevel())

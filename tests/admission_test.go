@@ -263,6 +263,12 @@ func violations(ns string) []violation {
 				`Fix: make it a ClusterIP Service and route to it with an Ingress through the controller in "ingress-nginx".`,
 		},
 		{
+			"external name service", rules.ExternalNames,
+			externalName(ns, "metadata", "metadata.google.internal"),
+			subject("Service", "metadata") + "is of type ExternalName, which makes the ingress controller a proxy to any name, around the NetworkPolicies. " +
+				`Fix: make it a ClusterIP Service and route to it with an Ingress through the controller in "ingress-nginx".`,
+		},
+		{
 			"ingress claiming another environment's host", rules.IngressHosts,
 			&networkingv1.Ingress{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "Ingress"},
@@ -304,6 +310,13 @@ func service(ns, name string, typ corev1.ServiceType) *corev1.Service {
 			Ports:    []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8080)}},
 		},
 	}
+}
+
+// externalName is a Service aliasing an outside DNS name.
+func externalName(ns, name, target string) *corev1.Service {
+	s := service(ns, name, corev1.ServiceTypeExternalName)
+	s.Spec.ExternalName, s.Spec.Selector = target, nil
+	return s
 }
 
 // container is a container that keeps every rule: pinned image, cpu and memory requests and limits.

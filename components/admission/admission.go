@@ -378,6 +378,7 @@ func inCluster(args *Args) []rule {
 		},
 		exposure(args, rules.LoadBalancers, "LoadBalancer", "which would expose it on a public NodeBalancer"),
 		exposure(args, rules.NodePorts, "NodePort", "which opens its port on every node's address, around the ingress controller"),
+		exposure(args, rules.ExternalNames, "ExternalName", "which makes the ingress controller a proxy to any name, around the NetworkPolicies"),
 		{
 			name:      rules.IngressHosts,
 			resources: ingresses,

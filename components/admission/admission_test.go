@@ -113,6 +113,7 @@ func TestPoliciesMatchTheirResourcesOnCreateAndUpdate(t *testing.T) {
 		rules.IngressFromEverywhere: {rule("networking.k8s.io", "v1", "networkpolicies")},
 		rules.LoadBalancers:         {rule("", "v1", "services")},
 		rules.NodePorts:             {rule("", "v1", "services")},
+		rules.ExternalNames:         {rule("", "v1", "services")},
 		rules.IngressHosts:          {rule("networking.k8s.io", "v1", "ingresses")},
 		rules.LiteralSecrets:        {rule("", "v1", "secrets")},
 	}
@@ -132,6 +133,7 @@ func TestValidationsCarryTheirCELAndAMessageNamingObjectAndFix(t *testing.T) {
 		rules.IngressFromEverywhere: {"subject", "ingressNamespace", "rulesWithoutFrom", "rulesFromAnyAddress"},
 		rules.LoadBalancers:         {"subject", "ingressNamespace"},
 		rules.NodePorts:             {"subject", "ingressNamespace"},
+		rules.ExternalNames:         {"subject", "ingressNamespace"},
 		rules.IngressHosts:          {"subject", "hostSuffix", "foreignHosts"},
 		rules.LiteralSecrets:        {"subject", "secretWriters", "literalKeys"},
 	}
@@ -146,6 +148,7 @@ func TestValidationsCarryTheirCELAndAMessageNamingObjectAndFix(t *testing.T) {
 		},
 		rules.LoadBalancers:  {`request.namespace == variables.ingressNamespace || !has(object.spec.type) || object.spec.type != 'LoadBalancer'`},
 		rules.NodePorts:      {`request.namespace == variables.ingressNamespace || !has(object.spec.type) || object.spec.type != 'NodePort'`},
+		rules.ExternalNames:  {`request.namespace == variables.ingressNamespace || !has(object.spec.type) || object.spec.type != 'ExternalName'`},
 		rules.LiteralSecrets: {`request.userInfo.username in variables.secretWriters || size(variables.literalKeys) == 0`},
 		rules.IngressHosts:   {`size(variables.foreignHosts) == 0`},
 	}
@@ -180,7 +183,7 @@ func TestValidationsCarryTheirCELAndAMessageNamingObjectAndFix(t *testing.T) {
 
 func TestNamespacesFromTheArgsEnterTheCELAsLiterals(t *testing.T) {
 	rec := run(t, "staging")
-	for _, r := range []string{rules.IngressFromEverywhere, rules.LoadBalancers, rules.NodePorts} {
+	for _, r := range []string{rules.IngressFromEverywhere, rules.LoadBalancers, rules.NodePorts, rules.ExternalNames} {
 		_, spec := object(t, rec, policyType, Name("staging", r))
 		vars, _ := variables(spec)
 		assert.Equal(t, `'ingress-nginx'`, vars["ingressNamespace"], r)

@@ -18,6 +18,7 @@ const (
 	LoadBalancers       = "no-loadbalancer-outside-ingress"
 	NodePorts           = "no-nodeport-outside-ingress"
 	IngressHosts        = "ingress-hosts-in-environment"
+	ExternalNames       = "no-externalname-services"
 	ImagesPinned        = "images-pinned"
 	Privileged          = "no-privileged-outside-system"
 	// Secrets reach the cluster sealed.
@@ -31,4 +32,4 @@ const (
 
 // InCluster are the rules the admission policies enforce in the cluster as well, in the order the admission
 // component registers them: the ones about objects anyone with access could create without Pulumi.
-var InCluster = []string{ContainerResources, IngressFromEverywhere, LoadBalancers, NodePorts, IngressHosts, ImagesPinned, Privileged, LiteralSecrets}
+var InCluster = []string{ContainerResources, IngressFromEverywhere, LoadBalancers, NodePorts, ExternalNames, IngressHosts, ImagesPinned, Privileged, LiteralSecrets}

@@ -21,6 +21,13 @@ func nodePortPolicy() policyx.ResourceValidationPolicy {
 	return exposurePolicy(rules.NodePorts, "NodePort", "which opens its port on every node's address, around the ingress controller")
 }
 
+// externalNamePolicy: an ExternalName Service makes a name of the namespace an alias of any DNS name; routed to
+// from an Ingress, it turns the ingress controller into a proxy to wherever the alias points (another
+// environment's service, the cloud's metadata address), around the NetworkPolicies of both ends.
+func externalNamePolicy() policyx.ResourceValidationPolicy {
+	return exposurePolicy(rules.ExternalNames, "ExternalName", "which makes the ingress controller a proxy to any name, around the NetworkPolicies")
+}
+
 // exposurePolicy refuses Services of one type outside the ingress controller's namespace.
 func exposurePolicy(rule, serviceTypeName, exposure string) policyx.ResourceValidationPolicy {
 	return policyx.NewResourceValidationPolicy(rule, policyx.ResourceValidationPolicyArgs{

@@ -39,3 +39,11 @@ func TestNodePortPolicy(t *testing.T) {
 	assert.Contains(t, got[0], `Fix: make it a ClusterIP Service and route to it with an Ingress through the controller in "ingress-nginx"`)
 	assert.Len(t, checkResource(t, p, service("debug", "", "NodePort"), nil), 1, "lands in default")
 }
+
+func TestExternalNamePolicy(t *testing.T) {
+	p := externalNamePolicy()
+	assert.Empty(t, checkResource(t, p, service("web", "production-apps", "ClusterIP"), nil))
+	got := checkResource(t, p, service("metadata", "production-apps", "ExternalName"), nil)
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0], `is of type ExternalName in namespace "production-apps", which makes the ingress controller a proxy to any name`)
+}

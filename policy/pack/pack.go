@@ -43,6 +43,7 @@ func Policies(stack Stack, world World) []policyx.Policy {
 		protectionPolicy(stack),
 		loadBalancerPolicy(),
 		nodePortPolicy(),
+		externalNamePolicy(),
 		ingressHostsPolicy(stack),
 		imagesPolicy(),
 		privilegePolicy(),

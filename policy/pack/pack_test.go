@@ -45,7 +45,7 @@ func TestPackIsWellFormed(t *testing.T) {
 		_, err := structpb.NewStruct(m)
 		assert.NoError(t, err, p.Name())
 	}
-	assert.Len(t, seen, 16)
+	assert.Len(t, seen, 17)
 }
 
 // TestRuleNamesAreTheSharedOnes: every policy of the pack is named by internal/rules, and every rule the
@@ -61,7 +61,7 @@ func TestRuleNamesAreTheSharedOnes(t *testing.T) {
 	assert.ElementsMatch(t, []string{
 		rules.NamespaceQuota, rules.QuotaWithinBounds, rules.ContainerResources,
 		rules.NamespaceDefaultDeny, rules.IngressFromEverywhere,
-		rules.ProductionApproved, rules.ProductionProtected, rules.LoadBalancers, rules.NodePorts, rules.IngressHosts, rules.ImagesPinned,
+		rules.ProductionApproved, rules.ProductionProtected, rules.LoadBalancers, rules.NodePorts, rules.ExternalNames, rules.IngressHosts, rules.ImagesPinned,
 		rules.Privileged, rules.LiteralSecrets, rules.AccessExpires, rules.GPUPoolsOnSystem, rules.GPUTolerationsRequests,
 	}, names)
 	for _, r := range rules.InCluster {
