@@ -1,7 +1,8 @@
 // Package admission provides the Policies component: native Kubernetes ValidatingAdmissionPolicies
 // (admissionregistration.k8s.io/v1) with their bindings, which enforce inside the cluster the policy pack's rules on
-// workloads, NetworkPolicies and Services. The pack refuses what the program would create; these refuse what
-// anyone else creates in the environment's namespaces, a `kubectl apply` that bypasses Pulumi included.
+// workloads (kubectl debug's containers too), NetworkPolicies, Services, Ingresses and Secrets. The pack refuses
+// what the program would create; these refuse what anyone else creates in the environment's namespaces, a
+// `kubectl apply` that bypasses Pulumi included.
 //
 // Each rule is one policy (the CEL below) and one binding (validationActions: [Deny]) scoped by a namespaceSelector
 // to the namespaces labelled with the environment, minus the system namespaces. Policies and bindings are
