@@ -110,7 +110,7 @@ type Secrets struct {
 }
 
 // Host is the public host name of a service of the environment.
-func (e *Environment) Host(name string) string { return name + "." + e.Name + "." + e.Domain }
+func (e *Environment) Host(name string) string { return name + names.HostSuffix(e.Name, e.Domain) }
 
 // Cluster describes the LKE cluster (create mode) or the kubeconfig to reach an existing one (attach mode).
 type Cluster struct {

@@ -116,11 +116,10 @@ func issueAndCheck(t *testing.T, c *cli, stack, env string) string {
 	assert.True(t, exp.After(time.Now()), "token exp %s has passed", exp)
 	assert.Equal(t, "system:serviceaccount:"+env+"-access:access-drill", claims.Sub)
 
-	canI := func(verb, resource, ns string) string { return canI(issued, verb, resource, ns) }
-	assert.Equal(t, "yes", canI("list", "pods", env+"-apps"))
-	assert.Equal(t, "no", canI("create", "deployments", env+"-apps"))
-	assert.Equal(t, "no", canI("list", "secrets", "kube-system"))
-	assert.Equal(t, "no", canI("list", "secrets", env+"-apps"), "view does not read secrets")
+	assert.Equal(t, "yes", canI(issued, "list", "pods", env+"-apps"))
+	assert.Equal(t, "no", canI(issued, "create", "deployments", env+"-apps"))
+	assert.Equal(t, "no", canI(issued, "list", "secrets", "kube-system"))
+	assert.Equal(t, "no", canI(issued, "list", "secrets", env+"-apps"), "view does not read secrets")
 	return issued
 }
 

@@ -262,8 +262,8 @@ var (
 	ingresses                   = []resources{{"networking.k8s.io", "v1", []string{"ingresses"}}}
 )
 
-// hostSuffix is what every host of the environment ends with: ".<env>.<domain>".
-func hostSuffix(args *Args) string { return "." + args.Environment + "." + args.Domain }
+// hostSuffix is what every host of the environment ends with.
+func hostSuffix(args *Args) string { return names.HostSuffix(args.Environment, args.Domain) }
 
 // The CEL. Each policy's variables are evaluated lazily, in order, and are visible to its validations and
 // message expressions (not to its match conditions).

@@ -21,6 +21,10 @@ func Platform(environment string, parts ...string) string {
 // DNSLabel matches an RFC 1123 label of at most 63 characters: what Kubernetes accepts as a namespace name.
 var DNSLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 
+// HostSuffix is what every public host of an environment ends with: ".<environment>.<domain>" (hosts are
+// "<name>.<environment>.<domain>").
+func HostSuffix(environment, domain string) string { return "." + environment + "." + domain }
+
 // DNSName matches a DNS name of two labels or more under a top-level domain of letters, such as
 // platform.example.com: the platform's DNS zone.
 var DNSName = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)

@@ -7,13 +7,11 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
+	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
 const ingressType = "kubernetes:networking.k8s.io/v1:Ingress"
-
-// HostSuffix is what every host of an environment ends with: ".<env>.<domain>".
-func HostSuffix(environment, domain string) string { return "." + environment + "." + domain }
 
 // ingressHostsPolicy: the environments share one DNS zone, and external-dns publishes every Ingress host it
 // sees. An Ingress of staging claiming a production host (or no host, which the ingress controller routes every
@@ -27,7 +25,7 @@ func ingressHostsPolicy(stack Stack) policyx.ResourceValidationPolicy {
 			if r.Type != ingressType || stack.Domain == "" || unresolved(r, "spec") {
 				return nil
 			}
-			suffix := HostSuffix(stack.Environment, stack.Domain)
+			suffix := names.HostSuffix(stack.Environment, stack.Domain)
 			var foreign []string
 			for i, rule := range list(field(r.Properties, "spec", "rules")) {
 				host := text(at(rule, "host"))
