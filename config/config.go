@@ -160,7 +160,7 @@ func (e *Environment) Protected() bool { return e.Name == Production }
 func (e *Environment) Labels() map[string]string {
 	return map[string]string{
 		"app.kubernetes.io/managed-by": "pulumi",
-		"app.kubernetes.io/part-of":    "lke-platform",
+		names.PartOfLabel:              names.PartOf,
 		names.EnvironmentLabel:         e.Name,
 	}
 }

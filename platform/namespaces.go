@@ -9,6 +9,7 @@ import (
 
 	"github.com/platform-eng/lke-platform/components/namespace"
 	"github.com/platform-eng/lke-platform/config"
+	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/quota"
 )
 
@@ -31,35 +32,53 @@ var platformSizing = quota.Sizing{Services: 10, HeadroomPercent: 20, Profile: qu
 }}
 
 // platformNamespaces are the namespaces of the platform's services, each with the guard rails every namespace
-// gets (quota, limits, default-deny) plus the paths its job needs. NetworkPolicies cannot name the API server
-// (it is not a pod) or the internet, so controllers get egress to any address: their traffic goes to the API
-// server, ACME, Slack, Git and Helm repositories. Ingress stays closed but for the namespace's own pods, the
-// ingress controller and the scrape; the ingress controller's namespace alone admits the public.
+// gets (quota, limits, default-deny) plus the paths its job needs. Egress is opened per namespace, by port: a
+// NetworkPolicy cannot name the API server (not a pod; 443 or 6443 behind the kubernetes Service) or a host on
+// the internet, so those are ports to any address, and what is a pod is named by its namespace. Ingress stays
+// closed but for the namespace's own pods, the ingress controller and the scrape; the ingress controller's
+// namespace alone admits the public.
 func platformNamespaces(env *config.Environment) []*namespace.Args {
 	common := func(name string, allow ...namespace.Allow) *namespace.Args {
 		return &namespace.Args{
 			Name: name, Labels: env.Labels(), Sizing: platformSizing,
 			IngressNamespace: env.IngressNamespace, MonitoringNamespace: env.MonitoringNamespace,
-			Allow: append([]namespace.Allow{allowWithinNamespace(), allowEgressAnywhere()}, allow...),
+			Allow: append([]namespace.Allow{allowWithinNamespace()}, allow...),
 			// Upstream controllers, installed from their charts: baseline. The workload namespaces, the access
 			// namespace and any other keep the component's default, restricted.
 			PodSecurity: "baseline",
 		}
 	}
-	ingress := common(env.IngressNamespace, allowPublicHTTP())
+	// The ingress controller proxies to the environment's namespaces (their pods, on their own ports) and
+	// watches Ingresses.
+	ingress := common(env.IngressNamespace, allowPublicHTTP(), allowEgressPorts(apiServerPorts...),
+		allowEgressToPods("allow-egress-to-backends", map[string]string{names.EnvironmentLabel: env.Name}))
 	ingress.LoadBalancers = 1 // the one public entry point: a Linode NodeBalancer
-	monitoring := common(env.MonitoringNamespace)
+	// Prometheus scrapes pods in every namespace and the nodes (the kubelet, and the node exporter in the
+	// host's network); Alertmanager posts to Slack over HTTPS.
+	monitoring := common(env.MonitoringNamespace, allowEgressPorts(append(apiServerPorts, kubeletPort, nodeExporterPort)...),
+		allowEgressToPods("allow-egress-scrape", map[string]string{}))
 	monitoring.PodSecurity = "privileged" // the node exporter runs in the host's network and PID namespaces
 	return []*namespace.Args{
+		// Argo CD's egress is the bootstrap's (gitops.ArgoCDEgressPolicy): the API server, Git and Helm over HTTPS.
 		common(ArgoCDNamespace),
 		monitoring,
 		ingress,
 		// Admission webhooks are called by the API server, whose requests reach pods through the cluster's
-		// konnectivity agents in kube-system.
-		common(CertManagerNamespace, allowFromNamespace("allow-webhook-from-kube-system", "kube-system")),
-		common(ExternalDNSNamespace),
+		// konnectivity agents in kube-system. cert-manager talks to the API server and to the ACME server over
+		// HTTPS, and checks an HTTP-01 challenge on port 80 before it asks the ACME server to.
+		common(CertManagerNamespace, allowFromNamespace("allow-webhook-from-kube-system", "kube-system"),
+			allowEgressPorts(append(apiServerPorts, 80)...)),
+		// external-dns: the API server and the Linode API, both HTTPS.
+		common(ExternalDNSNamespace, allowEgressPorts(apiServerPorts...)),
 	}
 }
+
+// Ports a platform namespace's egress opens to any address.
+var (
+	apiServerPorts   = []int{443, 6443} // the kubernetes Service's port and the API server's own; HTTPS too
+	kubeletPort      = 10250
+	nodeExporterPort = 9100
+)
 
 func allowWithinNamespace() namespace.Allow {
 	return namespace.Allow{Name: "allow-within-namespace", Spec: &networkingv1.NetworkPolicySpecArgs{
@@ -85,15 +104,30 @@ func allowFromNamespace(name, from string) namespace.Allow {
 	}}
 }
 
-func allowEgressAnywhere() namespace.Allow {
-	return namespace.Allow{Name: "allow-egress-controllers", Spec: &networkingv1.NetworkPolicySpecArgs{
+// allowEgressPorts opens egress to any address on the given TCP ports only: what the controllers reach outside
+// the cluster's pods (the API server, ACME, Slack, the Linode API, the nodes).
+func allowEgressPorts(ports ...int) namespace.Allow {
+	var tcp networkingv1.NetworkPolicyPortArray
+	for _, p := range ports {
+		tcp = append(tcp, &networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String("TCP"), Port: pulumi.Int(p)})
+	}
+	return namespace.Allow{Name: "allow-egress-ports", Spec: &networkingv1.NetworkPolicySpecArgs{
+		PodSelector: &metav1.LabelSelectorArgs{},
+		PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
+		Egress:      networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{Ports: tcp}},
+	}}
+}
+
+// allowEgressToPods opens egress to the pods of the namespaces with the given labels (every namespace when
+// none), on any port: the ports are the pods' own.
+func allowEgressToPods(name string, namespaceLabels map[string]string) namespace.Allow {
+	return namespace.Allow{Name: name, Spec: &networkingv1.NetworkPolicySpecArgs{
 		PodSelector: &metav1.LabelSelectorArgs{},
 		PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
 		Egress: networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
-			To: networkingv1.NetworkPolicyPeerArray{
-				&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0")}},
-				&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("::/0")}},
-			},
+			To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
+				NamespaceSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(namespaceLabels)},
+			}},
 		}},
 	}}
 }

@@ -127,6 +127,7 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 			"system:serviceaccount:" + SealedSecretsNamespace + ":" + secrets.ControllerName,
 			"system:kube-controller-manager",
 		},
+		Platform: PlatformIdentities,
 	}, inCluster...); err != nil {
 		return err
 	}
@@ -261,6 +262,20 @@ func clusterTarget(c config.Cluster) cluster.Target {
 		RenderDirectory: c.RenderDirectory,
 		ControlPlaneACL: cluster.ACL{IPv4: c.ControlPlaneACL.IPv4, IPv6: c.ControlPlaneACL.IPv6},
 	}
+}
+
+// PlatformIdentities are who runs the platform: the only identities that delete its objects (the admission rule
+// platform-objects-kept). Cluster administrators (the group system:masters: the local control plane's admin and
+// any certificate-based admin), the cluster's own controllers (kube-system's ServiceAccounts, the namespace
+// controller and the garbage collector among them, or the controller manager's own user where it runs without
+// per-controller credentials) and Argo CD's application controller. Pulumi runs with the stack's kubeconfig:
+// `kubectl auth whoami` with it must show one of these (docs/policy.md says how to check on LKE).
+var PlatformIdentities = admission.Identities{
+	Usernames: []string{
+		"system:kube-controller-manager",
+		"system:serviceaccount:" + ArgoCDNamespace + ":" + gitops.ControllerServiceAccount,
+	},
+	Groups: []string{"system:masters", "system:serviceaccounts:kube-system"},
 }
 
 // AccessPackagesSource is the configuration key access packages come from, which the warning for an expired

@@ -402,3 +402,48 @@ func TestConfigMapsOntoTheComponentsArgs(t *testing.T) {
 	assert.Equal(t, config.AccessNamespaceName, access.NamespaceName, "the namespace config keeps free is the one the component creates")
 	assert.Equal(t, "lke-platform:accessPackages", AccessPackagesSource, "docs/access-control.md quotes the warning")
 }
+
+// Platform namespaces open egress by port, or to named namespaces' pods: no NetworkPolicy lets a pod reach every
+// address on every port (what "allow-egress-controllers" did, with ipBlock 0.0.0.0/0 and ::/0).
+func TestPlatformEgressIsNarrowedToWhatEachAddOnNeeds(t *testing.T) {
+	rec := run(t, config.Staging, nil)
+	egress := map[string][]any{} // "<namespace>/<policy>" -> egress rules
+	for _, np := range rec.OfType("kubernetes:networking.k8s.io/v1:NetworkPolicy") {
+		in := np.Inputs.Mappable()
+		meta, spec := in["metadata"].(map[string]any), in["spec"].(map[string]any)
+		if rules, ok := spec["egress"].([]any); ok {
+			egress[fmt.Sprint(meta["namespace"], "/", meta["name"])] = rules
+		}
+	}
+	for name, rules := range egress {
+		for i, r := range rules {
+			r := r.(map[string]any)
+			if ports, ok := r["ports"].([]any); ok && len(ports) > 0 {
+				continue
+			}
+			peers, _ := r["to"].([]any)
+			require.NotEmpty(t, peers, "%s egress[%d] opens every address on every port", name, i)
+			for _, p := range peers {
+				assert.NotContains(t, p.(map[string]any), "ipBlock", "%s egress[%d] opens an address block on every port", name, i)
+			}
+		}
+	}
+	tcp := func(ports ...int) []any {
+		out := make([]any, len(ports))
+		for i, p := range ports {
+			out[i] = map[string]any{"protocol": "TCP", "port": float64(p)}
+		}
+		return out
+	}
+	for name, ports := range map[string][]any{
+		"monitoring/allow-egress-ports":    tcp(443, 6443, 10250, 9100),
+		"ingress-nginx/allow-egress-ports": tcp(443, 6443),
+		"cert-manager/allow-egress-ports":  tcp(443, 6443, 80),
+		"external-dns/allow-egress-ports":  tcp(443, 6443),
+	} {
+		require.Contains(t, egress, name)
+		assert.Equal(t, []any{map[string]any{"ports": ports}}, egress[name], name)
+	}
+	assert.NotContains(t, egress, "argocd/allow-egress-ports", "Argo CD's egress is the bootstrap's own")
+	assert.Contains(t, egress, "argocd/argocd-allow-egress")
+}

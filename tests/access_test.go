@@ -5,6 +5,7 @@ package tests
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/platform-eng/lke-platform/components/admission"
+	"github.com/platform-eng/lke-platform/internal/names"
+	"github.com/platform-eng/lke-platform/internal/rules"
 )
 
 // accessPackageConfig is the accessPackages value of the e2e stack (JSON): package "drill", view on apps,
@@ -184,6 +191,7 @@ func TestAccessPackageOnTheLocalControlPlane(t *testing.T) {
 	}
 	assert.Equal(t, "no", canI(edit, "create", "serviceaccounts", apps, "--subresource=token"), "edit may not mint tokens")
 	assert.Equal(t, "no", canI(edit, "create", "deployments", "kube-system"), "only in its namespaces")
+	checkPlatformObjectsKept(t, edit, env)
 	_, err := kubectl(t, "get", "serviceaccount", "access-old", "-n", env+"-access")
 	require.Error(t, err, "nothing is made for an expired package")
 	c.t = t
@@ -224,4 +232,44 @@ func TestAccessPackageOnTheLocalControlPlane(t *testing.T) {
 	require.Error(t, err, out)
 	assert.Contains(t, out, "accessPackages[0].expiresAt", out)
 	assert.Contains(t, out, "access packages expire within 24 hours", out)
+}
+
+// checkPlatformObjectsKept: beyond RBAC, the admission rule platform-objects-kept holds an edit package (which
+// may delete ConfigMaps) to deleting what is not the platform's: a ConfigMap labelled part-of the platform is
+// refused, one of the team's own is deleted, and the platform's identity (the admin kubeconfig) deletes both.
+func checkPlatformObjectsKept(t *testing.T, edit, env string) {
+	t.Helper()
+	ns := env + "-apps"
+	configMap := func(name string, labels map[string]string) *corev1.ConfigMap {
+		return &corev1.ConfigMap{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
+		}
+	}
+	for _, cm := range []*corev1.ConfigMap{
+		configMap("platform-owned", map[string]string{names.PartOfLabel: names.PartOf}),
+		configMap("team-owned", map[string]string{names.PartOfLabel: "team-app"}),
+	} {
+		out, err := kubectlApply(t, cm)
+		require.NoError(t, err, out)
+	}
+	deleteAs := func(kubeconfigPath, name string, extra ...string) (string, error) {
+		out, err := kubectlOn(kubeconfigPath, append([]string{"delete", "configmap", name, "-n", ns}, extra...)...)
+		return string(out), err
+	}
+	want := fmt.Sprintf("ValidatingAdmissionPolicy '%[1]s' with binding '%[1]s' denied request: ", admission.Name(env, rules.PlatformObjectsKept))
+	// The policies were just created: wait (with a dry run, which admission judges too) until they are enforced.
+	var out string
+	require.Eventually(t, func() bool {
+		out, _ = deleteAs(edit, "platform-owned", "--dry-run=server")
+		return strings.Contains(out, want)
+	}, enforcementDelay, 200*time.Millisecond, "the package's delete of a platform object was not refused: %s", out)
+	out, err := deleteAs(edit, "platform-owned")
+	require.Error(t, err, out)
+	assert.Contains(t, out, want+`ConfigMap "platform-owned" in namespace "`+ns+`": is the platform's (app.kubernetes.io/part-of=lke-platform) `+
+		`and only the platform deletes it; system:serviceaccount:`+env+`-access:access-dev is not one of its identities. Fix: `)
+	out, err = deleteAs(edit, "team-owned")
+	require.NoError(t, err, "the package deletes what is not the platform's: %s", out)
+	out, err = deleteAs(kubeconfig, "platform-owned")
+	require.NoError(t, err, "the platform deletes its own: %s", out)
 }

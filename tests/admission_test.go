@@ -41,7 +41,7 @@ const enforcementDelay = 10 * time.Second
 func checkAdmission(t *testing.T, env string) {
 	ns := env + "-apps"
 	{
-		for _, rule := range rules.InCluster {
+		for _, rule := range append(slices.Clone(rules.InCluster), rules.AdmissionOnly...) {
 			name := admission.Name(env, rule)
 			for _, kind := range []string{"validatingadmissionpolicy", "validatingadmissionpolicybinding"} {
 				_, err := kubectl(t, "get", kind, name)

@@ -2,7 +2,8 @@
 // (admissionregistration.k8s.io/v1) with their bindings, which enforce inside the cluster the policy pack's rules on
 // workloads (kubectl debug's containers too), NetworkPolicies, Services, Ingresses and Secrets. The pack refuses
 // what the program would create; these refuse what anyone else creates in the environment's namespaces, a
-// `kubectl apply` that bypasses Pulumi included.
+// `kubectl apply` that bypasses Pulumi included. One more rule has no counterpart in the pack: only the platform's
+// own identities delete the platform's objects (rules.AdmissionOnly).
 //
 // Each rule is one policy (the CEL below) and one binding (validationActions: [Deny]) scoped by a namespaceSelector
 // to the namespaces labelled with the environment, minus the system namespaces. Policies and bindings are
@@ -49,6 +50,18 @@ type Args struct {
 	// Secrets: the Sealed Secrets controller, which opens SealedSecrets into Secrets, and the controller manager,
 	// which fills service-account token Secrets. Anyone else seals.
 	SecretWriters []string
+
+	// Platform are the identities that run the platform (Pulumi's, Argo CD's controller, the cluster's own
+	// controllers): the only ones that may delete an object the platform declares (labelled
+	// names.PartOfLabel=names.PartOf), so that no access package can delete a namespace's guard rails, the
+	// sample service's alert rule or the environment's own namespaces.
+	Platform Identities
+}
+
+// Identities are request usernames and groups.
+type Identities struct {
+	Usernames []string
+	Groups    []string
 }
 
 // Policies is the environment's set of ValidatingAdmissionPolicies and bindings.
@@ -93,10 +106,22 @@ func (a *Args) validate() error {
 	if len(a.SecretWriters) == 0 {
 		problems = append(problems, "SecretWriters is empty (the Sealed Secrets controller at least, or no sealed secret opens)")
 	}
-	for _, w := range a.SecretWriters {
-		if w == "" || strings.ContainsFunc(w, unicode.IsControl) {
-			problems = append(problems, fmt.Sprintf("SecretWriters entry %q is not a username", w))
+	notAName := func(what, name string) {
+		if name == "" || strings.ContainsFunc(name, unicode.IsControl) {
+			problems = append(problems, fmt.Sprintf("%s %q is not a username", what, name))
 		}
+	}
+	for _, w := range a.SecretWriters {
+		notAName("SecretWriters entry", w)
+	}
+	if len(a.Platform.Usernames)+len(a.Platform.Groups) == 0 {
+		problems = append(problems, "Platform names no identity (then nothing could delete the platform's objects)")
+	}
+	for _, u := range a.Platform.Usernames {
+		notAName("Platform username", u)
+	}
+	for _, g := range a.Platform.Groups {
+		notAName("Platform group", g)
 	}
 	exempt("IngressNamespace", a.IngressNamespace)
 	for _, ns := range a.SystemNamespaces {
@@ -121,7 +146,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	labels := pulumi.ToStringMap(args.Labels)
 
 	var names pulumi.StringArray
-	for _, r := range inCluster(args) {
+	for _, r := range append(inCluster(args), platformObjectsKept(args)) {
 		objectName := Name(args.Environment, r.name)
 		policy, err := admissionv1.NewValidatingAdmissionPolicy(ctx, objectName, &admissionv1.ValidatingAdmissionPolicyArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(objectName), Labels: labels},
@@ -165,14 +190,29 @@ func namespaceSelector(args *Args) *metav1.LabelSelectorArgs {
 }
 
 func policySpec(r rule) *admissionv1.ValidatingAdmissionPolicySpecArgs {
-	var resourceRules admissionv1.NamedRuleWithOperationsArray
-	for _, g := range r.resources {
-		resourceRules = append(resourceRules, &admissionv1.NamedRuleWithOperationsArgs{
-			ApiGroups:   pulumi.StringArray{pulumi.String(g.group)},
-			ApiVersions: pulumi.StringArray{pulumi.String(g.version)},
-			Resources:   pulumi.ToStringArray(g.resources),
-			Operations:  pulumi.StringArray{pulumi.String("CREATE"), pulumi.String("UPDATE")},
-		})
+	operations := r.operations
+	if operations == nil {
+		operations = []string{"CREATE", "UPDATE"}
+	}
+	namedRules := func(rs []resources) admissionv1.NamedRuleWithOperationsArray {
+		var out admissionv1.NamedRuleWithOperationsArray
+		for _, g := range rs {
+			out = append(out, &admissionv1.NamedRuleWithOperationsArgs{
+				ApiGroups:   pulumi.StringArray{pulumi.String(g.group)},
+				ApiVersions: pulumi.StringArray{pulumi.String(g.version)},
+				Resources:   pulumi.ToStringArray(g.resources),
+				Operations:  pulumi.ToStringArray(operations),
+			})
+		}
+		return out
+	}
+	conditions := r.matchConditions
+	if conditions == nil {
+		conditions = []variable{{"not-being-deleted", notBeingDeleted}}
+	}
+	var matchConditions admissionv1.MatchConditionArray
+	for _, c := range conditions {
+		matchConditions = append(matchConditions, &admissionv1.MatchConditionArgs{Name: pulumi.String(c.name), Expression: pulumi.String(c.expression)})
 	}
 	var variables admissionv1.VariableArray
 	for _, v := range r.variables {
@@ -188,23 +228,26 @@ func policySpec(r rule) *admissionv1.ValidatingAdmissionPolicySpecArgs {
 	}
 	return &admissionv1.ValidatingAdmissionPolicySpecArgs{
 		// A policy that cannot be evaluated refuses: an expression error must not open the door.
-		FailurePolicy:    pulumi.String("Fail"),
-		MatchConstraints: &admissionv1.MatchResourcesArgs{ResourceRules: resourceRules},
-		MatchConditions: admissionv1.MatchConditionArray{&admissionv1.MatchConditionArgs{
-			Name: pulumi.String("not-being-deleted"), Expression: pulumi.String(notBeingDeleted),
-		}},
-		Variables:   variables,
-		Validations: validations,
+		FailurePolicy: pulumi.String("Fail"),
+		MatchConstraints: &admissionv1.MatchResourcesArgs{
+			ResourceRules: namedRules(r.resources), ExcludeResourceRules: namedRules(r.excluded),
+		},
+		MatchConditions: matchConditions,
+		Variables:       variables,
+		Validations:     validations,
 	}
 }
 
 // rule is one policy: what it matches, the CEL variables its validations use, and what to do about a refusal.
 type rule struct {
-	name        string
-	resources   []resources
-	variables   []variable
-	validations []validation
-	fix         string // plain text: what to do instead; ends every message after "Fix: "
+	name            string
+	resources       []resources
+	excluded        []resources // matched by resources but left alone
+	operations      []string    // CREATE and UPDATE when nil
+	matchConditions []variable  // not-being-deleted when nil
+	variables       []variable
+	validations     []validation
+	fix             string // plain text: what to do instead; ends every message after "Fix: "
 }
 
 type resources struct {
@@ -452,3 +495,40 @@ func exposure(args *Args, name, serviceType, exposes string) rule {
 		fix: fmt.Sprintf("make it a ClusterIP Service and route to it with an Ingress through the controller in %q", args.IngressNamespace),
 	}
 }
+
+// platformObjectsKept is the rule that only the platform's identities delete the platform's objects: those
+// labelled names.PartOfLabel=names.PartOf, which Pulumi declares (the namespaces and their quota, LimitRange and
+// NetworkPolicies, access and these policies) and Argo CD applies from this repository (the sample service's
+// objects, its alert rule included). Pods and events are left alone: deleting a pod is how a workload is
+// restarted, and its controller makes a new one. Cluster-scoped objects are matched whatever the namespace
+// selector says (the API server applies a namespaceSelector to namespaced objects and to Namespaces only), so the
+// environment's ClusterRoles and admission policies are kept too.
+func platformObjectsKept(args *Args) rule {
+	return rule{
+		name:       rules.PlatformObjectsKept,
+		resources:  []resources{{"*", "*", []string{"*"}}},
+		excluded:   []resources{{"", "*", []string{"pods", "events"}}, {"events.k8s.io", "*", []string{"events"}}},
+		operations: []string{"DELETE"},
+		matchConditions: []variable{{"platform-object",
+			`oldObject != null && has(oldObject.metadata.labels) && ` + celString(names.PartOfLabel) + ` in oldObject.metadata.labels && ` +
+				`oldObject.metadata.labels[` + celString(names.PartOfLabel) + `] == ` + celString(names.PartOf)}},
+		variables: []variable{
+			{"subject", deletedSubject},
+			{"platformUsernames", celList(args.Platform.Usernames)},
+			{"platformGroups", celList(args.Platform.Groups)},
+		},
+		validations: []validation{{
+			expression: `request.userInfo.username in variables.platformUsernames || ` +
+				`(has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in variables.platformGroups))`,
+			problem: celString("is the platform's ("+names.PartOfLabel+"="+names.PartOf+") and only the platform deletes it; ") +
+				` + request.userInfo.username + ' is not one of its identities'`,
+			summary: "is the platform's (" + names.PartOfLabel + "=" + names.PartOf + ") and only the platform deletes it",
+		}},
+		fix: "change it through the platform, the stack's configuration (Pulumi) or this repository's charts (Argo CD); " +
+			"docs/policy.md says which identities delete the platform's objects",
+	}
+}
+
+// deletedSubject (variable) names the object of a DELETE, which is oldObject (object is null).
+const deletedSubject = `request.kind.kind + ' "' + oldObject.metadata.name + '"' + ` +
+	`(request.namespace == '' ? '' : ' in namespace "' + request.namespace + '"')`

@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,8 +26,15 @@ func testArgs(env string) *Args {
 		SecretWriters:    []string{"system:serviceaccount:kube-system:sealed-secrets-controller"},
 		Domain:           "platform.example.com",
 		Labels:           map[string]string{"platform.lke/environment": env, "app.kubernetes.io/managed-by": "pulumi"},
+		Platform: Identities{
+			Usernames: []string{"system:serviceaccount:argocd:argocd-application-controller"},
+			Groups:    []string{"system:masters"},
+		},
 	}
 }
+
+// allRules are the names of every policy the component registers.
+var allRules = append(slices.Clone(rules.InCluster), rules.AdmissionOnly...)
 
 func run(t *testing.T, envs ...string) *mocks.Recorder {
 	t.Helper()
@@ -62,9 +70,9 @@ func variables(spec map[string]any) (map[string]string, []string) {
 
 func TestOnePolicyAndOneDenyBindingPerRule(t *testing.T) {
 	rec := run(t, "staging")
-	require.Len(t, rec.OfType(policyType), len(rules.InCluster))
-	require.Len(t, rec.OfType(bindingType), len(rules.InCluster))
-	for _, rule := range rules.InCluster {
+	require.Len(t, rec.OfType(policyType), len(allRules))
+	require.Len(t, rec.OfType(bindingType), len(allRules))
+	for _, rule := range allRules {
 		name := "platform-staging-" + rule
 		assert.Equal(t, name, Name("staging", rule))
 
@@ -74,7 +82,9 @@ func TestOnePolicyAndOneDenyBindingPerRule(t *testing.T) {
 			"labels": map[string]any{"platform.lke/environment": "staging", "app.kubernetes.io/managed-by": "pulumi"},
 		}, meta, rule)
 		assert.Equal(t, "Fail", spec["failurePolicy"], rule)
-		assert.Equal(t, []any{map[string]any{"name": "not-being-deleted", "expression": notBeingDeleted}}, spec["matchConditions"], rule)
+		if slices.Contains(rules.InCluster, rule) {
+			assert.Equal(t, []any{map[string]any{"name": "not-being-deleted", "expression": notBeingDeleted}}, spec["matchConditions"], rule)
+		}
 		assert.Nil(t, spec["paramKind"], rule)
 
 		bmeta, bspec := object(t, rec, bindingType, name)
@@ -219,7 +229,7 @@ func TestEnvironmentsSharingAControlPlaneDoNotCollide(t *testing.T) {
 			seen[token+name] = true
 		}
 	}
-	assert.Len(t, seen, 4*len(rules.InCluster))
+	assert.Len(t, seen, 4*len(allRules))
 	for _, env := range []string{"development", "staging"} {
 		_, spec := object(t, rec, bindingType, Name(env, rules.ImagesPinned))
 		selector := spec["matchResources"].(map[string]any)["namespaceSelector"].(map[string]any)
@@ -251,6 +261,10 @@ func TestArgsAreValidatedBeforeAnythingIsRegistered(t *testing.T) {
 		"no domain":              {func(a *Args) { a.Domain = "" }, `Domain "" is not a DNS name`},
 		"quote in domain":        {func(a *Args) { a.Domain = "x.com' || true || '" }, `Domain "x.com' || true || '" is not a DNS name`},
 		"empty secret writer":    {func(a *Args) { a.SecretWriters = []string{""} }, `SecretWriters entry "" is not a username`},
+		"no platform identity":   {func(a *Args) { a.Platform = Identities{} }, "Platform names no identity"},
+		"platform group with a line break": {
+			func(a *Args) { a.Platform.Groups = []string{"system:masters\n"} }, `Platform group "system:masters\n" is not a username`,
+		},
 		"exempt workload namespace": {
 			func(a *Args) { a.IngressNamespace = "staging-apps" },
 			`IngressNamespace "staging-apps" is one of the environment's own namespaces and cannot be exempt`,
@@ -277,4 +291,33 @@ func TestArgsAreValidatedBeforeAnythingIsRegistered(t *testing.T) {
 func TestCELStringLiterals(t *testing.T) {
 	assert.Equal(t, `'it\'s a \\ "x"\n'`, celString("it's a \\ \"x\"\n"))
 	assert.Equal(t, `['a', 'b']`, celList([]string{"a", "b"}))
+}
+
+// Only the platform deletes the platform's objects: one policy on DELETE of every kind but pods and events,
+// matching objects labelled part-of the platform, admitting the platform's usernames and groups.
+func TestPlatformObjectsAreDeletedByThePlatformOnly(t *testing.T) {
+	rec := run(t, "staging")
+	_, spec := object(t, rec, policyType, Name("staging", rules.PlatformObjectsKept))
+	del := func(group, version string, resources ...any) any {
+		return map[string]any{"apiGroups": []any{group}, "apiVersions": []any{version}, "resources": resources, "operations": []any{"DELETE"}}
+	}
+	assert.Equal(t, map[string]any{
+		"resourceRules":        []any{del("*", "*", "*")},
+		"excludeResourceRules": []any{del("", "*", "pods", "events"), del("events.k8s.io", "*", "events")},
+	}, spec["matchConstraints"])
+	assert.Equal(t, []any{map[string]any{"name": "platform-object", "expression": `oldObject != null && has(oldObject.metadata.labels) && ` +
+		`'app.kubernetes.io/part-of' in oldObject.metadata.labels && oldObject.metadata.labels['app.kubernetes.io/part-of'] == 'lke-platform'`,
+	}}, spec["matchConditions"])
+	vars, order := variables(spec)
+	assert.Equal(t, []string{"subject", "platformUsernames", "platformGroups"}, order)
+	assert.Equal(t, `['system:serviceaccount:argocd:argocd-application-controller']`, vars["platformUsernames"])
+	assert.Equal(t, `['system:masters']`, vars["platformGroups"])
+	// A DELETE's object is null: the subject is named from oldObject.
+	assert.Contains(t, vars["subject"], "oldObject.metadata.name")
+	validations := spec["validations"].([]any)
+	require.Len(t, validations, 1)
+	v := validations[0].(map[string]any)
+	assert.Equal(t, `request.userInfo.username in variables.platformUsernames || `+
+		`(has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in variables.platformGroups))`, v["expression"])
+	assert.Contains(t, v["messageExpression"], `' + request.userInfo.username + ' is not one of its identities'`)
 }

@@ -36,8 +36,12 @@ import (
 // Namespace component closes by default: the API server, Helm and Git repositories over HTTPS, and its own pods.
 const ArgoCDEgressPolicy = "argocd-allow-egress"
 
+// ControllerServiceAccount is the ServiceAccount of Argo CD's application controller, the identity that applies
+// and prunes what the environment's Applications hold.
+const ControllerServiceAccount = "argocd-application-controller"
+
 // argoCDComponents are the pods of the core install the bootstrap applies (their app.kubernetes.io/name label).
-var argoCDComponents = []string{"argocd-application-controller", "argocd-redis", "argocd-repo-server"}
+var argoCDComponents = []string{ControllerServiceAccount, "argocd-redis", "argocd-repo-server"}
 
 // applicationSetController is the part of the core install the bootstrap leaves out: an environment's
 // Applications are the root Application's, and nothing creates ApplicationSets.

@@ -12,6 +12,14 @@ import (
 // EnvironmentLabel is the label every object of an environment carries, valued with the environment's name.
 const EnvironmentLabel = "platform.lke/environment"
 
+// PartOfLabel and PartOf mark the objects the platform itself declares, through Pulumi or Argo CD (not the add-on
+// charts' objects, which keep their own part-of): only the platform's identities may delete them (the admission
+// rule platform-objects-kept).
+const (
+	PartOfLabel = "app.kubernetes.io/part-of"
+	PartOf      = "lke-platform"
+)
+
 // Platform names an environment's platform-wide object: "platform-<environment>", then each part after a dash,
 // as in Platform("staging", "infrastructure") = "platform-staging-infrastructure".
 func Platform(environment string, parts ...string) string {

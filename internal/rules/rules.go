@@ -25,6 +25,8 @@ const (
 	LiteralSecrets = "no-literal-secrets"
 	// Access packages.
 	AccessExpires = "access-credentials-expire"
+	// The platform's objects are deleted by the platform only (admission only: AdmissionOnly).
+	PlatformObjectsKept = "platform-objects-kept"
 	// GPU placement.
 	GPUPoolsOnSystem       = "gpu-pools-on-system-only"
 	GPUTolerationsRequests = "gpu-tolerations-request-gpus"
@@ -33,3 +35,7 @@ const (
 // InCluster are the rules the admission policies enforce in the cluster as well, in the order the admission
 // component registers them: the ones about objects anyone with access could create without Pulumi.
 var InCluster = []string{ContainerResources, IngressFromEverywhere, LoadBalancers, NodePorts, ExternalNames, IngressHosts, ImagesPinned, Privileged, LiteralSecrets}
+
+// AdmissionOnly are the rules only the admission policies enforce: they judge who deletes an object, which a
+// preview never shows the pack (the pack's production-resources-protected guards Pulumi's own deletes).
+var AdmissionOnly = []string{PlatformObjectsKept}

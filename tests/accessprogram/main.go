@@ -1,6 +1,8 @@
 // Command accessprogram deploys what the platform deploys for access packages, without the rest of the
-// platform: one workload namespace "<environment>-apps" (the platform's Namespace component) and the access
-// component for the stack's accessPackages, validated by the platform's config package. Its outputs have the
+// platform: one workload namespace "<environment>-apps" (the platform's Namespace component), the access
+// component for the stack's accessPackages, validated by the platform's config package, and the environment's
+// admission policies, which hold a package to what it may do beyond RBAC (it may not delete the platform's
+// objects). Its outputs have the
 // platform's names (kubeconfig, accessPackages), so scripts/access works on it as on a platform stack.
 // tests/access_test.go deploys it onto the local control plane.
 package main
@@ -13,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/platform-eng/lke-platform/components/access"
+	"github.com/platform-eng/lke-platform/components/admission"
 	"github.com/platform-eng/lke-platform/components/namespace"
 	"github.com/platform-eng/lke-platform/config"
 	"github.com/platform-eng/lke-platform/internal/names"
@@ -34,7 +37,7 @@ func main() {
 		if err != nil {
 			return err
 		}
-		labels := map[string]string{names.EnvironmentLabel: env}
+		labels := map[string]string{names.EnvironmentLabel: env, names.PartOfLabel: names.PartOf}
 		apps, err := namespace.New(ctx, env+"-apps", &namespace.Args{
 			Name: env + "-apps", Labels: labels, IngressNamespace: "ingress-nginx", MonitoringNamespace: "monitoring",
 			Sizing: quota.Sizing{Services: 2, HeadroomPercent: 20, Profile: quota.Profile{
@@ -52,6 +55,13 @@ func main() {
 			IngressNamespace: "ingress-nginx", MonitoringNamespace: "monitoring",
 		}, pulumi.Provider(provider), pulumi.DependsOn([]pulumi.Resource{apps}))
 		if err != nil {
+			return err
+		}
+		if _, err := admission.New(ctx, env, &admission.Args{
+			Environment: env, IngressNamespace: "ingress-nginx", Labels: labels, Domain: "lke.example.com",
+			SystemNamespaces: []string{"kube-system"}, SecretWriters: []string{"system:kube-controller-manager"},
+			Platform: platform.PlatformIdentities,
+		}, pulumi.Provider(provider)); err != nil {
 			return err
 		}
 		ctx.Export("kubeconfig", pulumi.String(kubeconfig))
