@@ -104,6 +104,7 @@ type Secrets struct {
 	SealingCertificatePath string
 	SealingCertificate     []byte // PEM of the Sealed Secrets controller's certificate (public)
 	SlackWebhookURL        string
+	GrafanaAdminPassword   string // sealed into the monitoring namespace; the chart's default password is never used
 	DNSToken               string
 	// Bundles are named sets of secret values, sealed into the environment's first namespace.
 	Bundles map[string]map[string]string
@@ -386,6 +387,8 @@ func (p *parser) secrets(baseDir string) Secrets {
 	} else {
 		unguessable("slackWebhookUrl", s.SlackWebhookURL)
 	}
+	s.GrafanaAdminPassword = secret("grafanaAdminPassword", "the password of Grafana's admin user")
+	unguessable("grafanaAdminPassword", s.GrafanaAdminPassword)
 	s.DNSToken = secret("dnsApiToken", "a Linode API token with Domains read/write, for external-dns")
 	unguessable("dnsApiToken", s.DNSToken)
 
@@ -447,11 +450,11 @@ var Keys = []string{
 	"baselinePool", "gpuPool", "importClusterId", "controlPlaneAcl", "kubeconfigPath", "kubeconfig", "kubeContext", "namespaces",
 	"servicesPerNamespace", "serviceProfile", "quotaHeadroomPercent", "ingressNamespace", "monitoringNamespace", "tags",
 	"domain", "acmeEmail", "tracing", "gitopsRepoUrl", "gitopsRevision", "sampleServiceImage", "sealedSecretsCertificate",
-	"slackWebhookUrl", "dnsApiToken", "secretBundles", "accessPackages",
+	"slackWebhookUrl", "grafanaAdminPassword", "dnsApiToken", "secretBundles", "accessPackages",
 }
 
 // SecretKeys are the keys that must be set with --secret; Pulumi.yaml does not declare them (see secrets).
-var SecretKeys = []string{"kubeconfig", "slackWebhookUrl", "dnsApiToken", "secretBundles"}
+var SecretKeys = []string{"kubeconfig", "slackWebhookUrl", "grafanaAdminPassword", "dnsApiToken", "secretBundles"}
 
 // Problem is one invalid value: which key, what it was, and what is allowed instead.
 type Problem struct {

@@ -21,6 +21,7 @@ func stack(t *testing.T, name string, overrides map[string]string) Source {
 	require.NoError(t, os.WriteFile(cert, []byte("-----BEGIN CERTIFICATE-----\n"), 0o600))
 	values["sealedSecretsCertificate"] = cert
 	values["slackWebhookUrl"] = "https://hooks.slack.com/services/T0/B0/SLACK-SECRET"
+	values["grafanaAdminPassword"] = "GRAFANA-SECRET-w8Kp3Xv7Qz2Rm"
 	values["dnsApiToken"] = "DNS-SECRET-k4Qz8Vw2Lp7Rm3Xt"
 	values["secretBundles"] = `{"sample-service":{"token":"BUNDLE-SECRET-q7Vx2LmR8tNw4PzK"}}`
 	for k, v := range overrides {
@@ -341,14 +342,14 @@ func TestKubeconfigMustBeASecret(t *testing.T) {
 }
 
 func TestEverySecretKeyMustBeEncrypted(t *testing.T) {
-	for _, key := range []string{"slackWebhookUrl", "dnsApiToken", "secretBundles"} {
+	for _, key := range []string{"slackWebhookUrl", "grafanaAdminPassword", "dnsApiToken", "secretBundles"} {
 		src := stack(t, Staging, nil)
 		src.IsSecret = func(k string) bool { return k != key }
 		_, err := Parse(src, "..")
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "lke-platform:"+key+` = "(plain text, not shown)" is not allowed`)
 		assert.Contains(t, err.Error(), "pulumi config set --secret "+key)
-		for _, secret := range []string{"SLACK-SECRET", "DNS-SECRET", "BUNDLE-SECRET"} {
+		for _, secret := range []string{"SLACK-SECRET", "GRAFANA-SECRET", "DNS-SECRET", "BUNDLE-SECRET"} {
 			assert.NotContains(t, err.Error(), secret)
 		}
 	}
@@ -426,17 +427,19 @@ func TestAStackNamedAfterAnEnvironmentIsThatEnvironment(t *testing.T) {
 // refused by key, never shown.
 func TestGuessableSecretsAreRefused(t *testing.T) {
 	_, err := Parse(stack(t, Staging, map[string]string{
-		"dnsApiToken":   "hunter2hunter2",
-		"secretBundles": `{"sample-service":{"token":"Password123!","api-key":"Xk3pQ9vL2mN8rT5wY7zB4cF6"},"db":{"user pass":"letmein"}}`,
+		"dnsApiToken":          "hunter2hunter2",
+		"grafanaAdminPassword": "admin123",
+		"secretBundles":        `{"sample-service":{"token":"Password123!","api-key":"Xk3pQ9vL2mN8rT5wY7zB4cF6"},"db":{"user pass":"letmein"}}`,
 	}), "..")
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, `lke-platform:dnsApiToken = "(secret, not shown)" is not allowed; want a value nobody can guess (at least 64 bits`)
+	assert.Contains(t, msg, `lke-platform:grafanaAdminPassword = "(secret, not shown)" is not allowed; want a value nobody can guess`)
 	assert.Contains(t, msg, `lke-platform:secretBundles.sample-service.token = "(secret, not shown)" is not allowed; want a value nobody can guess`)
 	assert.NotContains(t, msg, "secretBundles.sample-service.api-key", "a random value passes")
 	assert.Contains(t, msg, `lke-platform:secretBundles.db (key 1 of 1, in sorted order) = "(secret, not shown)" is not allowed; want a value nobody can guess`,
 		"a malformed key is named by its place")
-	for _, value := range []string{"hunter2", "Password123", "letmein", "user pass"} {
+	for _, value := range []string{"hunter2", "Password123", "letmein", "user pass", "admin123"} {
 		assert.NotContains(t, msg, value)
 	}
 	assert.True(t, Guessable("correct horse battery"))

@@ -212,7 +212,69 @@ func TestWorkflowsUseTheirCIIdentitiesOnly(t *testing.T) {
 		}
 	}
 	slices.Sort(scopes)
-	assert.Equal(t, []string{deployScope, "team:" + driftTeam, "team:" + previewTeam}, scopes)
+	// The drift team twice: drift.yml's check and pulumi-up.yml's plan.
+	assert.Equal(t, []string{deployScope, "team:" + driftTeam, "team:" + driftTeam, "team:" + previewTeam}, scopes)
+}
+
+// Every update applies the plan its run saved before the environment's reviewers approved: pulumi-up.yml's up
+// job needs the plan job, downloads its plan and runs `pulumi up --plan` with it; the plan job runs in no
+// environment; no workflow runs `pulumi up` any other way.
+func TestUpdatesApplyTheReviewedPlan(t *testing.T) {
+	type step struct {
+		Uses string            `yaml:"uses"`
+		Run  string            `yaml:"run"`
+		With map[string]string `yaml:"with"`
+		Env  map[string]string `yaml:"env"`
+	}
+	type job struct {
+		Needs       yaml.Node `yaml:"needs"`
+		Environment yaml.Node `yaml:"environment"`
+		Steps       []step    `yaml:"steps"`
+	}
+	var workflows = map[string]struct {
+		Jobs map[string]job `yaml:"jobs"`
+	}{}
+	for name, b := range readWorkflows(t) {
+		var w struct {
+			Jobs map[string]job `yaml:"jobs"`
+		}
+		require.NoError(t, yaml.Unmarshal(b, &w), name)
+		workflows[name] = w
+	}
+	up := regexp.MustCompile(`(?m)^\s*pulumi\s+up\b`) // a command line, not a mention
+	for file, w := range workflows {
+		for name, j := range w.Jobs {
+			for _, s := range j.Steps {
+				if strings.HasPrefix(s.Uses, "pulumi/actions@") {
+					assert.NotContains(t, []string{"up", "update"}, s.With["command"], "%s, job %s: an update through the action, without the plan", file, name)
+				}
+				if up.MatchString(s.Run) {
+					assert.Equal(t, "pulumi-up.yml/up", file+"/"+name, "only pulumi-up.yml's up job updates")
+					assert.Contains(t, s.Run, "--plan plan.json", "%s, job %s", file, name)
+					assert.Equal(t, "true", s.Env["PULUMI_EXPERIMENTAL"], "--plan needs PULUMI_EXPERIMENTAL")
+				}
+			}
+		}
+	}
+
+	jobs := workflows["pulumi-up.yml"].Jobs
+	require.Contains(t, jobs, "plan")
+	require.Contains(t, jobs, "up")
+	assert.Equal(t, "plan", jobs["up"].Needs.Value, "the update waits for its plan")
+	assert.Empty(t, environmentName(jobs["plan"].Environment), "the plan is made before anyone approves")
+	assert.Equal(t, stackInput, environmentName(jobs["up"].Environment))
+	artifact := "plan-" + stackInput
+	var saved, uploaded, downloaded bool
+	for _, s := range jobs["plan"].Steps {
+		saved = saved || strings.Contains(s.Run, "--save-plan plan.json")
+		uploaded = uploaded || (strings.HasPrefix(s.Uses, "actions/upload-artifact@") && s.With["name"] == artifact && s.With["path"] == "plan.json")
+	}
+	for _, s := range jobs["up"].Steps {
+		downloaded = downloaded || (strings.HasPrefix(s.Uses, "actions/download-artifact@") && s.With["name"] == artifact)
+	}
+	assert.True(t, saved, "the plan job saves plan.json")
+	assert.True(t, uploaded, "the plan job uploads plan.json as %s", artifact)
+	assert.True(t, downloaded, "the up job downloads %s", artifact)
 }
 
 // The check fails on what it is there to refuse, each made from the committed pull-request workflow.

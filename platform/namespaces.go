@@ -43,6 +43,11 @@ func platformNamespaces(env *config.Environment) []*namespace.Args {
 			Name: name, Labels: env.Labels(), Sizing: platformSizing,
 			IngressNamespace: env.IngressNamespace, MonitoringNamespace: env.MonitoringNamespace,
 			Allow: append([]namespace.Allow{allowWithinNamespace()}, allow...),
+			// Nothing of the platform's is served through the ingress controller: Argo CD runs without its UI,
+			// Grafana is not exposed (exposing it is an Ingress in the monitoring namespace and a NetworkPolicy
+			// admitting the controller to Grafana's pods only), and the controller's own pods reach each other
+			// through allow-within-namespace.
+			Internal: true,
 			// Upstream controllers, installed from their charts: baseline. The workload namespaces, the access
 			// namespace and any other keep the component's default, restricted.
 			PodSecurity: "baseline",

@@ -16,6 +16,7 @@ import (
 	"github.com/platform-eng/lke-platform/components/access"
 	"github.com/platform-eng/lke-platform/components/admission"
 	"github.com/platform-eng/lke-platform/components/cluster"
+	"github.com/platform-eng/lke-platform/components/dns"
 	"github.com/platform-eng/lke-platform/components/gitops"
 	"github.com/platform-eng/lke-platform/components/gpupool"
 	"github.com/platform-eng/lke-platform/components/ingress"
@@ -24,6 +25,7 @@ import (
 	"github.com/platform-eng/lke-platform/components/sampleservice"
 	"github.com/platform-eng/lke-platform/components/secrets"
 	"github.com/platform-eng/lke-platform/config"
+	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/internal/vendorcharts"
 )
 
@@ -65,6 +67,15 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		if _, err := gpupool.New(ctx, env.Name+"-gpu", &gpupool.Args{
 			ClusterID: k8s.ClusterID, Type: env.GPUPool.Type, Count: env.GPUPool.Count,
 			Tags: cluster.Tags(env.Name, env.Tags), ExternalPoolTag: config.ExternalPoolTag,
+		}, protect); err != nil {
+			return err
+		}
+	}
+	// The environment's own DNS zone, which external-dns writes to and nothing else (components/dns). Attach and
+	// render modes make no Linode call: there the zone is the operator's to create (docs/configuration.md).
+	if env.Cluster.Mode == config.Create {
+		if _, err := dns.New(ctx, env.Name+"-dns", &dns.Args{
+			Zone: names.Zone(env.Name, env.Domain), SOAEmail: env.ACMEEmail, Tags: cluster.Tags(env.Name, env.Tags),
 		}, protect); err != nil {
 			return err
 		}
@@ -164,7 +175,7 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 
 	obs, err := observability.New(ctx, env.Name, &observability.Args{
 		Environment: env.Name, Labels: env.Labels(), Namespace: env.MonitoringNamespace, Tracing: env.Tracing,
-		Sealer: sealer, SlackWebhookURL: env.Secrets.SlackWebhookURL,
+		Sealer: sealer, SlackWebhookURL: env.Secrets.SlackWebhookURL, GrafanaAdminPassword: env.Secrets.GrafanaAdminPassword,
 		// Prometheus, Grafana and Promtail look at these namespaces only: the workloads and the platform's own.
 		EnvironmentNamespaces: append(append([]string(nil), env.Namespaces...), env.IngressNamespace, ArgoCDNamespace),
 	}, protect)

@@ -61,6 +61,7 @@ func TestEveryStackComposesThePlatform(t *testing.T) {
 			for token, n := range map[string]int{
 				"platform:cluster:Cluster":                   1,
 				"linode:index/lkeCluster:LkeCluster":         1,
+				"linode:index/domain:Domain":                 1, // the environment's own zone (components/dns)
 				"pulumi:providers:kubernetes":                1,
 				namespaceComponent:                           6, // argocd, monitoring, ingress-nginx, cert-manager, external-dns, <env>-apps
 				"platform:admission:Policies":                1,
@@ -126,7 +127,7 @@ func TestRootHoldsTheEnvironment(t *testing.T) {
 		}
 		assert.Equal(t, []string{"ClusterIssuer", "SealedSecret"}, objects("network"), stack)
 		assert.Equal(t, []string{"SealedSecret"}, objects("secrets"), stack)
-		assert.Equal(t, []string{"SealedSecret", "ConfigMap", "PrometheusRule"}, objects("observability"), stack)
+		assert.Equal(t, []string{"SealedSecret", "SealedSecret", "ConfigMap", "PrometheusRule"}, objects("observability"), stack)
 	}
 }
 
@@ -446,4 +447,35 @@ func TestPlatformEgressIsNarrowedToWhatEachAddOnNeeds(t *testing.T) {
 	}
 	assert.NotContains(t, egress, "argocd/allow-egress-ports", "Argo CD's egress is the bootstrap's own")
 	assert.Contains(t, egress, "argocd/argocd-allow-egress")
+}
+
+// Only the workload namespaces admit the ingress controller: the platform's namespaces serve nothing through it
+// (Grafana is not exposed), so the monitoring namespace is closed to it.
+func TestOnlyWorkloadNamespacesAdmitTheIngressController(t *testing.T) {
+	rec := run(t, config.Staging, nil)
+	var admitting []string
+	for _, np := range rec.OfType("kubernetes:networking.k8s.io/v1:NetworkPolicy") {
+		meta := np.Inputs.Mappable()["metadata"].(map[string]any)
+		if meta["name"] == "allow-from-ingress-controller" {
+			admitting = append(admitting, meta["namespace"].(string))
+		}
+	}
+	assert.Equal(t, []string{"staging-apps"}, admitting)
+}
+
+// In create mode the environment gets its own zone, <env>.<domain>, and external-dns writes to it only; attach
+// and render modes make no Linode call.
+func TestTheEnvironmentsOwnZone(t *testing.T) {
+	zone := run(t, config.Staging, nil).One(t, "linode:index/domain:Domain", "staging-dns").Inputs.Mappable()
+	values, err := config.StackValues("..", config.Staging)
+	require.NoError(t, err)
+	domain := values["domain"]
+	require.NotEmpty(t, domain)
+	assert.Equal(t, "staging."+domain, zone["domain"])
+	assert.Equal(t, "master", zone["type"])
+	assert.Equal(t, values["acmeEmail"], zone["soaEmail"])
+	assert.Contains(t, zone["tags"], "environment:staging")
+
+	rec := run(t, config.Development, map[string]string{"clusterMode": "render", "importClusterId": ""})
+	assert.Empty(t, rec.OfType("linode:index/domain:Domain"), "render mode makes no Linode call")
 }

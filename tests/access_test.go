@@ -223,7 +223,21 @@ func TestAccessPackageOnTheLocalControlPlane(t *testing.T) {
 	} {
 		c.must("config", "set", "-s", stack, "--path", kv[0], kv[1])
 	}
-	c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
+	// The deploy workflow's way (docs/delivery.md): a preview with the pack saves the plan, and `up --plan`
+	// applies it and nothing else. A change made after the plan (here the role) is refused, and the stack is
+	// left as it was; the plan applies once the configuration is what was planned again.
+	plan := filepath.Join(t.TempDir(), "plan.json")
+	c.must("preview", "-s", stack, "--policy-pack", policyPack, "--save-plan", plan)
+	experimental := []string{"PULUMI_EXPERIMENTAL=true"}
+	c.must("config", "set", "-s", stack, "--path", "accessPackages[0].role", "edit")
+	out, err = c.run(experimental, "up", "-s", stack, "--yes", "--policy-pack", policyPack, "--plan", plan)
+	require.Error(t, err, "an update beyond its plan: %s", out)
+	assert.Contains(t, out, "violates plan", out)
+	_, err = kubectl(t, "get", "serviceaccount", "access-drill", "-n", env+"-access")
+	require.Error(t, err, "the refused update created nothing")
+	c.must("config", "set", "-s", stack, "--path", "accessPackages[0].role", "view")
+	out, err = c.run(experimental, "up", "-s", stack, "--yes", "--policy-pack", policyPack, "--plan", plan)
+	require.NoError(t, err, out)
 	issueAndCheck(t, c, stack, env)
 
 	// More than 24 hours is refused before anything is registered.

@@ -226,12 +226,14 @@ func cloudModeCreates(t *testing.T) {
 	n := len(api.Requests())
 	c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
 	assertAllHandled(t, api.Requests())
-	require.Equal(t, []string{"POST /v4/lke/clusters"}, writes(api.Since(n)), "the update creates the cluster and nothing else")
+	require.ElementsMatch(t, []string{"POST /v4/lke/clusters", "POST /v4/domains"}, writes(api.Since(n)),
+		"the update creates the cluster and the environment's zone, nothing else")
+	assert.Equal(t, []string{env + "." + testDomain}, api.Domains(), "the environment's own zone, which external-dns writes to")
 
 	// What LKE was asked for, and what it holds now.
 	var sent linodego.LKEClusterCreateOptions
 	for _, r := range api.Since(n) {
-		if r.Write() {
+		if r.Write() && r.Path == "/v4/lke/clusters" {
 			require.NoError(t, json.Unmarshal([]byte(r.Body), &sent))
 		}
 	}

@@ -25,8 +25,8 @@ import (
 // API stand-in (cloud_test.go), and deploys the platform onto the control plane behind the kubeconfig LKE hands
 // out. Every object is read back from the API server and compared with what the platform promises; a second
 // preview and up, and a refresh, find no changes; destroy is refused while production is protected, and once
-// unprotected on purpose it removes every object but only releases the cluster: no request that changes anything
-// ever reaches Linode, the adoption included.
+// unprotected on purpose it removes every object but only releases the cluster: the only requests that change
+// anything at Linode create and delete the environment's own DNS zone, the adoption included.
 //
 // Production runs on a control plane of its own: its stack manages the platform's namespaces (argocd,
 // monitoring, …) under the same names as the development stack of TestPlatformDeploysEndToEnd, which runs at the
@@ -81,9 +81,14 @@ func TestEnvironmentLifecycle(t *testing.T) {
 		require.Error(t, err, "namespace %s is still there after destroy", ns)
 		assert.Contains(t, err.Error(), "NotFound")
 
-		// The adopted cluster was only ever read: imported, refreshed, released by the destroy.
+		// The adopted cluster was only ever read: imported, refreshed, released by the destroy. The one thing the
+		// stack made at Linode is its own DNS zone, which the destroy removes.
 		assertAllHandled(t, api.Requests())
-		assert.Empty(t, writes(api.Requests()), "requests that changed something at Linode")
+		w := writes(api.Requests())
+		require.Len(t, w, 2, "requests that changed something at Linode: %v", w)
+		assert.Equal(t, "POST /v4/domains", w[0])
+		assert.Regexp(t, `^DELETE /v4/domains/\d+$`, w[1])
+		assert.Empty(t, api.Domains())
 		_, ok := api.Cluster(clusterID)
 		assert.True(t, ok, "cluster %d is still there after destroy", clusterID)
 	})

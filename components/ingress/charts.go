@@ -110,8 +110,8 @@ func CertManagerChart(namespace string, labels map[string]string) gitops.Chart {
 	}
 }
 
-// ExternalDNSChart is external-dns with the Linode provider, creating records for Ingress hosts under Domain. TXT
-// ownership records carry "platform-<env>", so environments sharing the zone never touch each other's records.
+// ExternalDNSChart is external-dns with the Linode provider, creating records for Ingress hosts in the
+// environment's zone <env>.<Domain>. TXT ownership records carry "platform-<env>" as well.
 // Production only ever creates and updates (upsert-only); elsewhere records of removed hosts are deleted (sync).
 func ExternalDNSChart(args *Args) gitops.Chart {
 	policy := "sync"
@@ -135,8 +135,10 @@ func ExternalDNSChart(args *Args) gitops.Chart {
 					"key":  DNSTokenKey,
 				}},
 			}},
-			"sources":        []any{"ingress"},
-			"domainFilters":  []any{args.Domain},
+			"sources": []any{"ingress"},
+			// The environment's own zone only (components/dns): records of other environments and of the
+			// shared parent zone are out of its reach.
+			"domainFilters":  []any{names.Zone(args.Environment, args.Domain)},
 			"registry":       "txt",
 			"txtOwnerId":     TXTOwnerID(args.Environment),
 			"policy":         policy,

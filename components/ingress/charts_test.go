@@ -91,7 +91,8 @@ func TestExternalDNSValues(t *testing.T) {
 				"name":      "LINODE_TOKEN",
 				"valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": "external-dns-linode", "key": "token"}},
 			}}, v["env"])
-			assert.Equal(t, []any{"platform.example.com"}, v["domainFilters"])
+			// The environment's own zone: the Linode provider lists only the zones a filter matches, never a parent.
+			assert.Equal(t, []any{tc.env + ".platform.example.com"}, v["domainFilters"])
 			assert.Equal(t, "platform-"+tc.env, v["txtOwnerId"])
 			assert.Equal(t, []any{"ingress"}, v["sources"])
 			assert.Equal(t, tc.policy, v["policy"])

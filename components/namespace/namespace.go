@@ -47,6 +47,10 @@ type Args struct {
 	LoadBalancers int
 	// Allow are extra NetworkPolicies beside the default ones, each opening one more path.
 	Allow []Allow
+	// Internal is a namespace that serves nothing through the ingress controller (the platform's own, Grafana's
+	// included while it is not exposed): it gets no path from the ingress controller's namespace, so a proxy
+	// misrouted by an Ingress elsewhere cannot reach it.
+	Internal bool
 	// PodSecurity is the Pod Security level enforced: "restricted" (the default: a namespace nobody thought about
 	// gets the strictest), "baseline" for the platform's upstream controllers, or "privileged" for the monitoring
 	// namespace, whose node exporter reads the host.
@@ -178,7 +182,7 @@ func policies(args *Args) []policy {
 	port := func(protocol string) *networkingv1.NetworkPolicyPortArgs {
 		return &networkingv1.NetworkPolicyPortArgs{Protocol: pulumi.String(protocol), Port: pulumi.Int(53)}
 	}
-	return []policy{
+	out := []policy{
 		{DefaultDenyPolicy, &networkingv1.NetworkPolicySpecArgs{
 			PodSelector: allPods,
 			PolicyTypes: pulumi.StringArray{pulumi.String("Ingress"), pulumi.String("Egress")},
@@ -194,14 +198,17 @@ func policies(args *Args) []policy {
 				Ports: networkingv1.NetworkPolicyPortArray{port("UDP"), port("TCP")},
 			}},
 		}},
-		{AllowIngressPolicy, allowIngressFrom(&networkingv1.NetworkPolicyPeerArgs{
-			NamespaceSelector: namespaceNamed(args.IngressNamespace),
-		})},
 		{AllowMonitoringPolicy, allowIngressFrom(&networkingv1.NetworkPolicyPeerArgs{
 			NamespaceSelector: namespaceNamed(args.MonitoringNamespace),
 			PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{prometheusPodLabel: pulumi.String(prometheusPodValue)}},
 		})},
 	}
+	if !args.Internal {
+		out = append(out, policy{AllowIngressPolicy, allowIngressFrom(&networkingv1.NetworkPolicyPeerArgs{
+			NamespaceSelector: namespaceNamed(args.IngressNamespace),
+		})})
+	}
+	return out
 }
 
 // allowIngressFrom is a policy that admits ingress to every pod of the namespace from one peer only.

@@ -111,7 +111,7 @@ func TestChildrenAreParentedToTheComponent(t *testing.T) {
 // one LoadBalancer Service the platform has.
 func TestPlatformNamespaceAddsItsPathsAndLoadBalancers(t *testing.T) {
 	args := testArgs()
-	args.Name, args.LoadBalancers = "ingress-nginx", 1
+	args.Name, args.LoadBalancers, args.Internal = "ingress-nginx", 1, true
 	args.Allow = []Allow{{Name: "allow-public-http", Spec: &networkingv1.NetworkPolicySpecArgs{
 		PodSelector: &metav1.LabelSelectorArgs{},
 		PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
@@ -121,7 +121,11 @@ func TestPlatformNamespaceAddsItsPathsAndLoadBalancers(t *testing.T) {
 		return err
 	})
 	require.NoError(t, err)
-	assert.Len(t, rec.OfType("kubernetes:networking.k8s.io/v1:NetworkPolicy"), 5)
+	// default-deny, DNS, the scrape and its own; internal: no path from the ingress controller's namespace.
+	assert.Len(t, rec.OfType("kubernetes:networking.k8s.io/v1:NetworkPolicy"), 4)
+	for _, np := range rec.OfType("kubernetes:networking.k8s.io/v1:NetworkPolicy") {
+		assert.NotEqual(t, AllowIngressPolicy, np.Inputs.Mappable()["metadata"].(map[string]any)["name"])
+	}
 	np := rec.One(t, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "ingress-nginx-allow-public-http").Inputs.Mappable()
 	assert.Equal(t, "allow-public-http", np["metadata"].(map[string]any)["name"])
 	q := rec.One(t, "kubernetes:core/v1:ResourceQuota", "ingress-nginx-quota").Inputs.Mappable()

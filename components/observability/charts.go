@@ -187,9 +187,14 @@ func KubePrometheusStack(a ChartArgs) gitops.Chart {
 					"resources": gitops.ResourceValues("50m", "64Mi", "200m", "256Mi"),
 				},
 			},
-			// grafana.admin.existingSecret is left unset: the admin password is the chart's until a sealed bundle
-			// provides one (see the component's notes in docs).
 			"grafana": map[string]any{
+				// The admin credentials come from the sealed Secret (Args.GrafanaAdminPassword), never the
+				// chart's default password.
+				"admin": map[string]any{
+					"existingSecret": GrafanaAdminSecretName,
+					"userKey":        GrafanaAdminUserKey,
+					"passwordKey":    GrafanaAdminPasswordKey,
+				},
 				"sidecar": map[string]any{"dashboards": map[string]any{
 					"enabled":    true,
 					"label":      DashboardLabel,

@@ -100,8 +100,8 @@ func TestKubePrometheusStackValues(t *testing.T) {
 				assert.Equal(t, "grafana_dashboard", dash["label"])
 				assert.Equal(t, "1", dash["labelValue"])
 				assert.Equal(t, []any{env + "-monitoring", env + "-apps", env + "-ingress"}, dash["searchNamespace"])
-				_, adminSecret := at(t, v, "grafana").(map[string]any)["admin"]
-				assert.False(t, adminSecret, "grafana.admin.existingSecret is out of scope")
+				assert.Equal(t, map[string]any{"existingSecret": "grafana-admin", "userKey": "admin-user", "passwordKey": "admin-password"},
+					at(t, v, "grafana", "admin"), "the admin's password is the sealed one, never the chart's default")
 
 				sources := map[string]map[string]any{}
 				for _, s := range at(t, v, "grafana", "additionalDataSources").([]any) {

@@ -30,6 +30,9 @@ type Args struct {
 	// SlackWebhookURL is the Slack incoming webhook, in plaintext: it is sealed here and only its ciphertext is
 	// registered.
 	SlackWebhookURL string
+	// GrafanaAdminPassword is the password of Grafana's admin user, in plaintext: sealed here into
+	// GrafanaAdminSecretName, which the chart reads (grafana.admin.existingSecret).
+	GrafanaAdminPassword string
 	// EnvironmentNamespaces are the environment's other namespaces (workloads, ingress): their monitors, rules,
 	// logs and dashboards are this environment's.
 	EnvironmentNamespaces []string
@@ -41,13 +44,22 @@ type Observability struct {
 
 	// Charts are the Helm releases for the environment's gitops Infrastructure.
 	Charts []gitops.Chart
-	// Objects are the sealed Slack webhook, the dashboard ConfigMap and the PrometheusRule, for Argo CD to apply.
+	// Objects are the sealed Slack webhook and Grafana admin, the dashboard ConfigMap and the PrometheusRule, for
+	// Argo CD to apply.
 	Objects []gitops.Object
 	// DashboardUID is the Grafana UID of the environment's overview dashboard.
 	DashboardUID pulumi.StringOutput
 }
 
-// Names of the objects the component creates besides the SealedSecret (SlackSecretName).
+// Grafana's admin credentials: the sealed Secret the chart reads them from, its keys and the admin's login.
+const (
+	GrafanaAdminSecretName  = "grafana-admin"
+	GrafanaAdminUserKey     = "admin-user"
+	GrafanaAdminPasswordKey = "admin-password"
+	GrafanaAdminUser        = "admin"
+)
+
+// Names of the objects the component creates besides the SealedSecrets.
 func dashboardConfigMapName(env string) string { return DashboardUID(env) + "-overview-dashboard" }
 func rulesName(env string) string              { return names.Platform(env, "rules") }
 
@@ -68,6 +80,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
+	grafanaAdmin, err := secrets.SealedSecret(args.Sealer, &secrets.SealedSecretArgs{
+		Namespace: args.Namespace,
+		Name:      GrafanaAdminSecretName,
+		Labels:    withLabels(args.Labels, map[string]string{"app.kubernetes.io/name": "grafana"}),
+		Data:      map[string]string{GrafanaAdminUserKey: GrafanaAdminUser, GrafanaAdminPasswordKey: args.GrafanaAdminPassword},
+	})
+	if err != nil {
+		return nil, err
+	}
 	dashboardJSON, err := DashboardJSON(env)
 	if err != nil {
 		return nil, err
@@ -82,7 +103,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			Environment: env, Namespace: args.Namespace,
 			EnvironmentNamespaces: args.EnvironmentNamespaces, Tracing: args.Tracing,
 		}),
-		Objects: []gitops.Object{slack, configMap{
+		Objects: []gitops.Object{slack, grafanaAdmin, configMap{
 			APIVersion: "v1", Kind: "ConfigMap",
 			Metadata: manifest.Meta{
 				Name:      dashboardConfigMapName(env),
@@ -139,6 +160,9 @@ func (a *Args) validate() error {
 	}
 	if msg := checkWebhook(a.SlackWebhookURL); msg != "" {
 		problems = append(problems, "SlackWebhookURL "+msg)
+	}
+	if a.GrafanaAdminPassword == "" {
+		problems = append(problems, "GrafanaAdminPassword is empty (Grafana would keep its chart's default admin password)")
 	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))

@@ -16,7 +16,10 @@ import (
 
 // webhook looks like a Slack incoming webhook; the test checks it never reaches a resource input or an object in
 // the clear.
-const webhook = "https://hooks.slack.com/services/T0TEST0001/B0TEST0001/s3cr3tT0kenThatMustNotLeak"
+const (
+	webhook       = "https://hooks.slack.com/services/T0TEST0001/B0TEST0001/s3cr3tT0kenThatMustNotLeak"
+	adminPassword = "grafanaAdm1nThatMustNotLeak-Qv8Lz"
+)
 
 const componentType = "platform:observability:Observability"
 
@@ -31,7 +34,7 @@ func labels(env string) map[string]string {
 func testArgs(t *testing.T, env string, tracing bool) *Args {
 	return &Args{
 		Environment: env, Labels: labels(env), Namespace: env + "-monitoring", Tracing: tracing,
-		Sealer: secretstest.Sealer(t), SlackWebhookURL: webhook,
+		Sealer: secretstest.Sealer(t), SlackWebhookURL: webhook, GrafanaAdminPassword: adminPassword,
 		EnvironmentNamespaces: []string{env + "-apps"},
 	}
 }
@@ -48,19 +51,21 @@ func runComponent(t *testing.T, env string, args *Args, opts ...pulumi.ResourceO
 	return rec, o
 }
 
-// objects returns the component's objects in their map form: the sealed Slack webhook, the dashboard ConfigMap
-// and the PrometheusRule, in that order.
-func objects(t *testing.T, o *Observability) (sealed, cm, rule map[string]any) {
+// objects returns the component's objects in their map form: the sealed Slack webhook, the sealed Grafana admin,
+// the dashboard ConfigMap and the PrometheusRule, in that order.
+func objects(t *testing.T, o *Observability) (sealed, admin, cm, rule map[string]any) {
 	t.Helper()
-	require.Len(t, o.Objects, 3)
-	sealed, cm, rule = manifest.Untyped(o.Objects[0]), manifest.Untyped(o.Objects[1]), manifest.Untyped(o.Objects[2])
-	assert.Equal(t, "bitnami.com/v1alpha1", sealed["apiVersion"])
-	assert.Equal(t, "SealedSecret", sealed["kind"])
+	require.Len(t, o.Objects, 4)
+	sealed, admin, cm, rule = manifest.Untyped(o.Objects[0]), manifest.Untyped(o.Objects[1]), manifest.Untyped(o.Objects[2]), manifest.Untyped(o.Objects[3])
+	for _, s := range []map[string]any{sealed, admin} {
+		assert.Equal(t, "bitnami.com/v1alpha1", s["apiVersion"])
+		assert.Equal(t, "SealedSecret", s["kind"])
+	}
 	assert.Equal(t, "v1", cm["apiVersion"])
 	assert.Equal(t, "ConfigMap", cm["kind"])
 	assert.Equal(t, "monitoring.coreos.com/v1", rule["apiVersion"])
 	assert.Equal(t, "PrometheusRule", rule["kind"])
-	return sealed, cm, rule
+	return sealed, admin, cm, rule
 }
 
 func TestObservabilityInEveryEnvironment(t *testing.T) {
@@ -74,7 +79,7 @@ func TestObservabilityInEveryEnvironment(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				ns := env + "-monitoring"
 				rec, o := runComponent(t, env, testArgs(t, env, tracing), pulumi.Protect(env == "production"))
-				sealed, cm, rule := objects(t, o)
+				sealed, admin, cm, rule := objects(t, o)
 
 				// The Slack webhook, sealed for the Secret alertmanager-slack that Alertmanager mounts.
 				meta := sealed["metadata"].(map[string]any)
@@ -87,6 +92,16 @@ func TestObservabilityInEveryEnvironment(t *testing.T) {
 				assert.Equal(t, webhook, controller.Unseal(t, ns, "alertmanager-slack", encrypted["webhook-url"].(string)))
 				secretstest.AssertNoPlaintext(t, rec, webhook)
 				secretstest.AssertNoPlaintextInData(t, o.Objects, webhook)
+
+				// Grafana's admin, sealed for the Secret the chart reads (grafana.admin.existingSecret).
+				meta = admin["metadata"].(map[string]any)
+				assert.Equal(t, "grafana-admin", meta["name"])
+				assert.Equal(t, ns, meta["namespace"])
+				encrypted = admin["spec"].(map[string]any)["encryptedData"].(map[string]any)
+				assert.Equal(t, "admin", controller.Unseal(t, ns, "grafana-admin", encrypted["admin-user"].(string)))
+				assert.Equal(t, adminPassword, controller.Unseal(t, ns, "grafana-admin", encrypted["admin-password"].(string)))
+				secretstest.AssertNoPlaintext(t, rec, adminPassword)
+				secretstest.AssertNoPlaintextInData(t, o.Objects, adminPassword)
 
 				// The dashboard, where Grafana's sidecar finds it.
 				meta = cm["metadata"].(map[string]any)
@@ -139,15 +154,16 @@ func TestArgsAreValidatedWithoutRevealingTheWebhook(t *testing.T) {
 		mutate func(*Args)
 		want   string
 	}{
-		"http webhook":      {func(a *Args) { a.SlackWebhookURL = strings.Replace(webhook, "https", "http", 1) }, "SlackWebhookURL must be an https URL"},
-		"no scheme":         {func(a *Args) { a.SlackWebhookURL = strings.TrimPrefix(webhook, "https://") }, "SlackWebhookURL must be an https URL"},
-		"unparseable":       {func(a *Args) { a.SlackWebhookURL = webhook + "%zz" }, "SlackWebhookURL is not a valid URL"},
-		"empty webhook":     {func(a *Args) { a.SlackWebhookURL = "" }, "SlackWebhookURL is empty"},
-		"user info":         {func(a *Args) { a.SlackWebhookURL = "https://me:s3cr3tT0ken@hooks.slack.com/services/x" }, "must not carry user information"},
-		"no sealer":         {func(a *Args) { a.Sealer = nil }, "Sealer is nil"},
-		"bad namespace":     {func(a *Args) { a.Namespace = "Monitoring" }, `Namespace "Monitoring"`},
-		"bad env namespace": {func(a *Args) { a.EnvironmentNamespaces = []string{"apps|.*"} }, `EnvironmentNamespaces entry "apps|.*"`},
-		"no environment":    {func(a *Args) { a.Environment = "" }, `Environment ""`},
+		"http webhook":        {func(a *Args) { a.SlackWebhookURL = strings.Replace(webhook, "https", "http", 1) }, "SlackWebhookURL must be an https URL"},
+		"no scheme":           {func(a *Args) { a.SlackWebhookURL = strings.TrimPrefix(webhook, "https://") }, "SlackWebhookURL must be an https URL"},
+		"unparseable":         {func(a *Args) { a.SlackWebhookURL = webhook + "%zz" }, "SlackWebhookURL is not a valid URL"},
+		"empty webhook":       {func(a *Args) { a.SlackWebhookURL = "" }, "SlackWebhookURL is empty"},
+		"no grafana password": {func(a *Args) { a.GrafanaAdminPassword = "" }, "GrafanaAdminPassword is empty"},
+		"user info":           {func(a *Args) { a.SlackWebhookURL = "https://me:s3cr3tT0ken@hooks.slack.com/services/x" }, "must not carry user information"},
+		"no sealer":           {func(a *Args) { a.Sealer = nil }, "Sealer is nil"},
+		"bad namespace":       {func(a *Args) { a.Namespace = "Monitoring" }, `Namespace "Monitoring"`},
+		"bad env namespace":   {func(a *Args) { a.EnvironmentNamespaces = []string{"apps|.*"} }, `EnvironmentNamespaces entry "apps|.*"`},
+		"no environment":      {func(a *Args) { a.Environment = "" }, `Environment ""`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := testArgs(t, "staging", false)
@@ -168,7 +184,7 @@ func TestArgsAreValidatedWithoutRevealingTheWebhook(t *testing.T) {
 func TestSealingIsDeterministic(t *testing.T) {
 	encrypted := func() any {
 		_, o := runComponent(t, "staging", testArgs(t, "staging", false))
-		sealed, _, _ := objects(t, o)
+		sealed, _, _, _ := objects(t, o)
 		return sealed["spec"]
 	}
 	assert.Equal(t, encrypted(), encrypted(), "a second up shows no change")

@@ -1,6 +1,6 @@
 // Package linodeapi is a stand-in for the part of the Linode API v4 that the Pulumi Linode provider calls for
 // LKE: clusters, their node pools, kubeconfigs, API endpoints, control plane ACLs, Kubernetes versions and
-// Linode types. It serves on 127.0.0.1 (the provider reads the base URL from LINODE_URL), keeps its clusters in
+// Linode types; and for the environments' DNS zones (domains). It serves on 127.0.0.1 (the provider reads the base URL from LINODE_URL), keeps its clusters in
 // memory, hands out one kubeconfig for every cluster (a local control plane's, so a stack deploys onto a real API
 // server), and records every request, so a test can say exactly what reached "Linode": no DELETE, no write at
 // all.
@@ -56,7 +56,8 @@ type Server struct {
 
 	mu       sync.Mutex
 	clusters map[int]*Cluster
-	nextID   int // cluster and pool IDs
+	domains  map[int]*linodego.Domain
+	nextID   int // cluster, pool and domain IDs
 	nextNode int
 	requests []Request
 	versions []string
@@ -80,7 +81,7 @@ type Options struct {
 func New(o Options) *Server {
 	return &Server{
 		token: o.Token, kubeconfig: o.Kubeconfig, versions: o.Versions, types: o.Types,
-		clusters: map[int]*Cluster{}, nextID: 1000, nextNode: 1,
+		clusters: map[int]*Cluster{}, domains: map[int]*linodego.Domain{}, nextID: 1000, nextNode: 1,
 	}
 }
 
@@ -304,6 +305,35 @@ func (s *Server) routes() http.Handler {
 		return struct{}{}, nil
 	}))
 
+	handle("POST /v4/domains", func(_ http.ResponseWriter, r *http.Request) (any, error) {
+		var o linodego.DomainCreateOptions
+		if err := decode(r, &o); err != nil {
+			return nil, err
+		}
+		return s.createDomain(o)
+	})
+	handle("GET /v4/domains/{id}", s.withDomain(func(d *linodego.Domain, _ *http.Request) (any, error) { return *d, nil }))
+	handle("PUT /v4/domains/{id}", s.withDomain(func(d *linodego.Domain, r *http.Request) (any, error) {
+		var o linodego.DomainUpdateOptions
+		if err := decode(r, &o); err != nil {
+			return nil, err
+		}
+		if o.SOAEmail != "" {
+			d.SOAEmail = o.SOAEmail
+		}
+		if o.Description != "" {
+			d.Description = o.Description
+		}
+		if o.Tags != nil {
+			d.Tags = o.Tags
+		}
+		return *d, nil
+	}))
+	handle("DELETE /v4/domains/{id}", s.withDomain(func(d *linodego.Domain, _ *http.Request) (any, error) {
+		delete(s.domains, d.ID)
+		return struct{}{}, nil
+	}))
+
 	// Every request is recorded, and needs the token, before it is routed.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
@@ -356,6 +386,59 @@ func (s *Server) withPool(h func(c *Cluster, i int, r *http.Request) (any, error
 		}
 		return h(c, i, r)
 	})
+}
+
+// Domains returns the domains (DNS zones) the API holds, by name.
+func (s *Server) Domains() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var names []string
+	for _, d := range s.domains {
+		names = append(names, d.Domain)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// withDomain resolves {id} to a domain (404 if there is none). Called with s.mu held.
+func (s *Server) withDomain(h func(d *linodego.Domain, r *http.Request) (any, error)) func(http.ResponseWriter, *http.Request) (any, error) {
+	return func(_ http.ResponseWriter, r *http.Request) (any, error) {
+		id, err := strconv.Atoi(r.PathValue("id"))
+		if err != nil {
+			return nil, notFound
+		}
+		d, ok := s.domains[id]
+		if !ok {
+			return nil, notFound
+		}
+		return h(d, r)
+	}
+}
+
+// createDomain makes a zone as the API does: a master zone needs its SOA email, and a name is taken once.
+func (s *Server) createDomain(o linodego.DomainCreateOptions) (any, error) {
+	switch {
+	case o.Domain == "":
+		return nil, badRequest("domain", "required")
+	case o.Type != linodego.DomainTypeMaster && o.Type != linodego.DomainTypeSlave:
+		return nil, badRequest("type", "master or slave")
+	case o.Type == linodego.DomainTypeMaster && o.SOAEmail == "":
+		return nil, badRequest("soa_email", "required for a master domain")
+	}
+	for _, d := range s.domains {
+		if d.Domain == o.Domain {
+			return nil, badRequest("domain", "a domain with this name already exists")
+		}
+	}
+	d := &linodego.Domain{
+		ID: s.id(), Domain: o.Domain, Type: o.Type, SOAEmail: o.SOAEmail, Description: o.Description,
+		Status: linodego.DomainStatusActive, Tags: o.Tags, MasterIPs: []string{}, AXfrIPs: []string{},
+	}
+	if d.Tags == nil {
+		d.Tags = []string{}
+	}
+	s.domains[d.ID] = d
+	return *d, nil
 }
 
 // create makes a cluster from the create options, as LKE does: ready at once here, every node ready.

@@ -154,3 +154,34 @@ func assertStatus(t *testing.T, status int, err error) {
 	require.True(t, errors.As(err, &lerr), "want a linodego error, got %v", err)
 	assert.Equal(t, status, lerr.Code, "%v", err)
 }
+
+func TestDomainLifecycleThroughTheClient(t *testing.T) {
+	s, c := start(t, "test-token")
+	ctx := context.Background()
+	created, err := c.CreateDomain(ctx, linodego.DomainCreateOptions{
+		Domain: "staging.lke.example.com", Type: linodego.DomainTypeMaster, SOAEmail: "platform@example.org",
+		Tags: []string{"environment:staging"},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, linodego.DomainStatusActive, created.Status)
+	assert.Equal(t, []string{"staging.lke.example.com"}, s.Domains())
+
+	_, err = c.CreateDomain(ctx, linodego.DomainCreateOptions{Domain: "staging.lke.example.com", Type: linodego.DomainTypeMaster, SOAEmail: "a@example.org"})
+	require.Error(t, err, "a name is taken once")
+	_, err = c.CreateDomain(ctx, linodego.DomainCreateOptions{Domain: "other.lke.example.com", Type: linodego.DomainTypeMaster})
+	require.Error(t, err, "a master zone needs its SOA email")
+
+	updated, err := c.UpdateDomain(ctx, created.ID, linodego.DomainUpdateOptions{SOAEmail: "dns@example.org"})
+	require.NoError(t, err)
+	assert.Equal(t, "dns@example.org", updated.SOAEmail)
+	got, err := c.GetDomain(ctx, created.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "dns@example.org", got.SOAEmail)
+
+	require.NoError(t, c.DeleteDomain(ctx, created.ID))
+	assert.Empty(t, s.Domains())
+	_, err = c.GetDomain(ctx, created.ID)
+	var apiErr *linodego.Error
+	require.ErrorAs(t, err, &apiErr)
+	assert.Equal(t, http.StatusNotFound, apiErr.Code)
+}

@@ -31,7 +31,10 @@ var DNSLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 
 // HostSuffix is what every public host of an environment ends with: ".<environment>.<domain>" (hosts are
 // "<name>.<environment>.<domain>").
-func HostSuffix(environment, domain string) string { return "." + environment + "." + domain }
+func HostSuffix(environment, domain string) string { return "." + Zone(environment, domain) }
+
+// Zone is an environment's DNS zone, <environment>.<domain>: where its hosts live, and all external-dns may write.
+func Zone(environment, domain string) string { return environment + "." + domain }
 
 // DNSName matches a DNS name of two labels or more under a top-level domain of letters, such as
 // platform.example.com: the platform's DNS zone.
