@@ -268,16 +268,16 @@ func checkPlatformObjectsKept(t *testing.T, edit, env string) {
 		require.NoError(t, err, out)
 	}
 	deleteAs := func(kubeconfigPath, name string, extra ...string) (string, error) {
-		out, err := kubectlOn(kubeconfigPath, append([]string{"delete", "configmap", name, "-n", ns}, extra...)...)
-		return string(out), err
+		return kubectlInputOn(kubeconfigPath, nil, append([]string{"delete", "configmap", name, "-n", ns}, extra...)...)
 	}
 	want := fmt.Sprintf("ValidatingAdmissionPolicy '%[1]s' with binding '%[1]s' denied request: ", admission.Name(env, rules.PlatformObjectsKept))
 	// The policies were just created: wait (with a dry run, which admission judges too) until they are enforced.
 	var out string
-	require.Eventually(t, func() bool {
+	assert.Eventually(t, func() bool {
 		out, _ = deleteAs(edit, "platform-owned", "--dry-run=server")
 		return strings.Contains(out, want)
-	}, enforcementDelay, 200*time.Millisecond, "the package's delete of a platform object was not refused: %s", out)
+	}, enforcementDelay, 200*time.Millisecond)
+	require.Contains(t, out, want, "the package's delete of a platform object was not refused")
 	out, err := deleteAs(edit, "platform-owned")
 	require.Error(t, err, out)
 	assert.Contains(t, out, want+`ConfigMap "platform-owned" in namespace "`+ns+`": is the platform's (app.kubernetes.io/part-of=lke-platform) `+
