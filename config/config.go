@@ -84,6 +84,8 @@ type Environment struct {
 	Domain             string // DNS zone served by Linode DNS; hosts are "<name>.<env>.<domain>"
 	ACMEEmail          string // Let's Encrypt account address
 	Tracing            bool   // Tempo on this stack
+	// Deferred: the stack is previewed, not applied (Pulumi.yaml's deferred; CheckApplied refuses its update).
+	Deferred bool
 	GitOps             GitOps
 	Secrets            Secrets
 	SampleServiceImage string
@@ -312,6 +314,7 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 		p.fail("acmeEmail", env.ACMEEmail, acmeEmail)
 	}
 	env.Tracing = p.boolean("tracing")
+	env.Deferred = p.boolean("deferred")
 	const repoURL = "the https URL of the Git repository Argo CD is registered with (or git://127.0.0.1:PORT/… for a local loop)"
 	env.GitOps.RepoURL = p.str("gitopsRepoUrl", repoURL)
 	if env.GitOps.RepoURL != "" && !repositoryURL(env.GitOps.RepoURL) {
@@ -449,7 +452,7 @@ var Keys = []string{
 	"environment", "defaultRegion", "regionOverrides", "clusterMode", "kubernetesVersion", "highAvailability",
 	"baselinePool", "gpuPool", "importClusterId", "controlPlaneAcl", "kubeconfigPath", "kubeconfig", "kubeContext", "namespaces",
 	"servicesPerNamespace", "serviceProfile", "quotaHeadroomPercent", "ingressNamespace", "monitoringNamespace", "tags",
-	"domain", "acmeEmail", "tracing", "gitopsRepoUrl", "gitopsRevision", "sampleServiceImage", "sealedSecretsCertificate",
+	"domain", "acmeEmail", "tracing", "deferred", "gitopsRepoUrl", "gitopsRevision", "sampleServiceImage", "sealedSecretsCertificate",
 	"slackWebhookUrl", "grafanaAdminPassword", "dnsApiToken", "secretBundles", "accessPackages",
 }
 

@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/platform-eng/lke-platform/config"
 )
 
 // The GitHub Actions workflows, held to the CI identities of identities.go: which job may obtain which Pulumi
@@ -275,6 +277,64 @@ func TestUpdatesApplyTheReviewedPlan(t *testing.T) {
 	assert.True(t, saved, "the plan job saves plan.json")
 	assert.True(t, uploaded, "the plan job uploads plan.json as %s", artifact)
 	assert.True(t, downloaded, "the up job downloads %s", artifact)
+}
+
+// CI applies only the stacks that are not deferred (cmd/stacks): deploy.yml's job for each environment runs
+// pulumi-up.yml for it only if stacks.yml lists it, and a skipped (deferred) stack's job holds back no other;
+// drift.yml checks the same list. Staging still comes before production when it is applied.
+func TestCIAppliesOnlyTheStacksNotDeferred(t *testing.T) {
+	type job struct {
+		Needs yaml.Node         `yaml:"needs"`
+		If    string            `yaml:"if"`
+		Uses  string            `yaml:"uses"`
+		With  map[string]string `yaml:"with"`
+		Steps []struct {
+			Run string `yaml:"run"`
+		} `yaml:"steps"`
+		Strategy struct {
+			Matrix map[string]any `yaml:"matrix"`
+		} `yaml:"strategy"`
+	}
+	files := readWorkflows(t)
+	workflow := func(name string) map[string]job {
+		var w struct {
+			Jobs map[string]job `yaml:"jobs"`
+		}
+		require.NoError(t, yaml.Unmarshal(files[name], &w), name)
+		return w.Jobs
+	}
+	needs := func(j job) []string {
+		if j.Needs.Kind == yaml.ScalarNode {
+			return []string{j.Needs.Value}
+		}
+		var n []string
+		require.NoError(t, j.Needs.Decode(&n))
+		return n
+	}
+	var lists bool
+	for _, s := range workflow("stacks.yml")["stacks"].Steps {
+		lists = lists || strings.Contains(s.Run, "go run ./cmd/stacks")
+	}
+	assert.True(t, lists, "stacks.yml runs cmd/stacks")
+
+	deploy := workflow("deploy.yml")
+	assert.Equal(t, "./.github/workflows/stacks.yml", deploy["stacks"].Uses)
+	for _, stack := range config.Environments {
+		j, ok := deploy[stack]
+		require.True(t, ok, "deploy.yml has a job for %s", stack)
+		assert.Equal(t, "./.github/workflows/pulumi-up.yml", j.Uses)
+		assert.Equal(t, stack, j.With["stack"])
+		assert.Contains(t, needs(j), "stacks")
+		assert.Equal(t, "${{ !failure() && !cancelled() && contains(fromJSON(needs.stacks.outputs.applied), '"+stack+"') }}", j.If,
+			"%s runs when applied, and a skipped stack before it does not hold it back", stack)
+	}
+	assert.Equal(t, []string{"stacks", "development", "staging"}, needs(deploy[config.Production]))
+	assert.NotContains(t, needs(deploy[config.Production]), config.System)
+
+	drift := workflow("drift.yml")
+	assert.Equal(t, "./.github/workflows/stacks.yml", drift["stacks"].Uses)
+	assert.Equal(t, []string{"stacks"}, needs(drift["drift"]))
+	assert.Equal(t, "${{ fromJSON(needs.stacks.outputs.applied) }}", drift["drift"].Strategy.Matrix["stack"])
 }
 
 // The check fails on what it is there to refuse, each made from the committed pull-request workflow.

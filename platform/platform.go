@@ -38,6 +38,9 @@ func Program(ctx *pulumi.Context) error {
 	if err != nil {
 		return err // before any resource is registered
 	}
+	if err := config.CheckApplied(env, ctx.Stack(), ctx.DryRun()); err != nil {
+		return err
+	}
 	// The cluster is used from here on: an attached one must answer before anything is registered
 	// (config.CheckReachable says why), with the same clear error as a bad key.
 	if err := config.CheckReachable(env.Cluster, config.ReachTimeout); err != nil {

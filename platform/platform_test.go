@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -478,4 +479,37 @@ func TestTheEnvironmentsOwnZone(t *testing.T) {
 
 	rec := run(t, config.Development, map[string]string{"clusterMode": "render", "importClusterId": ""})
 	assert.Empty(t, rec.OfType("linode:index/domain:Domain"), "render mode makes no Linode call")
+}
+
+// A deferred stack (staging and system as committed) is previewed on every pull request but never applied: an
+// update in create or attach mode refuses before registering anything, naming the key and how to roll it out;
+// its preview registers the whole environment, and render mode still writes its YAML.
+func TestDeferredStacksArePreviewedNotApplied(t *testing.T) {
+	for _, stack := range config.Environments {
+		values, err := config.StackValues("..", stack)
+		require.NoError(t, err)
+		want := strconv.FormatBool(stack == config.Staging || stack == config.System)
+		assert.Equal(t, want, values["deferred"], "Pulumi.%s.yaml: the spec defers staging and system", stack)
+	}
+	for _, stack := range []string{config.Staging, config.System} {
+		t.Run(stack, func(t *testing.T) {
+			deferred := map[string]string{"deferred": "true"}
+			rec, err := platformtest.Run(t, stack, platformtest.Config(t, "..", stack, deferred), Program)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), `stack "`+stack+`" is deferred (lke-platform:deferred = true)`)
+			assert.Contains(t, err.Error(), "pulumi config set deferred false -s "+stack)
+			assert.Empty(t, rec.Resources(), "nothing is registered")
+
+			rec, err = platformtest.Preview(t, stack, platformtest.Config(t, "..", stack, deferred), Program)
+			require.NoError(t, err)
+			assert.NotEmpty(t, rec.OfType(lkeCluster), "the preview shows the whole environment")
+		})
+	}
+	t.Run("render", func(t *testing.T) {
+		cfg := platformtest.Config(t, "..", config.Staging, map[string]string{"deferred": "true", "clusterMode": "render"})
+		t.Chdir(t.TempDir()) // render mode writes under the program's folder
+		_, err := platformtest.Run(t, config.Staging, cfg, Program)
+		require.NoError(t, err)
+		assert.DirExists(t, filepath.Join("generated", config.Staging, "argo"))
+	})
 }

@@ -115,13 +115,15 @@ func Run(t *testing.T, stack string, cfg map[string]string, program pulumi.RunFu
 	return RunWithSecrets(t, stack, cfg, nil, program)
 }
 
-// RunWithSecrets is Run where the config keys in secretKeys count as set with --secret.
-func RunWithSecrets(t *testing.T, stack string, cfg map[string]string, secretKeys []string, program pulumi.RunFunc) (*Recorder, error) {
+// RunWithSecrets is Run where the config keys in secretKeys count as set with --secret. The program runs as an
+// update (ctx.DryRun() false) unless dryRun says it is a preview.
+func RunWithSecrets(t *testing.T, stack string, cfg map[string]string, secretKeys []string, program pulumi.RunFunc, dryRun ...bool) (*Recorder, error) {
 	t.Helper()
 	rec := &Recorder{}
 	err := pulumi.RunErr(program, pulumi.WithMocks("lke-platform", stack, rec), func(info *pulumi.RunInfo) {
 		info.Config = cfg
 		info.ConfigSecretKeys = secretKeys
+		info.DryRun = len(dryRun) > 0 && dryRun[0]
 	})
 	return rec, err
 }

@@ -39,6 +39,9 @@ func Config(t testing.TB, repoRoot, stack string, overrides map[string]string) m
 	for k, v := range Secrets {
 		cfg[config.Namespace+":"+k] = v
 	}
+	// Under mocks the program runs as an update, which a deferred stack (staging, system) refuses: the tests
+	// look at what it would register, as a preview does. An override of deferred is kept.
+	cfg[config.Namespace+":deferred"] = "false"
 	for k, v := range overrides {
 		cfg[config.Namespace+":"+k] = v
 		if v == "" {
@@ -48,12 +51,22 @@ func Config(t testing.TB, repoRoot, stack string, overrides map[string]string) m
 	return cfg
 }
 
-// Run runs program under mocks with cfg, every secret key counting as set with --secret.
+// Run runs program under mocks with cfg as an update, every secret key counting as set with --secret.
 func Run(t *testing.T, stack string, cfg map[string]string, program pulumi.RunFunc) (*mocks.Recorder, error) {
 	t.Helper()
+	return mocks.RunWithSecrets(t, stack, cfg, secretKeys(), program)
+}
+
+// Preview is Run as a preview (ctx.DryRun() true).
+func Preview(t *testing.T, stack string, cfg map[string]string, program pulumi.RunFunc) (*mocks.Recorder, error) {
+	t.Helper()
+	return mocks.RunWithSecrets(t, stack, cfg, secretKeys(), program, true)
+}
+
+func secretKeys() []string {
 	keys := make([]string, 0, len(config.SecretKeys))
 	for _, k := range config.SecretKeys {
 		keys = append(keys, config.Namespace+":"+k)
 	}
-	return mocks.RunWithSecrets(t, stack, cfg, keys, program)
+	return keys
 }
