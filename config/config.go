@@ -84,8 +84,7 @@ type Environment struct {
 	Domain             string // DNS zone served by Linode DNS; hosts are "<name>.<env>.<domain>"
 	ACMEEmail          string // Let's Encrypt account address
 	Tracing            bool   // Tempo on this stack
-	// Deferred: the stack is previewed, not applied (Pulumi.yaml's deferred; CheckApplied refuses its update).
-	Deferred bool
+	Deferred           bool   // previewed, never applied (CheckApplied refuses its update)
 	GitOps             GitOps
 	Secrets            Secrets
 	SampleServiceImage string
