@@ -41,6 +41,11 @@ func Program(ctx *pulumi.Context) error {
 	if err := config.CheckApplied(env, ctx.Stack(), ctx.DryRun()); err != nil {
 		return err
 	}
+	for _, p := range config.Placeholders(env) { // in a preview: an update would refuse them
+		if err := ctx.Log.Warn(p.String()+"; an update refuses it (docs/configuration.md)", nil); err != nil {
+			return err
+		}
+	}
 	// The cluster is used from here on: an attached one must answer before anything is registered
 	// (config.CheckReachable says why), with the same clear error as a bad key.
 	if err := config.CheckReachable(env.Cluster, config.ReachTimeout); err != nil {

@@ -3,6 +3,7 @@ package platform
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -468,13 +469,9 @@ func TestOnlyWorkloadNamespacesAdmitTheIngressController(t *testing.T) {
 // and render modes make no Linode call.
 func TestTheEnvironmentsOwnZone(t *testing.T) {
 	zone := run(t, config.Staging, nil).One(t, "linode:index/domain:Domain", "staging-dns").Inputs.Mappable()
-	values, err := config.StackValues("..", config.Staging)
-	require.NoError(t, err)
-	domain := values["domain"]
-	require.NotEmpty(t, domain)
-	assert.Equal(t, "staging."+domain, zone["domain"])
+	assert.Equal(t, "staging."+platformtest.Domain, zone["domain"])
 	assert.Equal(t, "master", zone["type"])
-	assert.Equal(t, values["acmeEmail"], zone["soaEmail"])
+	assert.Equal(t, platformtest.ACMEEmail, zone["soaEmail"])
 	assert.Contains(t, zone["tags"], "environment:staging")
 
 	rec := run(t, config.Development, map[string]string{"clusterMode": "render", "importClusterId": ""})
@@ -512,4 +509,36 @@ func TestDeferredStacksArePreviewedNotApplied(t *testing.T) {
 		require.NoError(t, err)
 		assert.DirExists(t, filepath.Join("generated", config.Staging, "argo"))
 	})
+}
+
+// The committed domain and acmeEmail are placeholders (RFC 2606 names): a preview of a create-mode stack warns
+// about them, an update refuses them before registering anything, naming each key; attach and render modes
+// keep them (the local control plane, the tests).
+func TestAnUpdateRefusesThePlaceholders(t *testing.T) {
+	values, err := config.StackValues("..", config.Development)
+	require.NoError(t, err)
+	placeholders := map[string]string{"domain": values["domain"], "acmeEmail": values["acmeEmail"]}
+	assert.True(t, config.ReservedDomain(values["domain"]), "the committed domain %q is a placeholder", values["domain"])
+
+	rec, err := platformtest.Run(t, config.Development, platformtest.Config(t, "..", config.Development, placeholders), Program)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `lke-platform:domain = "`+values["domain"]+`" is not allowed; want a DNS zone of yours`)
+	assert.Contains(t, err.Error(), `lke-platform:acmeEmail = "`+values["acmeEmail"]+`" is not allowed; want a mailbox of yours`)
+	assert.Empty(t, rec.Resources(), "nothing is registered")
+
+	rec, err = platformtest.Preview(t, config.Development, platformtest.Config(t, "..", config.Development, placeholders), Program)
+	require.NoError(t, err, "a preview goes on")
+	assert.NotEmpty(t, rec.OfType(lkeCluster))
+
+	attach := maps.Clone(placeholders)
+	attach["clusterMode"], attach["kubeconfigPath"], attach["importClusterId"] = "attach", kubeconfigAt(t, listening(t)), ""
+	_, err = platformtest.Run(t, config.Development, platformtest.Config(t, "..", config.Development, attach), Program)
+	require.NoError(t, err, "attach mode keeps the placeholders")
+
+	for _, name := range []string{"example.com", "lke.example.org", "x.example", "cluster.test", "a.invalid", "localhost", "LKE.Example.NET."} {
+		assert.True(t, config.ReservedDomain(name), name)
+	}
+	for _, name := range []string{"platform-eng.dev", "example.company.com", "notexample.com", "testing.io"} {
+		assert.False(t, config.ReservedDomain(name), name)
+	}
 }

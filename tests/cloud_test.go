@@ -19,6 +19,7 @@ import (
 	"github.com/platform-eng/lke-platform/components/gpupool"
 	"github.com/platform-eng/lke-platform/config"
 	"github.com/platform-eng/lke-platform/internal/linodeapi"
+	"github.com/platform-eng/lke-platform/platform/platformtest"
 )
 
 // Cloud mode, with the real Linode provider plugin against the Linode API stand-in (internal/linodeapi) on
@@ -119,9 +120,14 @@ func linodePluginDir(t *testing.T) string {
 	return filepath.Join(home, "plugins", "resource-linode-v"+linodeProviderVersion)
 }
 
-// cloudConfig is the plain config of a cloud-mode stack of environment env (clusterMode create, the default).
+// cloudConfig is the plain config of a cloud-mode stack of environment env (clusterMode create, the default),
+// with a domain and an ACME address of the operator's own, as a create-mode update needs (the committed ones are
+// placeholders it refuses).
 func cloudConfig(env string) map[string]string {
-	return map[string]string{"environment": env, "sealedSecretsCertificate": sealingCert}
+	return map[string]string{
+		"environment": env, "sealedSecretsCertificate": sealingCert,
+		"domain": platformtest.Domain, "acmeEmail": platformtest.ACMEEmail,
+	}
 }
 
 // writes are the requests that changed something at the API, as "METHOD path".
@@ -228,7 +234,7 @@ func cloudModeCreates(t *testing.T) {
 	assertAllHandled(t, api.Requests())
 	require.ElementsMatch(t, []string{"POST /v4/lke/clusters", "POST /v4/domains"}, writes(api.Since(n)),
 		"the update creates the cluster and the environment's zone, nothing else")
-	assert.Equal(t, []string{env + "." + testDomain}, api.Domains(), "the environment's own zone, which external-dns writes to")
+	assert.Equal(t, []string{env + "." + platformtest.Domain}, api.Domains(), "the environment's own zone, which external-dns writes to")
 
 	// What LKE was asked for, and what it holds now.
 	var sent linodego.LKEClusterCreateOptions

@@ -23,6 +23,12 @@ var Secrets = map[string]string{
 	"secretBundles":        `{"sample-service":{"token":"unitBundleToken3Vs-Rt5nW8cJ2yHd"}}`,
 }
 
+// Domain and ACMEEmail stand for an operator's own zone and mailbox (config.Placeholders).
+const (
+	Domain    = "lke.platform-eng.dev"
+	ACMEEmail = "platform-infra@platform-eng.dev"
+)
+
 // Plaintexts are the secret values as they would appear if one leaked.
 var Plaintexts = []string{"unitSlackWebhook2Lp", "unitGrafanaAdmin", "unitDnsToken6Tq", "unitBundleToken3Vs"}
 
@@ -40,8 +46,12 @@ func Config(t testing.TB, repoRoot, stack string, overrides map[string]string) m
 		cfg[config.Namespace+":"+k] = v
 	}
 	// Under mocks the program runs as an update, which a deferred stack (staging, system) refuses: the tests
-	// look at what it would register, as a preview does. An override of deferred is kept.
+	// look at what it would register, as a preview does. An update also refuses the committed placeholders of
+	// domain and acmeEmail in create mode: the tests set them as an operator does before the first update.
+	// Overrides of these keys are kept.
 	cfg[config.Namespace+":deferred"] = "false"
+	cfg[config.Namespace+":domain"] = Domain
+	cfg[config.Namespace+":acmeEmail"] = ACMEEmail
 	for k, v := range overrides {
 		cfg[config.Namespace+":"+k] = v
 		if v == "" {
