@@ -104,7 +104,8 @@ type GitOps struct {
 type Secrets struct {
 	SealingCertificatePath string
 	SealingCertificate     []byte // PEM of the Sealed Secrets controller's certificate (public)
-	SlackWebhookURL        string
+	SlackWebhookURL        string // #platform-infra's incoming webhook
+	SlackPagerWebhookURL   string // #platform-pager's
 	GrafanaAdminPassword   string // sealed into the monitoring namespace; the chart's default password is never used
 	DNSToken               string
 	// Bundles are named sets of secret values, sealed into the environment's first namespace.
@@ -383,11 +384,22 @@ func (p *parser) secrets(baseDir string) Secrets {
 				"against its SealedSecret", MinSecretBits))
 		}
 	}
-	s.SlackWebhookURL = secret("slackWebhookUrl", "the Slack incoming-webhook URL Alertmanager posts to")
-	if u, err := url.Parse(s.SlackWebhookURL); s.SlackWebhookURL != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
-		p.fail("slackWebhookUrl", "(secret, not shown)", "an https URL (the Slack incoming webhook)")
-	} else {
-		unguessable("slackWebhookUrl", s.SlackWebhookURL)
+	// One webhook per channel: a Slack app's incoming webhook posts to the channel it was made for, whatever
+	// channel a message names.
+	webhook := func(key, channel string) string {
+		v := secret(key, "the URL of the Slack incoming webhook of "+channel)
+		if u, err := url.Parse(v); v != "" && (err != nil || u.Scheme != "https" || u.Host == "") {
+			p.fail(key, "(secret, not shown)", "an https URL (the Slack incoming webhook of "+channel+")")
+		} else {
+			unguessable(key, v)
+		}
+		return v
+	}
+	s.SlackWebhookURL = webhook("slackWebhookUrl", "#platform-infra")
+	s.SlackPagerWebhookURL = webhook("slackPagerWebhookUrl", "#platform-pager")
+	if s.SlackPagerWebhookURL != "" && s.SlackPagerWebhookURL == s.SlackWebhookURL {
+		p.fail("slackPagerWebhookUrl", "(secret, not shown)", "the webhook of #platform-pager, not slackWebhookUrl's "+
+			"(a Slack app's webhook posts to its own channel only: one webhook would page in #platform-infra)")
 	}
 	s.GrafanaAdminPassword = secret("grafanaAdminPassword", "the password of Grafana's admin user")
 	unguessable("grafanaAdminPassword", s.GrafanaAdminPassword)
@@ -452,11 +464,11 @@ var Keys = []string{
 	"baselinePool", "gpuPool", "importClusterId", "controlPlaneAcl", "kubeconfigPath", "kubeconfig", "kubeContext", "namespaces",
 	"servicesPerNamespace", "serviceProfile", "quotaHeadroomPercent", "ingressNamespace", "monitoringNamespace", "tags",
 	"domain", "acmeEmail", "tracing", "deferred", "gitopsRepoUrl", "gitopsRevision", "sampleServiceImage", "sealedSecretsCertificate",
-	"slackWebhookUrl", "grafanaAdminPassword", "dnsApiToken", "secretBundles", "accessPackages",
+	"slackWebhookUrl", "slackPagerWebhookUrl", "grafanaAdminPassword", "dnsApiToken", "secretBundles", "accessPackages",
 }
 
 // SecretKeys are the keys that must be set with --secret; Pulumi.yaml does not declare them (see secrets).
-var SecretKeys = []string{"kubeconfig", "slackWebhookUrl", "grafanaAdminPassword", "dnsApiToken", "secretBundles"}
+var SecretKeys = []string{"kubeconfig", "slackWebhookUrl", "slackPagerWebhookUrl", "grafanaAdminPassword", "dnsApiToken", "secretBundles"}
 
 // Problem is one invalid value: which key, what it was, and what is allowed instead.
 type Problem struct {

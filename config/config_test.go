@@ -21,6 +21,7 @@ func stack(t *testing.T, name string, overrides map[string]string) Source {
 	require.NoError(t, os.WriteFile(cert, []byte("-----BEGIN CERTIFICATE-----\n"), 0o600))
 	values["sealedSecretsCertificate"] = cert
 	values["slackWebhookUrl"] = "https://hooks.slack.com/services/T0/B0/SLACK-SECRET"
+	values["slackPagerWebhookUrl"] = "https://hooks.slack.com/services/T0/B1/PAGER-SECRET-v6Lq"
 	values["grafanaAdminPassword"] = "GRAFANA-SECRET-w8Kp3Xv7Qz2Rm"
 	values["dnsApiToken"] = "DNS-SECRET-k4Qz8Vw2Lp7Rm3Xt"
 	values["secretBundles"] = `{"sample-service":{"token":"BUNDLE-SECRET-q7Vx2LmR8tNw4PzK"}}`
@@ -142,7 +143,7 @@ func TestInvalidConfigNamesKeyValueAndWhatIsAllowed(t *testing.T) {
 		{"missing certificate file", Staging, map[string]string{"sealedSecretsCertificate": "/nonexistent/cert.pem"},
 			`lke-platform:sealedSecretsCertificate = "/nonexistent/cert.pem" is not allowed; want a readable PEM file`},
 		{"no slack webhook", Staging, map[string]string{"slackWebhookUrl": ""},
-			`lke-platform:slackWebhookUrl is not set; want the Slack incoming-webhook URL Alertmanager posts to, set as a secret: pulumi config set --secret slackWebhookUrl VALUE`},
+			`lke-platform:slackWebhookUrl is not set; want the URL of the Slack incoming webhook of #platform-infra, set as a secret: pulumi config set --secret slackWebhookUrl VALUE`},
 		{"slack webhook not https", Staging, map[string]string{"slackWebhookUrl": "http://hooks.example.com/x"},
 			`lke-platform:slackWebhookUrl = "(secret, not shown)" is not allowed; want an https URL`},
 		{"no dns token", Staging, map[string]string{"dnsApiToken": ""},
@@ -342,14 +343,14 @@ func TestKubeconfigMustBeASecret(t *testing.T) {
 }
 
 func TestEverySecretKeyMustBeEncrypted(t *testing.T) {
-	for _, key := range []string{"slackWebhookUrl", "grafanaAdminPassword", "dnsApiToken", "secretBundles"} {
+	for _, key := range []string{"slackWebhookUrl", "slackPagerWebhookUrl", "grafanaAdminPassword", "dnsApiToken", "secretBundles"} {
 		src := stack(t, Staging, nil)
 		src.IsSecret = func(k string) bool { return k != key }
 		_, err := Parse(src, "..")
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "lke-platform:"+key+` = "(plain text, not shown)" is not allowed`)
 		assert.Contains(t, err.Error(), "pulumi config set --secret "+key)
-		for _, secret := range []string{"SLACK-SECRET", "GRAFANA-SECRET", "DNS-SECRET", "BUNDLE-SECRET"} {
+		for _, secret := range []string{"SLACK-SECRET", "PAGER-SECRET", "GRAFANA-SECRET", "DNS-SECRET", "BUNDLE-SECRET"} {
 			assert.NotContains(t, err.Error(), secret)
 		}
 	}
@@ -444,4 +445,18 @@ func TestGuessableSecretsAreRefused(t *testing.T) {
 	}
 	assert.True(t, Guessable("correct horse battery"))
 	assert.False(t, Guessable("Xk3pQ9vL2mN8rT5wY7zB4cF6"))
+}
+
+// One webhook per Slack channel: a Slack app's webhook posts to its own channel whatever a message names, so the
+// same webhook for both would page in #platform-infra. Refused by key, never shown.
+func TestThePagerHasAWebhookOfItsOwn(t *testing.T) {
+	_, err := Parse(stack(t, Staging, map[string]string{"slackPagerWebhookUrl": "https://hooks.slack.com/services/T0/B0/SLACK-SECRET"}), "..")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `lke-platform:slackPagerWebhookUrl = "(secret, not shown)" is not allowed; want the webhook of #platform-pager, not slackWebhookUrl's`)
+	assert.NotContains(t, err.Error(), "SLACK-SECRET")
+
+	_, err = Parse(stack(t, Staging, map[string]string{"slackPagerWebhookUrl": "http://hooks.slack.com/services/T0/B1/PAGER-SECRET-v6Lq"}), "..")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `lke-platform:slackPagerWebhookUrl = "(secret, not shown)" is not allowed; want an https URL (the Slack incoming webhook of #platform-pager)`)
+	assert.NotContains(t, err.Error(), "PAGER-SECRET")
 }

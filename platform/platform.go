@@ -183,7 +183,8 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 
 	obs, err := observability.New(ctx, env.Name, &observability.Args{
 		Environment: env.Name, Labels: env.Labels(), Namespace: env.MonitoringNamespace, Tracing: env.Tracing,
-		Sealer: sealer, SlackWebhookURL: env.Secrets.SlackWebhookURL, GrafanaAdminPassword: env.Secrets.GrafanaAdminPassword,
+		Sealer: sealer, SlackWebhookURL: env.Secrets.SlackWebhookURL, SlackPagerWebhookURL: env.Secrets.SlackPagerWebhookURL,
+		GrafanaAdminPassword: env.Secrets.GrafanaAdminPassword,
 		// Prometheus, Grafana and Promtail look at these namespaces only: the workloads and the platform's own.
 		EnvironmentNamespaces: append(append([]string(nil), env.Namespaces...), env.IngressNamespace, ArgoCDNamespace),
 	}, protect)

@@ -474,7 +474,10 @@ func TestTheEnvironmentsOwnZone(t *testing.T) {
 	assert.Equal(t, platformtest.ACMEEmail, zone["soaEmail"])
 	assert.Contains(t, zone["tags"], "environment:staging")
 
-	rec := run(t, config.Development, map[string]string{"clusterMode": "render", "importClusterId": ""})
+	render := platformtest.Config(t, "..", config.Development, map[string]string{"clusterMode": "render", "importClusterId": ""})
+	t.Chdir(t.TempDir()) // render mode writes under the program's folder: this test's, not the repository's
+	rec, err := platformtest.Run(t, config.Development, render, Program)
+	require.NoError(t, err)
 	assert.Empty(t, rec.OfType("linode:index/domain:Domain"), "render mode makes no Linode call")
 }
 

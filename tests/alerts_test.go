@@ -26,9 +26,12 @@ import (
 	"github.com/platform-eng/lke-platform/monitoring"
 )
 
-// slackWebhookFile is where the generated Alertmanager configuration reads the Slack webhook from: the sealed
-// Secret alertmanager-slack, mounted by the operator under /etc/alertmanager/secrets/<secret>/.
-const slackWebhookFile = "/etc/alertmanager/secrets/alertmanager-slack/webhook-url"
+// slackWebhookFiles are where the generated Alertmanager configuration reads each channel's Slack webhook from:
+// the sealed Secret alertmanager-slack, mounted by the operator under /etc/alertmanager/secrets/<secret>/.
+var slackWebhookFiles = map[string]string{
+	"#platform-infra": "/etc/alertmanager/secrets/alertmanager-slack/webhook-url",
+	"#platform-pager": "/etc/alertmanager/secrets/alertmanager-slack/pager-webhook-url",
+}
 
 // infrastructureValues returns the Helm values of one chart as its Application carries them (objs expanded by
 // withCharts: the root Application holds the charts' Applications).
@@ -65,7 +68,9 @@ func TestGeneratedRulesAndRoutingPassTheRealTools(t *testing.T) {
 				run(t, "promtool", "check", "rules", path)
 			}
 
-			am := writeAlertmanagerConfig(t, dir, objs, env, "https://hooks.slack.com/services/T/B/x")
+			am := writeAlertmanagerConfig(t, dir, objs, env, func(channel string) string {
+				return "https://hooks.slack.com/services/T/B/" + strings.TrimPrefix(channel, "#")
+			})
 			run(t, "amtool", "check-config", am)
 			for severity, receiver := range map[string]string{"critical": "platform-pager", "warning": "platform-infra", "info": "platform-infra"} {
 				out := run(t, "amtool", "config", "routes", "test", "--config.file="+am, "severity="+severity, "environment="+env, "alertname=Test")
@@ -87,21 +92,23 @@ func writeRules(t *testing.T, dir string, rule object) string {
 	return path
 }
 
-// writeAlertmanagerConfig writes the generated Alertmanager configuration, with the webhook file it reads
-// pointed at a local file holding webhook, instead of the path inside the pod.
-func writeAlertmanagerConfig(t *testing.T, dir string, objs []object, env, webhook string) string {
+// writeAlertmanagerConfig writes the generated Alertmanager configuration, with the webhook file of each channel
+// it reads pointed at a local file holding webhook(channel), instead of the path inside the pod.
+func writeAlertmanagerConfig(t *testing.T, dir string, objs []object, env string, webhook func(channel string) string) string {
 	t.Helper()
 	values := infrastructureValues(t, objs, env, "kube-prometheus-stack")
 	assert.Contains(t, dig(values, "alertmanager", "alertmanagerSpec", "secrets"), "alertmanager-slack",
-		"the webhook's Secret is mounted where the configuration reads it")
+		"the webhooks' Secret is mounted where the configuration reads it")
 	cfg := dig(values, "alertmanager", "config")
 	require.NotNil(t, cfg)
-	local := filepath.Join(dir, "webhook-url")
-	require.NoError(t, os.WriteFile(local, []byte(webhook), 0o600))
 	b, err := yaml.Marshal(cfg)
 	require.NoError(t, err)
-	require.Contains(t, string(b), slackWebhookFile)
-	b = []byte(strings.ReplaceAll(string(b), slackWebhookFile, local))
+	for channel, file := range slackWebhookFiles {
+		local := filepath.Join(dir, strings.TrimPrefix(channel, "#")+"-webhook-url")
+		require.NoError(t, os.WriteFile(local, []byte(webhook(channel)), 0o600))
+		require.Contains(t, string(b), file)
+		b = []byte(strings.ReplaceAll(string(b), file, local))
+	}
 	path := filepath.Join(dir, "alertmanager.yml")
 	require.NoError(t, os.WriteFile(path, b, 0o644))
 	return path
@@ -143,7 +150,9 @@ func TestSampleServiceAlertReachesSlack(t *testing.T) {
 	// The rendered objects, once the service runs: the render (which another test may have started) is the
 	// longest wait.
 	objs := withCharts(t, readObjects(t, renderedCluster(t, env)))
-	am := writeAlertmanagerConfig(t, dir, objs, env, slackServer.URL+"/services/T/B/x")
+	am := writeAlertmanagerConfig(t, dir, objs, env, func(channel string) string {
+		return slackServer.URL + "/services/T/B/" + strings.TrimPrefix(channel, "#")
+	})
 	amAddr := freeAddr(t)
 	start(t, exec.Command("prometheus-alertmanager", "--config.file="+am, "--storage.path="+filepath.Join(dir, "am-data"),
 		"--web.listen-address="+amAddr, "--cluster.listen-address="))
@@ -198,8 +207,10 @@ func TestSampleServiceAlertReachesSlack(t *testing.T) {
 	// routes the critical alert to the on-call channel.
 	require.NoError(t, svc.Process.Signal(os.Interrupt))
 	stopped := time.Now()
-	require.Eventually(t, func() bool { return slack.has("SampleServiceDown", "#platform-pager") }, 10*time.Minute, time.Second,
-		"no SampleServiceDown message reached #platform-pager; messages: %s", slack.all())
+	// Through #platform-pager's own webhook: a Slack app's webhook posts to its channel whatever a message names.
+	require.Eventually(t, func() bool { return slack.has("SampleServiceDown", "webhook /services/T/B/platform-pager:") }, 10*time.Minute, time.Second,
+		"no SampleServiceDown message reached #platform-pager's webhook; messages: %s", slack.all())
+	assert.False(t, slack.has("SampleServiceDown", "webhook /services/T/B/platform-infra:"), "a paged alert is not repeated in #platform-infra")
 	figure(t, "SampleServiceDown posted to #platform-pager %.1f s after the service stopped", time.Since(stopped).Seconds())
 	assert.Contains(t, slack.all(), env, "the message names the environment")
 }
@@ -217,7 +228,8 @@ type alertmanagerTargets struct {
 	StaticConfigs []monitoring.StaticConfig `yaml:"static_configs"`
 }
 
-// slackRecorder is a local Slack incoming webhook: it accepts what Alertmanager posts and keeps it.
+// slackRecorder is a local Slack, serving every incoming webhook: it accepts what Alertmanager posts and keeps
+// it, after the webhook's path ("webhook <path>: <message>").
 type slackRecorder struct {
 	mu       sync.Mutex
 	messages []string
@@ -231,7 +243,7 @@ func (s *slackRecorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.messages = append(s.messages, string(body))
+	s.messages = append(s.messages, "webhook "+r.URL.Path+": "+string(body))
 	s.mu.Unlock()
 	_, _ = w.Write([]byte("ok"))
 }

@@ -74,13 +74,14 @@ var (
 // test proves none of them appears in plain text in state, outputs or rendered files.
 var testSecrets = map[string]string{
 	"slackWebhookUrl":      "https://hooks.slack.com/services/TPLATFORM/BTEST/plaintextSlackWebhook7Qx",
+	"slackPagerWebhookUrl": "https://hooks.slack.com/services/TPLATFORM/BPAGER/plaintextSlackPager5Hn",
 	"grafanaAdminPassword": "plaintextGrafanaAdmin-v9Rk2mWq4Tz8",
 	"dnsApiToken":          "plaintextDnsToken4Rw-Hq8zN3vK7pXm",
 	"secretBundles":        `{"sample-service":{"token":"plaintextBundleToken9Kz-Fw6tB2sL9qVc"}}`,
 }
 
 // plaintexts are the secret values themselves, as they would appear if one leaked.
-var plaintexts = []string{"plaintextSlackWebhook7Qx", "plaintextGrafanaAdmin", "plaintextDnsToken4Rw", "plaintextBundleToken9Kz"}
+var plaintexts = []string{"plaintextSlackWebhook7Qx", "plaintextSlackPager5Hn", "plaintextGrafanaAdmin", "plaintextDnsToken4Rw", "plaintextBundleToken9Kz"}
 
 // platformConfig is the plain config of a program stack attached to the control plane of kubeconfigPath as env.
 func platformConfig(env, kubeconfigPath string) map[string]string {

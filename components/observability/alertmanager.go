@@ -21,12 +21,15 @@ const (
 	nullReceiver = "null"
 )
 
-// The Slack webhook reaches Alertmanager as a file, never in its configuration: the sealed Secret SlackSecretName
-// is mounted by the operator under /etc/alertmanager/secrets/<name>/ (alertmanagerSpec.secrets).
+// The Slack webhooks reach Alertmanager as files, never in its configuration: the sealed Secret SlackSecretName
+// is mounted by the operator under /etc/alertmanager/secrets/<name>/ (alertmanagerSpec.secrets). One webhook per
+// channel: a Slack app's incoming webhook posts to the channel it was made for and ignores a message's channel.
 const (
-	SlackSecretName  = "alertmanager-slack"
-	SlackSecretKey   = "webhook-url"
-	SlackWebhookFile = "/etc/alertmanager/secrets/" + SlackSecretName + "/" + SlackSecretKey
+	SlackSecretName       = "alertmanager-slack"
+	SlackSecretKey        = "webhook-url"       // InfraChannel's
+	SlackPagerSecretKey   = "pager-webhook-url" // PagerChannel's
+	SlackWebhookFile      = "/etc/alertmanager/secrets/" + SlackSecretName + "/" + SlackSecretKey
+	SlackPagerWebhookFile = "/etc/alertmanager/secrets/" + SlackSecretName + "/" + SlackPagerSecretKey
 )
 
 // groupBy keeps one environment's alerts apart from another's even where they share a channel.
@@ -105,18 +108,19 @@ func AlertmanagerConfig(env string) *Alertmanager {
 			Equal:          groupBy,
 		}},
 		Receivers: []Receiver{
-			{Name: InfraReceiver, SlackConfigs: []SlackConfig{slack(env, InfraChannel)}},
-			{Name: PagerReceiver, SlackConfigs: []SlackConfig{slack(env, PagerChannel)}},
+			{Name: InfraReceiver, SlackConfigs: []SlackConfig{slack(env, InfraChannel, SlackWebhookFile)}},
+			{Name: PagerReceiver, SlackConfigs: []SlackConfig{slack(env, PagerChannel, SlackPagerWebhookFile)}},
 			{Name: nullReceiver},
 		},
 	}
 }
 
-// slack is the notification of one channel. The status, count and alert name head the title; the text lists
+// slack is the notification of one channel, through that channel's webhook (webhookFile); the channel is named
+// too, for a legacy webhook that honours it. The status, count and alert name head the title; the text lists
 // each alert's summary, description, namespace and runbook.
-func slack(env, channel string) SlackConfig {
+func slack(env, channel, webhookFile string) SlackConfig {
 	return SlackConfig{
-		APIURLFile:   SlackWebhookFile,
+		APIURLFile:   webhookFile,
 		Channel:      channel,
 		SendResolved: true,
 		Title: "[" + env + "] [{{ .Status | toUpper }}{{ if eq .Status \"firing\" }}:{{ .Alerts.Firing | len }}{{ end }}] " +

@@ -36,17 +36,21 @@ func TestAlertmanagerConfigRoutesCriticalToThePagerEverywhere(t *testing.T) {
 				Equal:          []string{"alertname", "environment", "namespace"},
 			}}, c.InhibitRules)
 
-			channels := map[string]string{}
+			channels, webhooks := map[string]string{}, map[string]string{}
 			for _, r := range c.Receivers {
 				for _, s := range r.SlackConfigs {
-					channels[r.Name] = s.Channel
-					assert.Equal(t, "/etc/alertmanager/secrets/alertmanager-slack/webhook-url", s.APIURLFile)
+					channels[r.Name], webhooks[r.Name] = s.Channel, s.APIURLFile
 					assert.True(t, s.SendResolved)
 					assert.Contains(t, s.Title, "["+env+"]")
 					assert.Contains(t, s.Text, "{{ .Annotations.runbook_url }}")
 				}
 			}
 			assert.Equal(t, map[string]string{InfraReceiver: "#platform-infra", PagerReceiver: "#platform-pager"}, channels)
+			// A webhook per channel: a Slack app's webhook posts to its own channel whatever a message names.
+			assert.Equal(t, map[string]string{
+				InfraReceiver: "/etc/alertmanager/secrets/alertmanager-slack/webhook-url",
+				PagerReceiver: "/etc/alertmanager/secrets/alertmanager-slack/pager-webhook-url",
+			}, webhooks)
 		})
 	}
 }

@@ -27,9 +27,10 @@ type Args struct {
 	Namespace   string            // the monitoring namespace, already created
 	Tracing     bool              // adds Tempo and its Grafana data source
 	Sealer      *secrets.Sealer
-	// SlackWebhookURL is the Slack incoming webhook, in plaintext: it is sealed here and only its ciphertext is
-	// registered.
-	SlackWebhookURL string
+	// SlackWebhookURL and SlackPagerWebhookURL are the Slack incoming webhooks of InfraChannel and PagerChannel,
+	// in plaintext: they are sealed here and only their ciphertext is registered.
+	SlackWebhookURL      string
+	SlackPagerWebhookURL string
 	// GrafanaAdminPassword is the password of Grafana's admin user, in plaintext: sealed here into
 	// GrafanaAdminSecretName, which the chart reads (grafana.admin.existingSecret).
 	GrafanaAdminPassword string
@@ -75,7 +76,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Namespace: args.Namespace,
 		Name:      SlackSecretName,
 		Labels:    withLabels(args.Labels, map[string]string{"app.kubernetes.io/name": "alertmanager"}),
-		Data:      map[string]string{SlackSecretKey: args.SlackWebhookURL},
+		Data:      map[string]string{SlackSecretKey: args.SlackWebhookURL, SlackPagerSecretKey: args.SlackPagerWebhookURL},
 	})
 	if err != nil {
 		return nil, err
@@ -160,6 +161,11 @@ func (a *Args) validate() error {
 	}
 	if msg := checkWebhook(a.SlackWebhookURL); msg != "" {
 		problems = append(problems, "SlackWebhookURL "+msg)
+	}
+	if msg := checkWebhook(a.SlackPagerWebhookURL); msg != "" {
+		problems = append(problems, "SlackPagerWebhookURL "+msg)
+	} else if a.SlackPagerWebhookURL == a.SlackWebhookURL {
+		problems = append(problems, "SlackPagerWebhookURL is SlackWebhookURL: a Slack app's webhook posts to its own channel only")
 	}
 	if a.GrafanaAdminPassword == "" {
 		problems = append(problems, "GrafanaAdminPassword is empty (Grafana would keep its chart's default admin password)")

@@ -18,6 +18,7 @@ import (
 // the clear.
 const (
 	webhook       = "https://hooks.slack.com/services/T0TEST0001/B0TEST0001/s3cr3tT0kenThatMustNotLeak"
+	pagerWebhook  = "https://hooks.slack.com/services/T0TEST0001/B0TEST0002/s3cr3tPag3rThatMustNotLeak"
 	adminPassword = "grafanaAdm1nThatMustNotLeak-Qv8Lz"
 )
 
@@ -34,7 +35,7 @@ func labels(env string) map[string]string {
 func testArgs(t *testing.T, env string, tracing bool) *Args {
 	return &Args{
 		Environment: env, Labels: labels(env), Namespace: env + "-monitoring", Tracing: tracing,
-		Sealer: secretstest.Sealer(t), SlackWebhookURL: webhook, GrafanaAdminPassword: adminPassword,
+		Sealer: secretstest.Sealer(t), SlackWebhookURL: webhook, SlackPagerWebhookURL: pagerWebhook, GrafanaAdminPassword: adminPassword,
 		EnvironmentNamespaces: []string{env + "-apps"},
 	}
 }
@@ -81,7 +82,7 @@ func TestObservabilityInEveryEnvironment(t *testing.T) {
 				rec, o := runComponent(t, env, testArgs(t, env, tracing), pulumi.Protect(env == "production"))
 				sealed, admin, cm, rule := objects(t, o)
 
-				// The Slack webhook, sealed for the Secret alertmanager-slack that Alertmanager mounts.
+				// The Slack webhooks, one per channel, sealed for the Secret alertmanager-slack that Alertmanager mounts.
 				meta := sealed["metadata"].(map[string]any)
 				assert.Equal(t, "alertmanager-slack", meta["name"])
 				assert.Equal(t, ns, meta["namespace"])
@@ -90,8 +91,12 @@ func TestObservabilityInEveryEnvironment(t *testing.T) {
 				encrypted := spec["encryptedData"].(map[string]any)
 				require.Contains(t, encrypted, "webhook-url")
 				assert.Equal(t, webhook, controller.Unseal(t, ns, "alertmanager-slack", encrypted["webhook-url"].(string)))
-				secretstest.AssertNoPlaintext(t, rec, webhook)
-				secretstest.AssertNoPlaintextInData(t, o.Objects, webhook)
+				require.Contains(t, encrypted, "pager-webhook-url")
+				assert.Equal(t, pagerWebhook, controller.Unseal(t, ns, "alertmanager-slack", encrypted["pager-webhook-url"].(string)))
+				for _, w := range []string{webhook, pagerWebhook} {
+					secretstest.AssertNoPlaintext(t, rec, w)
+					secretstest.AssertNoPlaintextInData(t, o.Objects, w)
+				}
 
 				// Grafana's admin, sealed for the Secret the chart reads (grafana.admin.existingSecret).
 				meta = admin["metadata"].(map[string]any)
@@ -154,16 +159,18 @@ func TestArgsAreValidatedWithoutRevealingTheWebhook(t *testing.T) {
 		mutate func(*Args)
 		want   string
 	}{
-		"http webhook":        {func(a *Args) { a.SlackWebhookURL = strings.Replace(webhook, "https", "http", 1) }, "SlackWebhookURL must be an https URL"},
-		"no scheme":           {func(a *Args) { a.SlackWebhookURL = strings.TrimPrefix(webhook, "https://") }, "SlackWebhookURL must be an https URL"},
-		"unparseable":         {func(a *Args) { a.SlackWebhookURL = webhook + "%zz" }, "SlackWebhookURL is not a valid URL"},
-		"empty webhook":       {func(a *Args) { a.SlackWebhookURL = "" }, "SlackWebhookURL is empty"},
-		"no grafana password": {func(a *Args) { a.GrafanaAdminPassword = "" }, "GrafanaAdminPassword is empty"},
-		"user info":           {func(a *Args) { a.SlackWebhookURL = "https://me:s3cr3tT0ken@hooks.slack.com/services/x" }, "must not carry user information"},
-		"no sealer":           {func(a *Args) { a.Sealer = nil }, "Sealer is nil"},
-		"bad namespace":       {func(a *Args) { a.Namespace = "Monitoring" }, `Namespace "Monitoring"`},
-		"bad env namespace":   {func(a *Args) { a.EnvironmentNamespaces = []string{"apps|.*"} }, `EnvironmentNamespaces entry "apps|.*"`},
-		"no environment":      {func(a *Args) { a.Environment = "" }, `Environment ""`},
+		"http webhook":         {func(a *Args) { a.SlackWebhookURL = strings.Replace(webhook, "https", "http", 1) }, "SlackWebhookURL must be an https URL"},
+		"no scheme":            {func(a *Args) { a.SlackWebhookURL = strings.TrimPrefix(webhook, "https://") }, "SlackWebhookURL must be an https URL"},
+		"unparseable":          {func(a *Args) { a.SlackWebhookURL = webhook + "%zz" }, "SlackWebhookURL is not a valid URL"},
+		"empty webhook":        {func(a *Args) { a.SlackWebhookURL = "" }, "SlackWebhookURL is empty"},
+		"no pager webhook":     {func(a *Args) { a.SlackPagerWebhookURL = "" }, "SlackPagerWebhookURL is empty"},
+		"one webhook for both": {func(a *Args) { a.SlackPagerWebhookURL = webhook }, "SlackPagerWebhookURL is SlackWebhookURL: a Slack app's webhook posts to its own channel only"},
+		"no grafana password":  {func(a *Args) { a.GrafanaAdminPassword = "" }, "GrafanaAdminPassword is empty"},
+		"user info":            {func(a *Args) { a.SlackWebhookURL = "https://me:s3cr3tT0ken@hooks.slack.com/services/x" }, "must not carry user information"},
+		"no sealer":            {func(a *Args) { a.Sealer = nil }, "Sealer is nil"},
+		"bad namespace":        {func(a *Args) { a.Namespace = "Monitoring" }, `Namespace "Monitoring"`},
+		"bad env namespace":    {func(a *Args) { a.EnvironmentNamespaces = []string{"apps|.*"} }, `EnvironmentNamespaces entry "apps|.*"`},
+		"no environment":       {func(a *Args) { a.Environment = "" }, `Environment ""`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			args := testArgs(t, "staging", false)
@@ -175,6 +182,7 @@ func TestArgsAreValidatedWithoutRevealingTheWebhook(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.NotContains(t, err.Error(), "s3cr3tT0ken", "an error never quotes the webhook")
+			assert.NotContains(t, err.Error(), "s3cr3tPag3r", "an error never quotes the webhook")
 			assert.NotContains(t, err.Error(), "hooks.slack.com")
 			assert.Empty(t, rec.Resources(), "bad arguments register nothing")
 		})

@@ -18,6 +18,7 @@ import (
 // Secrets are the test values of the secret keys; tests search for them to prove none leaks.
 var Secrets = map[string]string{
 	"slackWebhookUrl":      "https://hooks.slack.com/services/TUNIT/BUNIT/unitSlackWebhook2Lp",
+	"slackPagerWebhookUrl": "https://hooks.slack.com/services/TUNIT/BPAGE/unitSlackPager7Wd",
 	"grafanaAdminPassword": "unitGrafanaAdmin-Hq7vX3pZ9cLw",
 	"dnsApiToken":          "unitDnsToken6Tq-Vb9xK2mQ7wLz",
 	"secretBundles":        `{"sample-service":{"token":"unitBundleToken3Vs-Rt5nW8cJ2yHd"}}`,
@@ -30,7 +31,7 @@ const (
 )
 
 // Plaintexts are the secret values as they would appear if one leaked.
-var Plaintexts = []string{"unitSlackWebhook2Lp", "unitGrafanaAdmin", "unitDnsToken6Tq", "unitBundleToken3Vs"}
+var Plaintexts = []string{"unitSlackWebhook2Lp", "unitSlackPager7Wd", "unitGrafanaAdmin", "unitDnsToken6Tq", "unitBundleToken3Vs"}
 
 // Config is a committed stack's config as the CLI hands it to the program (qualified keys), with the test
 // sealing certificate, the secrets and the overrides (unqualified keys; an empty value unsets the key).
