@@ -25,7 +25,8 @@ func TestStateBucketPreviewsWithTheRealProvider(t *testing.T) {
 
 	out := c.must("preview", "-s", "state", "--diff")
 	assert.Contains(t, out, "+ linode:index/objectStorageBucket:ObjectStorageBucket: (create)", out)
-	assert.Contains(t, out, `versioning  : true`, out)
+	assert.Regexp(t, `versioning\s*: true`, out)
+	assert.Regexp(t, `objUseTempKeys\s*: "true"`, out)
 	assert.Contains(t, out, `permissions: "read_only"`, out)
 	assert.Contains(t, out, `permissions: "read_write"`, out)
 	assertAllHandled(t, api.Requests())
