@@ -15,12 +15,8 @@ import (
 // them (a stack value replaces the default whole), and returns them unqualified and encoded as the CLI hands
 // them to a program: strings as they are, objects and arrays as JSON. Tests use it to run the real stack files.
 func StackValues(dir, stack string) (map[string]string, error) {
-	var project struct {
-		Config map[string]struct {
-			Default any `yaml:"default"`
-		} `yaml:"config"`
-	}
-	if err := readYAML(filepath.Join(dir, "Pulumi.yaml"), &project); err != nil {
+	values, err := ProjectValues(dir)
+	if err != nil {
 		return nil, err
 	}
 	var stackFile struct {
@@ -28,12 +24,6 @@ func StackValues(dir, stack string) (map[string]string, error) {
 	}
 	if err := readYAML(filepath.Join(dir, "Pulumi."+stack+".yaml"), &stackFile); err != nil {
 		return nil, err
-	}
-	values := map[string]string{}
-	for key, decl := range project.Config {
-		if decl.Default != nil {
-			values[key] = encode(decl.Default)
-		}
 	}
 	for key, v := range stackFile.Config {
 		name, ok := strings.CutPrefix(key, Namespace+":")
@@ -82,4 +72,24 @@ func StackConfig(dir, stack string) (map[string]string, error) {
 		cfg[Namespace+":"+k] = v
 	}
 	return cfg, nil
+}
+
+// ProjectValues are Pulumi.yaml's defaults in dir, unqualified and encoded as StackValues encodes them: what a
+// stack that sets nothing gets.
+func ProjectValues(dir string) (map[string]string, error) {
+	var project struct {
+		Config map[string]struct {
+			Default any `yaml:"default"`
+		} `yaml:"config"`
+	}
+	if err := readYAML(filepath.Join(dir, "Pulumi.yaml"), &project); err != nil {
+		return nil, err
+	}
+	values := map[string]string{}
+	for key, decl := range project.Config {
+		if decl.Default != nil {
+			values[key] = encode(decl.Default)
+		}
+	}
+	return values, nil
 }

@@ -331,6 +331,15 @@ func TestCIAppliesOnlyTheStacksNotDeferred(t *testing.T) {
 	assert.Equal(t, []string{"stacks", "development", "staging"}, needs(deploy[config.Production]))
 	assert.NotContains(t, needs(deploy[config.Production]), config.System)
 
+	// The image the stacks pin is published before any of them is updated.
+	assert.Equal(t, "./.github/workflows/sample-image.yml", deploy["image"].Uses)
+	assert.Contains(t, needs(deploy[config.Development]), "image")
+	var pushes bool
+	for _, s := range workflow("sample-image.yml")["publish"].Steps {
+		pushes = pushes || strings.Contains(s.Run, "go run ./cmd/sample-image -binary bin/sample-service -push")
+	}
+	assert.True(t, pushes, "sample-image.yml pushes through cmd/sample-image, which refuses an image that is not the pinned one")
+
 	drift := workflow("drift.yml")
 	assert.Equal(t, "./.github/workflows/stacks.yml", drift["stacks"].Uses)
 	assert.Equal(t, []string{"stacks"}, needs(drift["drift"]))
