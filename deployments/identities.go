@@ -48,7 +48,7 @@ func identities() []identity {
 		{team: previewTeam, subject: "pull_request", permission: pulumiservice.TeamStackPermissionScopeRead,
 			stacks: previewed, purpose: "pull-request.yml: pulumi preview of the stacks pull requests preview"},
 		{team: driftTeam, subject: "ref:refs/heads/main", permission: pulumiservice.TeamStackPermissionScopeRead,
-			stacks: stackNames(), purpose: "drift.yml's hourly refresh preview and pulumi-up.yml's plans, from main only"},
+			stacks: stackNames(), purpose: "drift.yml's hourly refresh preview, pulumi-up.yml's plans and quarterly.yml's checks, from main only"},
 	}
 	for _, s := range stackNames() {
 		ids = append(ids, identity{team: deployTeamPrefix + s, subject: "environment:" + s,

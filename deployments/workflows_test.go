@@ -214,8 +214,10 @@ func TestWorkflowsUseTheirCIIdentitiesOnly(t *testing.T) {
 		}
 	}
 	slices.Sort(scopes)
-	// The drift team twice: drift.yml's check and pulumi-up.yml's plan.
-	assert.Equal(t, []string{deployScope, "team:" + driftTeam, "team:" + driftTeam, "team:" + previewTeam}, scopes)
+	// The drift team four times: drift.yml's check, pulumi-up.yml's plan, quarterly.yml's rotation check and
+	// rollback drill, all of them reads.
+	drift := "team:" + driftTeam
+	assert.Equal(t, []string{deployScope, drift, drift, drift, drift, "team:" + previewTeam}, scopes)
 }
 
 // Every update applies the plan its run saved before the environment's reviewers approved: pulumi-up.yml's up

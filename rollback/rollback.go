@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os/exec"
 	"slices"
 	"strings"
 )
@@ -143,4 +144,29 @@ func CheckCommit(version int, recorded, current string) error {
 	return fmt.Errorf("version %d was deployed from commit %s, and this checkout is at %s: "+
 		"run the rollback from a checkout of that commit (git worktree add ../rollback-%d %s)",
 		version, recorded, current, version, recorded)
+}
+
+// PulumiJSON runs the pulumi CLI in dir with args and decodes what it prints (a --json command) into v. Its
+// error carries the CLI's standard error, never its output, which may hold decrypted values.
+func PulumiJSON(dir string, v any, args ...string) error {
+	cmd := exec.Command("pulumi", args...)
+	cmd.Dir = dir
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("pulumi %s: %w: %s", args[0], err, strings.TrimSpace(stderr.String()))
+	}
+	return json.Unmarshal(out, v)
+}
+
+// History reads the stack's history, newest first and numbered (Number), secrets decrypted in memory: callers
+// compare them and never print them.
+func History(dir, stack string) ([]Update, error) {
+	var history []Update
+	if err := PulumiJSON(dir, &history, "stack", "history", "--stack", stack, "--json", "--show-secrets"); err != nil {
+		return nil, fmt.Errorf("reading its history: %w", err)
+	}
+	Number(history)
+	return history, nil
 }

@@ -213,6 +213,15 @@ func TestSampleServiceAlertReachesSlack(t *testing.T) {
 	assert.False(t, slack.has("SampleServiceDown", "webhook /services/T/B/platform-infra:"), "a paged alert is not repeated in #platform-infra")
 	figure(t, "SampleServiceDown posted to #platform-pager %.1f s after the service stopped", time.Since(stopped).Seconds())
 	assert.Contains(t, slack.all(), env, "the message names the environment")
+
+	// The quarterly alert drill (cmd/alert-drill) through the same Alertmanager: its warning reaches
+	// #platform-infra's own webhook.
+	drill := buildCommand(t, "alert-drill")
+	out, err := exec.Command(drill, "-alertmanager", "http://"+amAddr, "-environment", env, "-severity", "warning").CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Contains(t, string(out), "PlatformAlertDrill (warning, "+env+") is firing")
+	require.Eventually(t, func() bool { return slack.has("PlatformAlertDrill", "webhook /services/T/B/platform-infra:") }, 3*time.Minute, time.Second,
+		"the drill alert never reached #platform-infra's webhook; messages: %s", slack.all())
 }
 
 type prometheusConfig struct {

@@ -27,15 +27,7 @@ const (
 )
 
 // buildAudit builds cmd/audit once for the calling test.
-func buildAudit(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "audit")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/audit")
-	build.Dir = repoRoot()
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "building cmd/audit: %s", out)
-	return bin
-}
+func buildAudit(t *testing.T) string { return buildCommand(t, "audit") }
 
 type auditResult struct {
 	code           int

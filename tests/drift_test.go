@@ -30,11 +30,7 @@ import (
 // cluster that does not answer, the check fails with exit 1 and says what to check.
 func checkDrift(t *testing.T, c *cli, stack, env string) {
 	ns := env + "-apps"
-	bin := filepath.Join(t.TempDir(), "drift")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/drift")
-	build.Dir, build.Env = c.dir, c.environ()
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "building cmd/drift:\n%s", out)
+	bin := buildCommand(t, "drift")
 
 	// run runs the check with extra environment and returns the exit code, stdout and stderr.
 	run := func(t *testing.T, extraEnv []string, args ...string) (int, string, string) {

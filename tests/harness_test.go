@@ -594,3 +594,14 @@ func figure(t *testing.T, format string, args ...any) {
 
 // figuresMu keeps the lines of tests running side by side whole.
 var figuresMu sync.Mutex
+
+// buildCommand builds the project's command cmd/<name> for the calling test and returns the binary's path.
+func buildCommand(t *testing.T, name string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), name)
+	build := exec.Command("go", "build", "-o", bin, "./cmd/"+name)
+	build.Dir = repoRoot()
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "building cmd/%s: %s", name, out)
+	return bin
+}

@@ -180,11 +180,7 @@ func rollbackDrill(t *testing.T, c *cli, stack, ns string) {
 	c.must("up", "-s", stack, "--yes", "--skip-preview", "--policy-pack", policyPack)
 	awaitImage(imageN1, "version N+1 is deployed")
 
-	rollbackCmd := filepath.Join(t.TempDir(), "rollback")
-	build := exec.Command("go", "build", "-o", rollbackCmd, "./cmd/rollback")
-	build.Dir = repoRoot()
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, string(out))
+	rollbackCmd := buildCommand(t, "rollback")
 	runRollback := func(args ...string) string {
 		cmd := exec.Command(rollbackCmd, append([]string{"-stack", stack}, args...)...)
 		cmd.Dir, cmd.Env = c.dir, c.environ()

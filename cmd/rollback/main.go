@@ -36,11 +36,10 @@ func main() {
 
 func run(stackName string, version int, dir string, dryRun, list bool) error {
 	// Secrets are decrypted in memory to compare and set them back; rollback.Change never prints them.
-	var history []rollback.Update
-	if err := pulumiJSON(dir, &history, "stack", "history", "--stack", stackName, "--json", "--show-secrets"); err != nil {
-		return fmt.Errorf("reading its history: %w", err)
+	history, err := rollback.History(dir, stackName)
+	if err != nil {
+		return err
 	}
-	rollback.Number(history)
 	if list {
 		for _, h := range history {
 			fmt.Printf("%4d  %s  %-8s %-10s commit %s\n", h.Version, h.StartTime, h.Kind, h.Result, orNone(h.Environment["git.head"]))
@@ -55,7 +54,7 @@ func run(stackName string, version int, dir string, dryRun, list bool) error {
 		return err
 	}
 	var current rollback.Config
-	if err := pulumiJSON(dir, &current, "config", "--stack", stackName, "--json", "--show-secrets"); err != nil {
+	if err := rollback.PulumiJSON(dir, &current, "config", "--stack", stackName, "--json", "--show-secrets"); err != nil {
 		return fmt.Errorf("reading its configuration: %w", err)
 	}
 	changes := rollback.Plan(current, target.Config)
@@ -77,19 +76,6 @@ func run(stackName string, version int, dir string, dryRun, list bool) error {
 	}
 	fmt.Printf("done; now review and apply it as any change: pulumi preview -s %s, then pulumi up -s %s\n", stackName, stackName)
 	return nil
-}
-
-// pulumiJSON runs the pulumi CLI in dir and decodes its JSON output into v.
-func pulumiJSON(dir string, v any, args ...string) error {
-	cmd := exec.Command("pulumi", args...)
-	cmd.Dir = dir
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return fmt.Errorf("pulumi %s: %w: %s", args[0], err, strings.TrimSpace(stderr.String()))
-	}
-	return json.Unmarshal(out, v)
 }
 
 // apply makes one change with the pulumi CLI. A string value goes through stdin, never the command line, where a
