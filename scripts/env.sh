@@ -4,6 +4,7 @@
 LKE_PLATFORM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export LKE_PLATFORM_ROOT
 # shellcheck source=../tools/versions.env
+# shellcheck source=../tools/versions.env
 source "$LKE_PLATFORM_ROOT/tools/versions.env"
 export LKE_PLATFORM_CACHE=${LKE_PLATFORM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lke-platform}
 # Git-ignored folders of this clone: tool links, local state, the local control plane.
