@@ -60,7 +60,7 @@ func TestRotationCheckReadsTheStacksHistory(t *testing.T) {
 	assert.Equal(t, 2, code, out)
 	assert.Regexp(t, `lke-platform:slackWebhookUrl\s+unchanged since update 1 .* OVERDUE: rotate it`, out)
 	assert.Regexp(t, `lke-platform:dnsApiToken\s+unchanged since update 2 .* ok`, out)
-	assert.Regexp(t, `sealing certificate\s+\d+ days old\s+ok`, out)
+	assert.Regexp(t, `sealing certificate\s+[\d.]+ days old`, out)
 	for _, value := range []string{"rotationWebhookV1", "rotationTokenV1", "rotationTokenV2"} {
 		assert.NotContains(t, out, value, "no value is printed")
 	}

@@ -89,7 +89,7 @@ func run(w io.Writer, dir, stack string, now time.Time, period time.Duration) (b
 	return overdue || certOverdue, nil
 }
 
-func days(d time.Duration) string { return fmt.Sprintf("%.0f days", d.Hours()/24) }
+func days(d time.Duration) string { return fmt.Sprintf("%.1f days", d.Hours()/24) }
 
 func verdict(overdue bool) string {
 	if overdue {
