@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
@@ -34,19 +35,25 @@ func buildBinary(t *testing.T) string {
 	return out
 }
 
+// imageOf reads the binary at path and builds its image.
+func imageOf(t *testing.T, path string) ([]byte, v1.Image, v1.Hash) {
+	t.Helper()
+	binary, err := os.ReadFile(path)
+	require.NoError(t, err)
+	img, err := Image(binary)
+	require.NoError(t, err)
+	digest, err := img.Digest()
+	require.NoError(t, err)
+	return binary, img, digest
+}
+
 // The image of this commit's sample service: reproducible, pinned by Pulumi.yaml, non-root, one layer holding
 // the binary, and that binary answers /healthz when run from the image's own layer.
 func TestTheSampleImage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the sample service")
 	}
-	binaryPath := buildBinary(t)
-	binary, err := os.ReadFile(binaryPath)
-	require.NoError(t, err)
-	img, err := Image(binary)
-	require.NoError(t, err)
-	digest, err := img.Digest()
-	require.NoError(t, err)
+	binary, img, digest := imageOf(t, buildBinary(t))
 	again, err := Image(binary)
 	require.NoError(t, err)
 	againDigest, err := again.Digest()
@@ -131,12 +138,7 @@ func TestPushSendsThePinnedImageOnly(t *testing.T) {
 	_, err = remote.Image(tag)
 	require.Error(t, err, "nothing reached the registry")
 
-	binary, err := os.ReadFile(binaryPath)
-	require.NoError(t, err)
-	img, err := Image(binary)
-	require.NoError(t, err)
-	digest, err := img.Digest()
-	require.NoError(t, err)
+	_, _, digest := imageOf(t, binaryPath)
 	require.NoError(t, run(binaryPath, "", repository+"@"+digest.String(), "0.1.0"))
 	pulled, err := remote.Image(tag)
 	require.NoError(t, err)
