@@ -285,14 +285,15 @@ func TestUpdatesApplyTheReviewedPlan(t *testing.T) {
 // pulumi-up.yml for it only if stacks.yml lists it, and a skipped (deferred) stack's job holds back no other;
 // drift.yml checks the same list. Staging still comes before production when it is applied.
 func TestCIAppliesOnlyTheStacksNotDeferred(t *testing.T) {
+	type step struct {
+		Run string `yaml:"run"`
+	}
 	type job struct {
-		Needs yaml.Node         `yaml:"needs"`
-		If    string            `yaml:"if"`
-		Uses  string            `yaml:"uses"`
-		With  map[string]string `yaml:"with"`
-		Steps []struct {
-			Run string `yaml:"run"`
-		} `yaml:"steps"`
+		Needs    yaml.Node         `yaml:"needs"`
+		If       string            `yaml:"if"`
+		Uses     string            `yaml:"uses"`
+		With     map[string]string `yaml:"with"`
+		Steps    []step            `yaml:"steps"`
 		Strategy struct {
 			Matrix map[string]any `yaml:"matrix"`
 		} `yaml:"strategy"`
@@ -313,11 +314,11 @@ func TestCIAppliesOnlyTheStacksNotDeferred(t *testing.T) {
 		require.NoError(t, j.Needs.Decode(&n))
 		return n
 	}
-	var lists bool
-	for _, s := range workflow("stacks.yml")["stacks"].Steps {
-		lists = lists || strings.Contains(s.Run, "go run ./cmd/stacks")
+	// runs reports whether a step of the job runs command.
+	runs := func(j job, command string) bool {
+		return slices.ContainsFunc(j.Steps, func(s step) bool { return strings.Contains(s.Run, command) })
 	}
-	assert.True(t, lists, "stacks.yml runs cmd/stacks")
+	assert.True(t, runs(workflow("stacks.yml")["stacks"], "go run ./cmd/stacks"), "stacks.yml runs cmd/stacks")
 
 	deploy := workflow("deploy.yml")
 	assert.Equal(t, "./.github/workflows/stacks.yml", deploy["stacks"].Uses)
@@ -336,11 +337,8 @@ func TestCIAppliesOnlyTheStacksNotDeferred(t *testing.T) {
 	// The image the stacks pin is published before any of them is updated.
 	assert.Equal(t, "./.github/workflows/sample-image.yml", deploy["image"].Uses)
 	assert.Contains(t, needs(deploy[config.Development]), "image")
-	var pushes bool
-	for _, s := range workflow("sample-image.yml")["publish"].Steps {
-		pushes = pushes || strings.Contains(s.Run, "go run ./cmd/sample-image -binary bin/sample-service -push")
-	}
-	assert.True(t, pushes, "sample-image.yml pushes through cmd/sample-image, which refuses an image that is not the pinned one")
+	assert.True(t, runs(workflow("sample-image.yml")["publish"], "go run ./cmd/sample-image -binary bin/sample-service -push"),
+		"sample-image.yml pushes through cmd/sample-image, which refuses an image that is not the pinned one")
 
 	drift := workflow("drift.yml")
 	assert.Equal(t, "./.github/workflows/stacks.yml", drift["stacks"].Uses)
