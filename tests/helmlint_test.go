@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/platform-eng/lke-platform/components/gitops"
 	"github.com/platform-eng/lke-platform/config"
 )
 
@@ -25,12 +24,7 @@ func TestEveryChartPassesHelmLint(t *testing.T) {
 	linted := map[string]bool{}
 	for _, env := range config.Environments {
 		for _, app := range find(withCharts(t, readObjects(t, renderedCluster(t, env))), "Application", "") {
-			var spec struct {
-				Source gitops.ApplicationSource `json:"source"`
-			}
-			raw, err := json.Marshal(app.Obj["spec"])
-			require.NoError(t, err)
-			require.NoError(t, json.Unmarshal(raw, &spec))
+			spec := applicationSpec(t, app)
 			if !strings.HasPrefix(spec.Source.Path, "charts/") || spec.Source.Helm == nil {
 				continue
 			}

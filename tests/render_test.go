@@ -182,13 +182,7 @@ func withCharts(t *testing.T, objs []object) []object {
 		if app.Kind() != "Application" {
 			continue
 		}
-		var spec struct {
-			Source      gitops.ApplicationSource      `json:"source"`
-			Destination gitops.ApplicationDestination `json:"destination"`
-		}
-		raw, err := json.Marshal(app.Obj["spec"])
-		require.NoError(t, err)
-		require.NoError(t, json.Unmarshal(raw, &spec))
+		spec := applicationSpec(t, app)
 		if spec.Source.Path == "" || spec.Source.Helm == nil {
 			continue
 		}
@@ -203,6 +197,18 @@ func withCharts(t *testing.T, objs []object) []object {
 		}
 	}
 	return out
+}
+
+// applicationSpec is a rendered Application's source and destination, in the gitops component's types.
+func applicationSpec(t *testing.T, app object) (spec struct {
+	Source      gitops.ApplicationSource      `json:"source"`
+	Destination gitops.ApplicationDestination `json:"destination"`
+}) {
+	t.Helper()
+	raw, err := json.Marshal(app.Obj["spec"])
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &spec))
+	return spec
 }
 
 // find returns the rendered objects of a kind (and, if given, a name).
