@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/platform-eng/lke-platform/internal/ghactions"
 )
 
 // Source is what the command reads of a stack. Stack (stack.go) reads a real one with the Automation API.
@@ -45,7 +47,7 @@ func ConfigFromEnv(getenv func(string) string, stack, dir string) Config {
 		Actor:         firstOf(getenv("PLATFORM_AUDIT_ACTOR"), getenv("GITHUB_ACTOR"), getenv("USER"), "unknown"),
 		Commit:        getenv("PLATFORM_AUDIT_COMMIT"),
 		GitHubSHA:     getenv("GITHUB_SHA"),
-		GitHubActions: getenv("GITHUB_ACTIONS") == "true",
+		GitHubActions: ghactions.Enabled(getenv),
 		Timeout:       10 * time.Second,
 	}
 }
@@ -92,7 +94,7 @@ func Run(ctx context.Context, cfg Config, src Source, stdout, stderr io.Writer) 
 		msg := fmt.Sprintf(format, args...)
 		fmt.Fprintf(stderr, "audit: %s\n", msg)
 		if cfg.GitHubActions {
-			fmt.Fprintf(stdout, "::warning title=audit event not sent::%s\n", workflowEscape(msg))
+			ghactions.Warning(stdout, "audit event not sent", msg)
 		}
 	}
 	e := Event{Environment: env, Stack: cfg.Stack, Actor: firstOf(cfg.Actor, "unknown"), Update: u,
@@ -143,9 +145,4 @@ func commit(cfg Config, u Update) string {
 		}
 	}
 	return "unknown"
-}
-
-// workflowEscape escapes a GitHub Actions workflow command's message (%, CR and LF).
-func workflowEscape(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
 }
