@@ -60,9 +60,12 @@ const (
 	GrafanaAdminUser        = "admin"
 )
 
-// Names of the objects the component creates besides the SealedSecrets.
-func dashboardConfigMapName(env string) string { return DashboardUID(env) + "-overview-dashboard" }
-func rulesName(env string) string              { return names.Platform(env, "rules") }
+// DashboardConfigMapName is the ConfigMap of the environment's overview dashboard, in the monitoring namespace
+// (cmd/smoke looks for it there).
+func DashboardConfigMapName(env string) string { return DashboardUID(env) + "-overview-dashboard" }
+
+// rulesName is the PrometheusRule of the platform's rules.
+func rulesName(env string) string { return names.Platform(env, "rules") }
 
 // New registers the Observability component. Its charts go to the gitops Infrastructure component as Argo CD
 // Applications; its objects (the sealed Slack webhook, the overview dashboard, the platform rules) are the
@@ -107,7 +110,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Objects: []gitops.Object{slack, grafanaAdmin, configMap{
 			APIVersion: "v1", Kind: "ConfigMap",
 			Metadata: manifest.Meta{
-				Name:      dashboardConfigMapName(env),
+				Name:      DashboardConfigMapName(env),
 				Namespace: args.Namespace,
 				Labels: withLabels(args.Labels, map[string]string{
 					DashboardLabel:           DashboardLabelValue,
