@@ -7,7 +7,9 @@ import (
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/platform-eng/lke-platform/components/gitops"
 	"github.com/platform-eng/lke-platform/components/namespace"
+	"github.com/platform-eng/lke-platform/components/observability"
 	"github.com/platform-eng/lke-platform/config"
 	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/quota"
@@ -61,11 +63,12 @@ func platformNamespaces(env *config.Environment) []*namespace.Args {
 	// Prometheus scrapes pods in every namespace and the nodes (the kubelet, and the node exporter in the
 	// host's network); Alertmanager posts to Slack over HTTPS.
 	monitoring := common(env.MonitoringNamespace, allowEgressPorts(append(apiServerPorts, kubeletPort, nodeExporterPort)...),
-		allowEgressToPods("allow-egress-scrape", map[string]string{}))
+		allowEgressToPods("allow-egress-scrape", map[string]string{}), allowEventsIntoLoki(env.MonitoringNamespace, false))
 	monitoring.PodSecurity = "privileged" // the node exporter runs in the host's network and PID namespaces
 	return []*namespace.Args{
 		// Argo CD's egress is the bootstrap's (gitops.ArgoCDEgressPolicy): the API server, Git and Helm over HTTPS.
-		common(ArgoCDNamespace),
+		// Its notifications controller pushes the Applications' events to Loki (gitops.EventsArgs).
+		common(ArgoCDNamespace, allowEventsIntoLoki(env.MonitoringNamespace, true)),
 		monitoring,
 		ingress,
 		// Admission webhooks are called by the API server, whose requests reach pods through the cluster's
@@ -84,6 +87,40 @@ var (
 	kubeletPort      = 10250
 	nodeExporterPort = 9100
 )
+
+// allowEventsIntoLoki is the one path from Argo CD's namespace into the monitoring namespace: the notifications
+// controller's pushes to Loki's gateway, on the gateway's pod port. Egress is the Argo CD namespace's side of it,
+// ingress the monitoring namespace's.
+func allowEventsIntoLoki(monitoringNamespace string, egress bool) namespace.Allow {
+	notifications := &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{
+		"app.kubernetes.io/name": pulumi.String(gitops.NotificationsController),
+	}}
+	gateway := &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(observability.LokiGatewayPodLabels)}
+	byName := func(ns string) *metav1.LabelSelectorArgs {
+		return &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(ns)}}
+	}
+	ports := networkingv1.NetworkPolicyPortArray{&networkingv1.NetworkPolicyPortArgs{
+		Protocol: pulumi.String("TCP"), Port: pulumi.Int(observability.LokiGatewayPort),
+	}}
+	if egress {
+		return namespace.Allow{Name: "allow-egress-events-to-loki", Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: notifications,
+			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
+			Egress: networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
+				To:    networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: byName(monitoringNamespace), PodSelector: gateway}},
+				Ports: ports,
+			}},
+		}}
+	}
+	return namespace.Allow{Name: "allow-events-from-argocd", Spec: &networkingv1.NetworkPolicySpecArgs{
+		PodSelector: gateway,
+		PolicyTypes: pulumi.StringArray{pulumi.String("Ingress")},
+		Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
+			From:  networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: byName(ArgoCDNamespace), PodSelector: notifications}},
+			Ports: ports,
+		}},
+	}}
+}
 
 func allowWithinNamespace() namespace.Allow {
 	return namespace.Allow{Name: "allow-within-namespace", Spec: &networkingv1.NetworkPolicySpecArgs{

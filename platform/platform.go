@@ -154,6 +154,8 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 	// Argo CD itself, with its own CRDs.
 	bootstrap, err := gitops.NewBootstrap(ctx, env.Name, &gitops.BootstrapArgs{
 		Environment: env.Name, Namespace: ArgoCDNamespace, Labels: env.Labels(),
+		// The Applications' events, to the environment's Loki as its tenant (label argo_app).
+		Events: gitops.EventsArgs{LokiURL: observability.LokiURL(env.MonitoringNamespace), Tenant: env.Name},
 	}, with(pulumi.DependsOn([]pulumi.Resource{namespaces[ArgoCDNamespace]}))...)
 	if err != nil {
 		return err

@@ -75,8 +75,8 @@ func TestEveryStackComposesThePlatform(t *testing.T) {
 				sealedSecret: 0,
 				"kubernetes:cert-manager.io/v1:ClusterIssuer":                 0,
 				"kubernetes:monitoring.coreos.com/v1:PrometheusRule":          0,
-				"kubernetes:core/v1:ConfigMap":                                6, // Argo CD's own settings only
-				deployment:                                                    2, // Argo CD's own (repo-server, redis)
+				"kubernetes:core/v1:ConfigMap":                                7, // Argo CD's own settings only (notifications' too)
+				deployment:                                                    3, // Argo CD's own (repo-server, redis, notifications)
 				"kubernetes:networking.k8s.io/v1:Ingress":                     0,
 				"kubernetes:autoscaling/v2:HorizontalPodAutoscaler":           0,
 				"kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition": 2, // Argo CD's Application and AppProject
@@ -449,6 +449,15 @@ func TestPlatformEgressIsNarrowedToWhatEachAddOnNeeds(t *testing.T) {
 	}
 	assert.NotContains(t, egress, "argocd/allow-egress-ports", "Argo CD's egress is the bootstrap's own")
 	assert.Contains(t, egress, "argocd/argocd-allow-egress")
+	// The one path from Argo CD into the monitoring namespace: the notifications controller to Loki's gateway.
+	gateway := map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "loki", "app.kubernetes.io/component": "gateway"}}
+	assert.Equal(t, []any{map[string]any{
+		"to": []any{map[string]any{
+			"namespaceSelector": map[string]any{"matchLabels": map[string]any{"kubernetes.io/metadata.name": "monitoring"}},
+			"podSelector":       gateway,
+		}},
+		"ports": tcp(8080),
+	}}, egress["argocd/allow-egress-events-to-loki"])
 }
 
 // Only the workload namespaces admit the ingress controller: the platform's namespaces serve nothing through it

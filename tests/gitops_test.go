@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
 
+	"github.com/platform-eng/lke-platform/audit/audittest"
 	"github.com/platform-eng/lke-platform/components/gitops"
 	"github.com/platform-eng/lke-platform/components/sampleservice"
 	"github.com/platform-eng/lke-platform/config"
@@ -38,17 +39,24 @@ const argoCDNamespace = platform.ArgoCDNamespace
 //   - a commit to generated/development/ is synced (the HPA's minimum changes on the cluster);
 //   - production stays OutOfSync, with nothing deployed, until an operator syncs it (what `argocd app sync`
 //     does: it sets the Application's operation), first the root Application, then the sample service's;
+//   - Argo CD's notifications controller sends the Applications' events to Loki (a stand-in checking each push
+//     as Loki does), labelled argo_app, as the bootstrap configures it;
 //   - Argo-side drift: on development self-heal puts a deleted object back; on production the Application
 //     turns OutOfSync and nothing changes until an operator syncs.
 func TestGitOpsLoop(t *testing.T) {
 	parallel(t)
 	cp := startControlPlane(t, "lke-platform-gitops")
-	prepareArgoCD(t, cp.kubeconfig, []string{config.Development, config.Production})
+	// The events go to a Loki on loopback instead of the monitoring namespace's gateway, which a local process
+	// cannot reach: the settings are otherwise the bootstrap's.
+	loki := audittest.NewLokiOf(t, audittest.JSONLine)
+	prepareArgoCD(t, cp.kubeconfig, []string{config.Development, config.Production},
+		gitops.EventsArgs{LokiURL: loki.URL, Tenant: config.Development})
 	loop := startGitOpsLoop(t, cp.kubeconfig)
 	argo, repo := loop.argo, loop.repo
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	require.NoError(t, argo.StartController(ctx))
+	require.NoError(t, argo.StartNotifications(ctx))
 
 	for _, env := range []string{config.Development, config.Production} {
 		repo.writeApplication(t, env, sampleApplication(loop.repoURL, env, 1))
@@ -68,6 +76,21 @@ func TestGitOpsLoop(t *testing.T) {
 	dev.await(devApp, "Synced")
 	awaitAvailable(t, cp.kubeconfig, config.Development+"-apps", sampleservice.AppName, 3*time.Minute)
 	figure(t, "root Application applied to the sample Deployment Available through Argo CD: %.1f s", time.Since(start).Seconds())
+
+	// The sync's events reached Loki, in the Application's stream: its sync succeeded, and the revision was
+	// deployed (synced and healthy).
+	require.Eventually(t, func() bool {
+		return eventOf(loki, devApp, "sync-succeeded") != nil && eventOf(loki, devApp, "deployed") != nil
+	}, 2*time.Minute, time.Second, "no sync-succeeded and deployed events of %s in Loki; refused pushes: %v\n%s",
+		devApp, loki.Refused(), argo.Logs())
+	deployed := eventOf(loki, devApp, "deployed")
+	require.Equal(t, map[string]string{
+		gitops.ArgoAppLabel: devApp, gitops.EnvironmentLabel: config.Development, gitops.EventSourceLabel: gitops.EventSource,
+	}, deployed.labels)
+	require.Equal(t, "Healthy", deployed.fields["health_status"])
+	require.Equal(t, "Synced", deployed.fields["sync_status"])
+	require.Equal(t, gitops.ProjectName(config.Development), deployed.fields["project"])
+	require.Empty(t, loki.Refused(), "Loki refused a push")
 
 	// A commit to generated/development/ reaches the cluster.
 	repo.writeApplication(t, config.Development, sampleApplication(loop.repoURL, config.Development, 2))
@@ -127,7 +150,7 @@ func TestGitOpsLoop(t *testing.T) {
 // controllers start, built by the bootstrap's own functions: the CRDs (the add-ons' too), Argo CD's namespace with the ConfigMaps and
 // Secret of its install (as the bootstrap labels them), and each environment's AppProject; plus the
 // environments' workload namespaces.
-func prepareArgoCD(t *testing.T, kubeconfigPath string, environments []string) {
+func prepareArgoCD(t *testing.T, kubeconfigPath string, environments []string, events gitops.EventsArgs) {
 	t.Helper()
 	labels := (&config.Environment{Name: environments[0]}).Labels()
 	// Argo CD's CRDs as the bootstrap applies them, and the add-ons' as the CRDs Application does (the sample
@@ -135,7 +158,7 @@ func prepareArgoCD(t *testing.T, kubeconfigPath string, environments []string) {
 	crds, err := platformCRDs()
 	require.NoError(t, err)
 	install, err := gitops.ArgoCDObjects(&gitops.BootstrapArgs{
-		Environment: environments[0], Namespace: argoCDNamespace, Labels: labels,
+		Environment: environments[0], Namespace: argoCDNamespace, Labels: labels, Events: events,
 	})
 	require.NoError(t, err)
 	var settings []upstream.Object
@@ -178,6 +201,27 @@ func prepareArgoCD(t *testing.T, kubeconfigPath string, environments []string) {
 		}))
 	}
 	apply(projects)
+}
+
+// lokiEvent is an application event Loki accepted: its stream's labels and its line's fields.
+type lokiEvent struct {
+	labels map[string]string
+	fields map[string]any
+}
+
+// eventOf is the latest event of the kind for the Application that Loki accepted, or nil.
+func eventOf(loki *audittest.Loki, app, event string) *lokiEvent {
+	var found *lokiEvent
+	for _, push := range loki.Pushes() {
+		for _, s := range push.Streams {
+			for _, e := range s.Entries {
+				if s.Labels[gitops.ArgoAppLabel] == app && e.Fields["event"] == event {
+					found = &lokiEvent{labels: s.Labels, fields: e.Fields}
+				}
+			}
+		}
+	}
+	return found
 }
 
 func namespaceObject(name string, labels map[string]string) upstream.Object {

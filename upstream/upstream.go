@@ -1,6 +1,6 @@
 // Package upstream holds pinned upstream YAML, vendored byte for byte from the projects' Go modules and embedded
 // in the program: the CustomResourceDefinitions of every platform add-on (Argo CD, cert-manager,
-// prometheus-operator, sealed-secrets) and Argo CD's core install. The copies live beside this file; `go
+// prometheus-operator, sealed-secrets), Argo CD's core install and its notifications controller. The copies live beside this file; `go
 // generate ./upstream` refreshes them from the module cache (see gen/ and internal/pins for what is copied from
 // where). Nothing here is edited by hand: changes to the objects are made in code by their consumers.
 package upstream
@@ -103,6 +103,22 @@ func ArgoCDCRDs() []File {
 // ArgoCDInstall is Argo CD's upstream manifests/core-install.yaml (CRDs included, namespace left unset): the
 // controllers without the API server, UI or Dex, which a platform reconciled from code does not need.
 func ArgoCDInstall() []byte { return mustRead(argoCDInstall) }
+
+// argoCDNotifications is the embedded folder of Argo CD's notifications controller.
+const argoCDNotifications = "argocd/notification"
+
+// ArgoCDNotifications is the kustomize base of Argo CD's notifications controller (manifests/base/notification,
+// without its kustomization), one object per file, sorted by name: the part of Argo CD's full install that the
+// core install leaves out and the platform runs.
+func ArgoCDNotifications() []File {
+	var out []File
+	for _, s := range Sources() {
+		if path.Dir(s.Embedded) == argoCDNotifications {
+			out = append(out, File{Name: s.Embedded, Data: s.Content()})
+		}
+	}
+	return out
+}
 
 // Object is one Kubernetes object decoded from YAML into JSON-compatible values (numbers are float64).
 type Object = map[string]any

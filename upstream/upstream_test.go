@@ -140,9 +140,29 @@ func TestArgoCDInstallCarriesTheVendoredArgoCDCRDs(t *testing.T) {
 	}
 }
 
+func TestArgoCDNotificationsIsTheControllerAndItsSettings(t *testing.T) {
+	kinds := map[string]string{}
+	for _, f := range ArgoCDNotifications() {
+		objs, err := Decode(f.Data)
+		require.NoError(t, err, f.Name)
+		require.Len(t, objs, 1, f.Name)
+		meta := objs[0]["metadata"].(map[string]any)
+		assert.NotContains(t, meta, "namespace", f.Name)
+		kinds[objs[0]["kind"].(string)+"/"+meta["name"].(string)] = f.Name
+	}
+	assert.Len(t, kinds, 8)
+	for _, want := range []string{
+		"Deployment/argocd-notifications-controller", "ConfigMap/argocd-notifications-cm",
+		"Secret/argocd-notifications-secret", "ServiceAccount/argocd-notifications-controller",
+		"Role/argocd-notifications-controller", "RoleBinding/argocd-notifications-controller",
+	} {
+		assert.Contains(t, kinds, want)
+	}
+}
+
 func TestSourcesNameEveryEmbeddedFile(t *testing.T) {
 	sources := Sources()
-	require.Equal(t, 20, len(sources)) // 19 CRD files and core-install.yaml
+	require.Equal(t, 28, len(sources)) // 19 CRD files, core-install.yaml and the notifications controller's 8
 	seen := map[string]bool{}
 	for _, s := range sources {
 		assert.NotEmpty(t, s.Content(), s.Embedded)

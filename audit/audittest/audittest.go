@@ -67,8 +67,18 @@ type wire struct {
 	} `json:"streams"`
 }
 
-// ValidatePush checks a push request as Loki's push API would, at time now, and returns it decoded.
+// LineCheck checks one entry's line and returns its JSON fields.
+type LineCheck func(line string) (map[string]any, error)
+
+// ValidatePush checks a push request of audit events as Loki's push API would, at time now, and returns it
+// decoded: ValidatePushOf with AuditLine.
 func ValidatePush(r *http.Request, body []byte, now time.Time) (Push, error) {
+	return ValidatePushOf(r, body, now, AuditLine)
+}
+
+// ValidatePushOf checks a push request as Loki's push API would, at time now, each line with line, and returns
+// it decoded.
+func ValidatePushOf(r *http.Request, body []byte, now time.Time, line LineCheck) (Push, error) {
 	if r.Method != http.MethodPost {
 		return Push{}, fmt.Errorf("method %s: the push API takes POST", r.Method)
 	}
@@ -104,7 +114,7 @@ func ValidatePush(r *http.Request, body []byte, now time.Time) (Push, error) {
 		}
 		stream := Stream{Labels: s.Stream}
 		for j, v := range s.Values {
-			e, err := validEntry(v, now)
+			e, err := validEntry(v, now, line)
 			if err != nil {
 				return Push{}, fmt.Errorf("stream %d, value %d: %w", i, j, err)
 			}
@@ -154,7 +164,7 @@ func validLabels(labels map[string]string) error {
 	return nil
 }
 
-func validEntry(v []string, now time.Time) (Entry, error) {
+func validEntry(v []string, now time.Time, check LineCheck) (Entry, error) {
 	if len(v) != 2 {
 		return Entry{}, fmt.Errorf("%d elements, want [timestamp, line]", len(v))
 	}
@@ -169,15 +179,15 @@ func validEntry(v []string, now time.Time) (Entry, error) {
 	if v[1] == "" || !utf8.ValidString(v[1]) {
 		return Entry{}, errors.New("line is empty or not UTF-8")
 	}
-	fields, err := validLine(v[1])
+	fields, err := check(v[1])
 	if err != nil {
 		return Entry{}, fmt.Errorf("line %s: %w", v[1], err)
 	}
 	return Entry{Time: ts, Line: v[1], Fields: fields}, nil
 }
 
-// validLine checks the line is one JSON object with the fields of an infra_change_applied event.
-func validLine(line string) (map[string]any, error) {
+// JSONLine checks the line is one JSON object, and returns its fields (numbers as json.Number).
+func JSONLine(line string) (map[string]any, error) {
 	dec := json.NewDecoder(strings.NewReader(line))
 	dec.UseNumber()
 	var fields map[string]any
@@ -186,6 +196,15 @@ func validLine(line string) (map[string]any, error) {
 	}
 	if dec.More() {
 		return nil, errors.New("more than one JSON value")
+	}
+	return fields, nil
+}
+
+// AuditLine checks the line is one JSON object with the fields of an infra_change_applied event.
+func AuditLine(line string) (map[string]any, error) {
+	fields, err := JSONLine(line)
+	if err != nil {
+		return nil, err
 	}
 	if fields["event"] != EventName {
 		return nil, fmt.Errorf("event is %v, want %s", fields["event"], EventName)
@@ -236,7 +255,7 @@ func (e Entry) Changes() map[string]int {
 	return out
 }
 
-// Loki is a Loki push API on loopback that accepts a push only if ValidatePush does, answering 204 like Loki,
+// Loki is a Loki push API on loopback that accepts a push only if ValidatePushOf does, answering 204 like Loki,
 // and 400 with the reason otherwise.
 type Loki struct {
 	*httptest.Server
@@ -245,14 +264,17 @@ type Loki struct {
 	refused []string
 }
 
-// NewLoki starts the stand-in; it stops when the test ends.
-func NewLoki(t testing.TB) *Loki {
+// NewLoki starts the stand-in for audit events (AuditLine); it stops when the test ends.
+func NewLoki(t testing.TB) *Loki { return NewLokiOf(t, AuditLine) }
+
+// NewLokiOf starts a stand-in that checks each line with line; it stops when the test ends.
+func NewLokiOf(t testing.TB, line LineCheck) *Loki {
 	l := &Loki{}
 	l.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		var push Push
 		if err == nil {
-			push, err = ValidatePush(r, body, time.Now())
+			push, err = ValidatePushOf(r, body, time.Now(), line)
 		}
 		l.mu.Lock()
 		defer l.mu.Unlock()

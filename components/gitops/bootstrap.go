@@ -40,8 +40,8 @@ const ArgoCDEgressPolicy = "argocd-allow-egress"
 // and prunes what the environment's Applications hold.
 const ControllerServiceAccount = "argocd-application-controller"
 
-// argoCDComponents are the pods of the core install the bootstrap applies (their app.kubernetes.io/name label).
-var argoCDComponents = []string{ControllerServiceAccount, "argocd-redis", "argocd-repo-server"}
+// argoCDComponents are the pods of Argo CD the bootstrap applies (their app.kubernetes.io/name label).
+var argoCDComponents = []string{ControllerServiceAccount, "argocd-redis", "argocd-repo-server", NotificationsController}
 
 // applicationSetController is the part of the core install the bootstrap leaves out: an environment's
 // Applications are the root Application's, and nothing creates ApplicationSets.
@@ -52,6 +52,7 @@ type BootstrapArgs struct {
 	Environment string            // the environment's name
 	Namespace   string            // namespace Argo CD runs in, already created
 	Labels      map[string]string // the environment's common labels
+	Events      EventsArgs        // where the notifications controller sends the Applications' events
 }
 
 // Bootstrap is Argo CD's own CRDs and its core install.
@@ -88,6 +89,7 @@ func (a *BootstrapArgs) validate() error {
 	if !names.DNSLabel.MatchString(a.Namespace) {
 		problems = append(problems, fmt.Sprintf("Namespace %q is not a valid namespace name (RFC 1123 label)", a.Namespace))
 	}
+	problems = append(problems, a.Events.validate()...)
 	if len(problems) > 0 {
 		return fmt.Errorf("gitops: BootstrapArgs: %s", strings.Join(problems, "; "))
 	}
@@ -249,10 +251,18 @@ var (
 		}
 		return out, nil
 	})
+	// The core install, then the notifications controller's base.
 	parsedArgoCD = sync.OnceValues(func() ([]upstream.Object, error) {
 		objs, err := upstream.Decode(upstream.ArgoCDInstall())
 		if err != nil {
 			return nil, fmt.Errorf("gitops: vendored Argo CD install: %w", err)
+		}
+		for _, f := range upstream.ArgoCDNotifications() {
+			more, err := upstream.Decode(f.Data)
+			if err != nil {
+				return nil, fmt.Errorf("gitops: vendored %s: %w", f.Name, err)
+			}
+			objs = append(objs, more...)
 		}
 		return objs, nil
 	})
@@ -324,8 +334,9 @@ func ClusterScopedName(environment, name string) string {
 	return names.Platform(environment, name)
 }
 
-// ArgoCDObjects is Argo CD's core install as the bootstrap applies it: without its CRDs and the ApplicationSet
-// controller, every namespaced object
+// ArgoCDObjects is Argo CD's core install and its notifications controller as the bootstrap applies them:
+// without the CRDs and the ApplicationSet controller, the notifications controller running the core install's
+// image and sending the Applications' events to args.Events (NotificationsData), every namespaced object
 // in args.Namespace, cluster-scoped objects named by ClusterScopedName (bindings following), every object
 // labelled with args.Labels (but for upstream's part-of label, argoCDLabels), and every container given the requests and limits of ArgoCDResources.
 func ArgoCDObjects(args *BootstrapArgs) ([]upstream.Object, error) {
@@ -365,7 +376,65 @@ func ArgoCDObjects(args *BootstrapArgs) ([]upstream.Object, error) {
 		}
 		out = append(out, obj)
 	}
-	return out, nil
+	return out, setUpNotifications(out, args)
+}
+
+// setUpNotifications gives the notifications controller the image of the core install's application controller
+// (its base names :latest, which kustomize replaces in upstream's full install) and its settings.
+func setUpNotifications(objs []upstream.Object, args *BootstrapArgs) error {
+	find := func(kind, name string) (upstream.Object, error) {
+		for _, obj := range objs {
+			if u := (&unstructured.Unstructured{Object: obj}); u.GetKind() == kind && u.GetName() == name {
+				return obj, nil
+			}
+		}
+		return nil, fmt.Errorf("gitops: the vendored Argo CD install has no %s %q", kind, name)
+	}
+	controller, err := find("StatefulSet", ControllerServiceAccount)
+	if err != nil {
+		return err
+	}
+	notifications, err := find("Deployment", NotificationsController)
+	if err != nil {
+		return err
+	}
+	image, err := containerField(controller, ControllerServiceAccount, "image")
+	if err != nil {
+		return err
+	}
+	containers, err := nestedSlice(notifications, "spec", "template", "spec", "containers")
+	if err != nil || len(containers) != 1 {
+		return fmt.Errorf("gitops: the notifications controller's Deployment should have one container (%v)", err)
+	}
+	containers[0].(map[string]any)["image"] = image
+	cm, err := find("ConfigMap", NotificationsConfigMap)
+	if err != nil {
+		return err
+	}
+	data, err := NotificationsData(args.Events, map[string]string{
+		EnvironmentLabel: args.Environment, EventSourceLabel: EventSource,
+	})
+	if err != nil {
+		return err
+	}
+	cm["data"] = manifest.Untyped(data)
+	return nil
+}
+
+// containerField is a string field of the named container of a workload.
+func containerField(obj upstream.Object, container, field string) (string, error) {
+	containers, err := nestedSlice(obj, "spec", "template", "spec", "containers")
+	if err != nil {
+		return "", err
+	}
+	for _, c := range containers {
+		if m, ok := c.(map[string]any); ok && m["name"] == container {
+			if v, ok := m[field].(string); ok && v != "" {
+				return v, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("gitops: %s %q has no container %q with a %s", typeKey(obj), objectName(obj), container, field)
 }
 
 // bindTo points a ClusterRoleBinding at the renamed ClusterRole and at the service accounts in args.Namespace
@@ -413,6 +482,8 @@ var ArgoCDResources = map[string]Resources{
 	"copyutil":                      {Requests: ResourceList{"10m", "32Mi"}, Limits: ResourceList{"100m", "64Mi"}},
 	"redis":                         {Requests: ResourceList{"50m", "64Mi"}, Limits: ResourceList{"250m", "256Mi"}},
 	"secret-init":                   {Requests: ResourceList{"10m", "32Mi"}, Limits: ResourceList{"100m", "64Mi"}},
+	// One watch on the Applications, a few pushes a minute.
+	NotificationsController: {Requests: ResourceList{"50m", "64Mi"}, Limits: ResourceList{"250m", "256Mi"}},
 }
 
 // setResources sets ArgoCDResources on every container and init container of a workload.

@@ -20,7 +20,7 @@ import (
 const crdType = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 
 func bootstrapArgs(env string) *BootstrapArgs {
-	return &BootstrapArgs{Environment: env, Namespace: env + "-argocd", Labels: labelsFor(env)}
+	return &BootstrapArgs{Environment: env, Namespace: env + "-argocd", Labels: labelsFor(env), Events: eventsArgs(env)}
 }
 
 // The component registers some 8 MB of CRDs, which takes the mocks several seconds: it runs once, for staging,
@@ -184,7 +184,7 @@ func TestArgoCDMayReachTheAPIServerAndRepositories(t *testing.T) {
 	assert.Equal(t, []any{"Egress"}, spec["policyTypes"])
 	assert.Equal(t, map[string]any{"matchExpressions": []any{map[string]any{
 		"key": "app.kubernetes.io/name", "operator": "In",
-		"values": []any{"argocd-application-controller", "argocd-redis", "argocd-repo-server"},
+		"values": []any{"argocd-application-controller", "argocd-redis", "argocd-repo-server", "argocd-notifications-controller"},
 	}}}, spec["podSelector"])
 	assert.Equal(t, []any{
 		map[string]any{"to": []any{map[string]any{"podSelector": map[string]any{}}}},
@@ -209,7 +209,9 @@ func TestArgoCDObjectsInEveryEnvironment(t *testing.T) {
 				}
 			}
 			require.Equal(t, 6, appSet, "the ApplicationSet controller's objects in the install")
-			require.Len(t, objs, len(all)-3-appSet, "the install minus its CRDs and the ApplicationSet controller")
+			notifications := len(upstream.ArgoCDNotifications())
+			require.Len(t, objs, len(all)-3-appSet+notifications,
+				"the install minus its CRDs and the ApplicationSet controller, plus the notifications controller")
 			names := map[string]bool{}
 			for _, o := range objs {
 				key := typeKey(o)
@@ -281,6 +283,10 @@ func TestBootstrapRefusesBadArgs(t *testing.T) {
 		"no namespace":   {&BootstrapArgs{Environment: "staging"}, `Namespace "" is not a valid namespace name`},
 		"no environment": {&BootstrapArgs{Namespace: "argocd"}, `Environment "" is not a valid name`},
 		"bad namespace":  {&BootstrapArgs{Environment: "staging", Namespace: "Argo_CD"}, `Namespace "Argo_CD"`},
+		"no Loki": {&BootstrapArgs{Environment: "staging", Namespace: "argocd", Events: EventsArgs{Tenant: "staging"}},
+			`Events.LokiURL "" is not an absolute http(s) URL`},
+		"no tenant": {&BootstrapArgs{Environment: "staging", Namespace: "argocd", Events: EventsArgs{LokiURL: "http://loki"}},
+			`Events.Tenant is empty`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := mocks.Run(t, "staging", nil, func(ctx *pulumi.Context) error {
@@ -320,5 +326,5 @@ func installObjects(t *testing.T) int {
 			n++
 		}
 	}
-	return n
+	return n + len(upstream.ArgoCDNotifications()) // one object per file
 }

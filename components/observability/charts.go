@@ -134,7 +134,7 @@ func KubePrometheusStack(a ChartArgs) gitops.Chart {
 
 	datasources := []any{map[string]any{
 		"name": "Loki", "type": "loki", "uid": "loki", "access": "proxy",
-		"url": "http://" + lokiGateway + "." + a.Namespace + ".svc",
+		"url": LokiURL(a.Namespace),
 		// The tenant is not a secret; the header field pair is how Grafana sends a fixed header to a source.
 		"jsonData":       map[string]any{"httpHeaderName1": TenantHeader, "maxLines": 1000},
 		"secureJsonData": map[string]any{"httpHeaderValue1": env},
@@ -263,10 +263,18 @@ func Loki(a ChartArgs) gitops.Chart {
 	}
 }
 
+// LokiGatewayPodLabels select the pods of Loki's gateway (the chart's selector labels of its gateway
+// component), and LokiGatewayPort is the port they serve on (the chart's gateway.containerPort, left at its
+// default): what a NetworkPolicy admitting pushes names.
+var LokiGatewayPodLabels = map[string]string{"app.kubernetes.io/name": LokiName, "app.kubernetes.io/component": "gateway"}
+
+const LokiGatewayPort = 8080
+
+// LokiURL is the base URL of the environment's Loki inside the cluster: its gateway's Service.
+func LokiURL(namespace string) string { return "http://" + lokiGateway + "." + namespace + ".svc" }
+
 // LokiPushURL is where the environment's log shippers push.
-func LokiPushURL(namespace string) string {
-	return "http://" + lokiGateway + "." + namespace + ".svc/loki/api/v1/push"
-}
+func LokiPushURL(namespace string) string { return LokiURL(namespace) + "/loki/api/v1/push" }
 
 // Promtail ships the logs of the environment's pods (and only those) to its Loki, as the environment's tenant.
 func Promtail(a ChartArgs) gitops.Chart {

@@ -1,12 +1,13 @@
 // Package localargocd runs Argo CD's reconciliation loop as local processes against a control plane: Redis, the
-// repo-server and the application controller (one multi-call binary, scripts/toolchain builds it), and a git
-// daemon on loopback serving repositories from a folder. It is what the GitOps tests use to prove that Argo CD
-// syncs this repository for real: on a real cluster the same components run as the pods of Argo CD's install.
+// repo-server, the application controller and the notifications controller (one multi-call binary,
+// scripts/toolchain builds it), and a git daemon on loopback serving repositories from a folder. It is what the
+// GitOps tests use to prove that Argo CD syncs this repository for real: on a real cluster the same components
+// run as the pods of Argo CD's install.
 //
 // Start starts what needs nothing from the cluster (Redis, the git daemon, the repo-server), so a stack can be
-// configured with the daemon's URL before its first update; StartController starts the application controller
-// once the cluster holds Argo CD's settings (the ConfigMaps of its install, which the program's gitops bootstrap
-// applies), as its pod would start once they are there.
+// configured with the daemon's URL before its first update; StartController and StartNotifications start the
+// controllers once the cluster holds their settings (the ConfigMaps of the install, which the program's gitops
+// bootstrap applies), as their pods would start once they are there.
 package localargocd
 
 import (
@@ -30,7 +31,7 @@ import (
 // Binaries are the programs Start runs, looked up on PATH: Debian's redis-server and git, and scripts/toolchain's
 // Argo CD links and helm (which the repo-server runs for Helm sources, as `argocd` runs git's password prompts).
 var Binaries = []string{
-	"redis-server", "git", "argocd", "argocd-repo-server", "argocd-application-controller", "helm",
+	"redis-server", "git", "argocd", "argocd-repo-server", "argocd-application-controller", "argocd-notifications", "helm",
 }
 
 // Options configure Start.
@@ -50,6 +51,7 @@ type ArgoCD struct {
 	env                 []string
 	redisAddr, repoAddr string
 	controllerMetrics   int
+	notificationMetrics int
 	procs               []*process
 }
 
@@ -80,7 +82,7 @@ func Start(ctx context.Context, opts Options) (*ArgoCD, error) {
 			return nil, err
 		}
 	}
-	ports, err := freePorts(5)
+	ports, err := freePorts(6)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +90,7 @@ func Start(ctx context.Context, opts Options) (*ArgoCD, error) {
 	if opts.GitPort != 0 {
 		git = opts.GitPort
 	}
-	a.controllerMetrics = ports[4]
+	a.controllerMetrics, a.notificationMetrics = ports[4], ports[5]
 	a.redisAddr = "127.0.0.1:" + strconv.Itoa(redis)
 	a.repoAddr = "127.0.0.1:" + strconv.Itoa(repo)
 	a.GitURL = fmt.Sprintf("git://127.0.0.1:%d/", git)
@@ -131,6 +133,32 @@ func Start(ctx context.Context, opts Options) (*ArgoCD, error) {
 // the application controller, which watches that namespace's Applications and deploys them to the kubeconfig's
 // cluster, and returns once it serves its metrics. ctx bounds the wait.
 func (a *ArgoCD) StartController(ctx context.Context) error {
+	if err := a.awaitConfigMap(ctx, "argocd-cm"); err != nil {
+		return err
+	}
+	return a.run(ctx, "application-controller", fmt.Sprintf("127.0.0.1:%d", a.controllerMetrics), []string{
+		"argocd-application-controller", "--kubeconfig", a.opts.Kubeconfig, "--namespace", a.opts.Namespace,
+		"--repo-server", a.repoAddr, "--repo-server-plaintext", "--redis", a.redisAddr,
+		"--metrics-port", strconv.Itoa(a.controllerMetrics), "--loglevel", "info",
+		// Resync every 30 s instead of 3 min: commits are still picked up at once by a refresh.
+		"--app-resync", "30"})
+}
+
+// StartNotifications waits until the notifications controller's settings (argocd-notifications-cm) are in Argo
+// CD's namespace, then starts the controller, which sends the Applications' events where those settings say,
+// and returns once it serves its metrics. ctx bounds the wait.
+func (a *ArgoCD) StartNotifications(ctx context.Context) error {
+	if err := a.awaitConfigMap(ctx, "argocd-notifications-cm"); err != nil {
+		return err
+	}
+	return a.run(ctx, "notifications-controller", fmt.Sprintf("127.0.0.1:%d", a.notificationMetrics), []string{
+		"argocd-notifications", "--kubeconfig", a.opts.Kubeconfig, "--namespace", a.opts.Namespace,
+		"--argocd-repo-server", a.repoAddr, "--argocd-repo-server-plaintext",
+		"--metrics-port", strconv.Itoa(a.notificationMetrics), "--loglevel", "info"})
+}
+
+// awaitConfigMap waits until the ConfigMap is in Argo CD's namespace, as a pod mounting it would.
+func (a *ArgoCD) awaitConfigMap(ctx context.Context, name string) error {
 	cfg, err := clientcmd.BuildConfigFromFlags("", a.opts.Kubeconfig)
 	if err != nil {
 		return fmt.Errorf("localargocd: %w", err)
@@ -140,22 +168,16 @@ func (a *ArgoCD) StartController(ctx context.Context) error {
 		return fmt.Errorf("localargocd: %w", err)
 	}
 	for {
-		_, err := client.CoreV1().ConfigMaps(a.opts.Namespace).Get(ctx, "argocd-cm", metav1.GetOptions{})
+		_, err := client.CoreV1().ConfigMaps(a.opts.Namespace).Get(ctx, name, metav1.GetOptions{})
 		if err == nil {
-			break
+			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("localargocd: Argo CD's settings (ConfigMap %s/argocd-cm) never appeared: %w", a.opts.Namespace, err)
+			return fmt.Errorf("localargocd: Argo CD's settings (ConfigMap %s/%s) never appeared: %w", a.opts.Namespace, name, err)
 		case <-time.After(time.Second):
 		}
 	}
-	return a.run(ctx, "application-controller", fmt.Sprintf("127.0.0.1:%d", a.controllerMetrics), []string{
-		"argocd-application-controller", "--kubeconfig", a.opts.Kubeconfig, "--namespace", a.opts.Namespace,
-		"--repo-server", a.repoAddr, "--repo-server-plaintext", "--redis", a.redisAddr,
-		"--metrics-port", strconv.Itoa(a.controllerMetrics), "--loglevel", "info",
-		// Resync every 30 s instead of 3 min: commits are still picked up at once by a refresh.
-		"--app-resync", "30"})
 }
 
 // run starts a component and waits until it listens on addr.

@@ -51,4 +51,12 @@ var All = []Pin{
 		Patterns: []string{"core-install.yaml"},
 		Dest:     "argocd",
 	},
+	{
+		// The notifications controller, which the core install leaves out: it sends the Applications' events to
+		// the environment's Loki (components/gitops, notifications.go). Its kustomize base, without the
+		// kustomization (the bootstrap sets the image the core install runs).
+		Module: "github.com/argoproj/argo-cd/v3", Version: ArgoCD, Dir: "manifests/base/notification",
+		Patterns: []string{"argocd-notifications-*.yaml"},
+		Dest:     "argocd/notification",
+	},
 }
