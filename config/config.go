@@ -85,6 +85,9 @@ type Environment struct {
 	ACMEEmail          string // Let's Encrypt account address
 	Tracing            bool   // Tempo on this stack
 	Deferred           bool   // previewed, never applied (CheckApplied refuses its update)
+	// MonthlyBudgetUSD is the most the stack's Linode resources may cost a month at list price (package cost);
+	// the policy pack refuses a preview or update over it. 0: no budget.
+	MonthlyBudgetUSD int
 	GitOps             GitOps
 	Secrets            Secrets
 	SampleServiceImage string
@@ -315,6 +318,7 @@ func Parse(src Source, baseDir string) (*Environment, error) {
 	}
 	env.Tracing = p.boolean("tracing")
 	env.Deferred = p.boolean("deferred")
+	env.MonthlyBudgetUSD = p.integer(MonthlyBudgetKey, 0, 10_000_000)
 	const repoURL = "the https URL of the Git repository Argo CD is registered with (or git://127.0.0.1:PORT/… for a local loop)"
 	env.GitOps.RepoURL = p.str("gitopsRepoUrl", repoURL)
 	if env.GitOps.RepoURL != "" && !repositoryURL(env.GitOps.RepoURL) {
@@ -458,12 +462,15 @@ func Unknown(all []string) []string {
 	return unknown
 }
 
+// MonthlyBudgetKey is the key of a stack's monthly budget in US dollars; the policy pack reads it too.
+const MonthlyBudgetKey = "monthlyBudgetUsd"
+
 // Keys are every key this program reads, as declared in Pulumi.yaml.
 var Keys = []string{
 	"environment", "defaultRegion", "regionOverrides", "clusterMode", "kubernetesVersion", "highAvailability",
 	"baselinePool", "gpuPool", "importClusterId", "controlPlaneAcl", "kubeconfigPath", "kubeconfig", "kubeContext", "namespaces",
 	"servicesPerNamespace", "serviceProfile", "quotaHeadroomPercent", "ingressNamespace", "monitoringNamespace", "tags",
-	"domain", "acmeEmail", "tracing", "deferred", "gitopsRepoUrl", "gitopsRevision", "sampleServiceImage", "sealedSecretsCertificate",
+	"domain", "acmeEmail", "tracing", "deferred", MonthlyBudgetKey, "gitopsRepoUrl", "gitopsRevision", "sampleServiceImage", "sealedSecretsCertificate",
 	"slackWebhookUrl", "slackPagerWebhookUrl", "grafanaAdminPassword", "dnsApiToken", "secretBundles", "accessPackages",
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/platform-eng/lke-platform/components/sampleservice"
 	"github.com/platform-eng/lke-platform/components/secrets"
 	"github.com/platform-eng/lke-platform/config"
+	"github.com/platform-eng/lke-platform/cost"
 	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/internal/vendorcharts"
 )
@@ -244,6 +245,34 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 	ctx.Export("sampleServiceUrl", pulumi.Sprintf("https://%s/", sample.Host))
 	ctx.Export("rootApplication", infra.Root)
 	ctx.Export("dashboardUid", obs.DashboardUID)
+	if env.Cluster.Mode == config.Create {
+		return exportCost(ctx, env)
+	}
+	return nil
+}
+
+// exportCost exports the stack's monthly list price (package cost), what the policy pack shows in every preview
+// and holds against the budget. A node type the price list does not have is a warning here, not an error: the
+// stack is still valid; the pack refuses it only when a budget is set, since it cannot then be checked.
+func exportCost(ctx *pulumi.Context, env *config.Environment) error {
+	c := cost.Cluster{Region: env.Region, HighAvailability: env.Cluster.HighAvailability, Pools: []cost.Pool{{
+		Name: "baseline pool", Type: env.Cluster.BaselinePool.Type, Count: env.Cluster.BaselinePool.Count, Max: env.Cluster.BaselinePool.Max,
+	}}}
+	if env.GPUPool != nil {
+		c.Pools = append(c.Pools, cost.Pool{Name: "GPU pool", Type: env.GPUPool.Type, Count: env.GPUPool.Count})
+	}
+	e, err := cost.Prices().Estimate(c)
+	if err != nil {
+		return ctx.Log.Warn("no monthly list price for this stack: "+err.Error(), nil)
+	}
+	lines := pulumi.Array{}
+	for _, l := range e.Lines {
+		lines = append(lines, pulumi.Map{"item": pulumi.String(l.Item), "monthly": pulumi.Float64(l.Monthly)})
+	}
+	ctx.Export("monthlyListPrice", pulumi.Map{
+		"monthly": pulumi.Float64(e.Monthly), "atMaximum": pulumi.Float64(e.AtMaximum), "currency": pulumi.String(e.Currency),
+		"lines": lines, "prices": pulumi.String(e.Prices), "budget": pulumi.Int(env.MonthlyBudgetUSD),
+	})
 	return nil
 }
 

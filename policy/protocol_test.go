@@ -136,7 +136,7 @@ func TestPackOverTheAnalyzerProtocol(t *testing.T) {
 		for _, pi := range info.GetPolicies() {
 			byName[pi.GetName()] = pi
 		}
-		require.Len(t, byName, 17)
+		require.Len(t, byName, 19)
 		bounds := byName[rules.QuotaWithinBounds].GetConfigSchema().GetProperties().AsMap()
 		assert.Equal(t, "32", bounds["maxRequestsCpu"].(map[string]any)["default"])
 		assert.Equal(t, pulumirpc.EnforcementLevel_ADVISORY, byName[rules.GPUTolerationsRequests].GetEnforcementLevel())
@@ -241,12 +241,20 @@ func marshalState(t *testing.T, m resource.PropertyMap) *structpb.Struct {
 func TestPackJudgesUnknownOutputsAsUnknown(t *testing.T) {
 	bin := buildPack(t)
 	cfg := map[string]string{pack.EnvironmentKey: config.Staging}
+	// The stack's price (an advisory every analysis of a create-mode stack reports; TestPackPricesTheStack) is
+	// left out: these cases are about what the pack cannot see yet.
 	analyze := func(t *testing.T, preview bool, drop func(mocks.Resource) bool, state func(mocks.Resource) resource.PropertyMap) []*pulumirpc.AnalyzeDiagnostic {
 		t.Helper()
 		p := startPack(t, bin, nil, config.Staging, cfg, preview)
 		resp, err := p.client.AnalyzeStack(t.Context(), &pulumirpc.AnalyzeStackRequest{Resources: programStack(t, preview, drop, state)})
 		require.NoError(t, err)
-		return resp.GetDiagnostics()
+		var out []*pulumirpc.AnalyzeDiagnostic
+		for _, d := range resp.GetDiagnostics() {
+			if d.GetPolicyName() != rules.MonthlyListPrice {
+				out = append(out, d)
+			}
+		}
+		return out
 	}
 	keep := func(mocks.Resource) bool { return false }
 	noDefaultDeny := func(r mocks.Resource) bool {
@@ -299,4 +307,37 @@ func TestPackJudgesUnknownOutputsAsUnknown(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Through the engine's protocol, the real pack prices the staging stack the program composes (3 × g6-standard-8,
+// no HA: $576 a month) in every preview, as an advisory, and a budget below that fails the preview.
+func TestPackPricesTheStack(t *testing.T) {
+	bin := buildPack(t)
+	keep := func(mocks.Resource) bool { return false }
+	inputs := func(r mocks.Resource) resource.PropertyMap { return r.Inputs }
+	for _, budget := range []string{"", "1000", "500"} {
+		cfg := map[string]string{pack.EnvironmentKey: config.Staging}
+		if budget != "" {
+			cfg[pack.BudgetKey] = budget
+		}
+		p := startPack(t, bin, nil, config.Staging, cfg, true)
+		resp, err := p.client.AnalyzeStack(t.Context(), &pulumirpc.AnalyzeStackRequest{Resources: programStack(t, true, keep, inputs)})
+		require.NoError(t, err)
+		byPolicy := map[string][]*pulumirpc.AnalyzeDiagnostic{}
+		for _, d := range resp.GetDiagnostics() {
+			byPolicy[d.GetPolicyName()] = append(byPolicy[d.GetPolicyName()], d)
+		}
+		price := byPolicy[rules.MonthlyListPrice]
+		require.Len(t, price, 1, "budget %q: %v", budget, policyNames(resp.GetDiagnostics()))
+		assert.Equal(t, pulumirpc.EnforcementLevel_ADVISORY, price[0].GetEnforcementLevel())
+		assert.Contains(t, price[0].GetMessage(), `stack "staging" costs $576/month at list price`)
+		over := byPolicy[rules.MonthlyBudget]
+		if budget != "500" {
+			assert.Empty(t, over, "budget %q", budget)
+			continue
+		}
+		require.Len(t, over, 1)
+		assert.Equal(t, pulumirpc.EnforcementLevel_MANDATORY, over[0].GetEnforcementLevel())
+		assert.Contains(t, over[0].GetMessage(), "over its budget of $500/month (lke-platform:monthlyBudgetUsd) by $76")
+	}
 }

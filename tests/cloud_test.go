@@ -226,6 +226,14 @@ func cloudModeCreates(t *testing.T) {
 	out := c.must("preview", "-s", stack, "--policy-pack", policyPack)
 	assert.NotContains(t, out, "[mandatory]")
 	assert.Contains(t, out, "linode:index:LkeCluster")
+	// The preview says what the stack costs (3 × g6-standard-8 at $192, cost/prices.json), as an advisory...
+	assert.Contains(t, out, "costs $576/month at list price")
+	// ...and a budget below it fails the preview, naming the key and the excess.
+	c.must("config", "set", "-s", stack, "monthlyBudgetUsd", "500")
+	over, err := c.run(nil, "preview", "-s", stack, "--policy-pack", policyPack)
+	require.Error(t, err, "a preview over the budget fails:\n%s", over)
+	assert.Contains(t, over, "over its budget of $500/month (lke-platform:monthlyBudgetUsd) by $76")
+	c.must("config", "rm", "-s", stack, "monthlyBudgetUsd")
 	assert.Empty(t, writes(api.Requests()), "a preview changes nothing at Linode")
 	assert.Empty(t, api.Clusters())
 
@@ -271,6 +279,9 @@ func cloudModeCreates(t *testing.T) {
 	assert.Equal(t, "create", outputs["clusterMode"])
 	assert.EqualValues(t, ids[0], outputs["clusterId"])
 	assert.NotContains(t, outputs, "kubeconfig", "the cluster's admin kubeconfig is no output, not even a secret one")
+	price, _ := outputs["monthlyListPrice"].(map[string]any)
+	assert.EqualValues(t, 576, price["monthly"], "the stack's monthly list price: %v", outputs["monthlyListPrice"])
+	assert.EqualValues(t, 1920, price["atMaximum"], "10 nodes at the autoscaler's maximum")
 	shown := c.stdout("stack", "output", "-s", stack, "--json", "--show-secrets")
 	assert.NotContains(t, shown, "client-key-data", "no output holds a credential")
 	assert.NotContains(t, shown, "token:", "no output holds a credential")

@@ -30,6 +30,9 @@ const (
 	// GPU placement.
 	GPUPoolsOnSystem       = "gpu-pools-on-system-only"
 	GPUTolerationsRequests = "gpu-tolerations-request-gpus"
+	// Cost.
+	MonthlyListPrice = "monthly-list-price"
+	MonthlyBudget    = "monthly-budget"
 )
 
 // InCluster are the rules the admission policies enforce in the cluster as well, in the order the admission

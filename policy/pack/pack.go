@@ -53,6 +53,9 @@ func Policies(stack Stack, world World) []policyx.Policy {
 		// 6. GPU placement
 		gpuPoolPolicy(stack),
 		gpuTolerationPolicy(),
+		// 7. cost
+		monthlyListPricePolicy(stack),
+		monthlyBudgetPolicy(stack),
 	}
 }
 

@@ -45,7 +45,7 @@ func TestPackIsWellFormed(t *testing.T) {
 		_, err := structpb.NewStruct(m)
 		assert.NoError(t, err, p.Name())
 	}
-	assert.Len(t, seen, 17)
+	assert.Len(t, seen, 19)
 }
 
 // TestRuleNamesAreTheSharedOnes: every policy of the pack is named by internal/rules, and every rule the
@@ -63,6 +63,7 @@ func TestRuleNamesAreTheSharedOnes(t *testing.T) {
 		rules.NamespaceDefaultDeny, rules.IngressFromEverywhere,
 		rules.ProductionApproved, rules.ProductionProtected, rules.LoadBalancers, rules.NodePorts, rules.ExternalNames, rules.IngressHosts, rules.ImagesPinned,
 		rules.Privileged, rules.LiteralSecrets, rules.AccessExpires, rules.GPUPoolsOnSystem, rules.GPUTolerationsRequests,
+		rules.MonthlyListPrice, rules.MonthlyBudget,
 	}, names)
 	for _, r := range rules.InCluster {
 		assert.Contains(t, names, r, "admission enforces %s, which the pack does not have", r)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/platform-eng/lke-platform/components/namespace"
 	"github.com/platform-eng/lke-platform/config"
+	"github.com/platform-eng/lke-platform/internal/rules"
 	"github.com/platform-eng/lke-platform/platform"
 	"github.com/platform-eng/lke-platform/platform/platformtest"
 )
@@ -37,16 +38,35 @@ func registered(t *testing.T, stack string) []policyx.AnalyzerResource {
 // runPack runs every policy of the pack over the resources, as the engine would, and returns the messages.
 func runPack(t *testing.T, stack Stack, resources []policyx.AnalyzerResource) []string {
 	t.Helper()
-	v := &violations{}
+	var all []string
 	for _, p := range Policies(stack, RealWorld) {
-		switch p := p.(type) {
-		case policyx.ResourceValidationPolicy:
-			for _, r := range resources {
-				require.NoError(t, p.Validate(context.Background(), policyx.ResourceValidationArgs{Manager: v, Resource: r}))
-			}
-		case policyx.StackValidationPolicy:
-			require.NoError(t, p.Validate(context.Background(), policyx.StackValidationArgs{Manager: v, Resources: resources}))
+		all = append(all, runPolicy(t, p, resources)...)
+	}
+	return all
+}
+
+// runPackByPolicy is runPack's messages by the name of the policy that reported them.
+func runPackByPolicy(t *testing.T, stack Stack, resources []policyx.AnalyzerResource) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for _, p := range Policies(stack, RealWorld) {
+		if messages := runPolicy(t, p, resources); len(messages) > 0 {
+			out[p.Name()] = messages
 		}
+	}
+	return out
+}
+
+func runPolicy(t *testing.T, p policyx.Policy, resources []policyx.AnalyzerResource) []string {
+	t.Helper()
+	v := &violations{}
+	switch p := p.(type) {
+	case policyx.ResourceValidationPolicy:
+		for _, r := range resources {
+			require.NoError(t, p.Validate(context.Background(), policyx.ResourceValidationArgs{Manager: v, Resource: r}))
+		}
+	case policyx.StackValidationPolicy:
+		require.NoError(t, p.Validate(context.Background(), policyx.StackValidationArgs{Manager: v, Resources: resources}))
 	}
 	return v.messages
 }
@@ -58,7 +78,12 @@ func TestTheProgramPassesThePack(t *testing.T) {
 		t.Run(env, func(t *testing.T) {
 			resources := registered(t, env)
 			require.NotEmpty(t, resources)
-			assert.Empty(t, runPack(t, stackFor(env, true), resources))
+			got := runPackByPolicy(t, stackFor(env, true), resources)
+			// Only the advisory price of the stack: every committed stack is in create mode, so it bills.
+			require.Len(t, got[rules.MonthlyListPrice], 1, "%q", got)
+			assert.Contains(t, got[rules.MonthlyListPrice][0], "costs $")
+			delete(got, rules.MonthlyListPrice)
+			assert.Empty(t, got)
 		})
 	}
 }

@@ -2,6 +2,7 @@ package pack
 
 import (
 	"slices"
+	"strconv"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -31,6 +32,9 @@ type Stack struct {
 	Domain string
 	// DryRun is true for `pulumi preview` and for the preview phase of `pulumi up`; false when changes are applied.
 	DryRun bool
+	// Budget is the stack's monthly budget in US dollars (lke-platform:monthlyBudgetUsd); 0: none. A value that
+	// is not a whole number reads as none here: the program refuses it before anything is registered.
+	Budget int
 }
 
 // StackFromContext reads the Stack from the context policyx builds out of ConfigureStack. A stack named after
@@ -44,7 +48,9 @@ func StackFromContext(ctx *pulumi.Context) Stack {
 		env = ctx.Stack()
 	}
 	domain, _ := ctx.GetConfig(DomainKey)
-	return Stack{Project: ctx.Project(), Name: ctx.Stack(), Environment: env, Domain: domain, DryRun: ctx.DryRun()}
+	budgetText, _ := ctx.GetConfig(BudgetKey)
+	budget, _ := strconv.Atoi(budgetText)
+	return Stack{Project: ctx.Project(), Name: ctx.Stack(), Environment: env, Domain: domain, DryRun: ctx.DryRun(), Budget: budget}
 }
 
 // in reports whether the stack's environment is one of envs.
