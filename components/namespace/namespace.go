@@ -25,14 +25,16 @@ const (
 	AllowMonitoringPolicy = "allow-monitoring-scrape"
 )
 
-// Selectors of the peers the allow rules name.
-const (
-	namespaceNameLabel = "kubernetes.io/metadata.name" // set by the API server on every namespace
-	dnsNamespace       = "kube-system"
-	dnsPodLabel        = "k8s-app"
-	dnsPodValue        = "kube-dns"
-	prometheusPodLabel = "app.kubernetes.io/name"
-	prometheusPodValue = "prometheus"
+// namespaceNameLabel is set by the API server on every namespace.
+const namespaceNameLabel = "kubernetes.io/metadata.name"
+
+// The peers the allow rules name: the cluster's DNS, and Prometheus in the monitoring namespace. The reachability
+// check (package reachability) names the same pods.
+const DNSNamespace = "kube-system"
+
+var (
+	DNSPodLabels        = map[string]string{"k8s-app": "kube-dns"}
+	PrometheusPodLabels = map[string]string{"app.kubernetes.io/name": "prometheus"}
 )
 
 // Args configures one namespace: an environment's workload namespace, or a platform namespace (Argo CD,
@@ -192,15 +194,15 @@ func policies(args *Args) []policy {
 			PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
 			Egress: networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
 				To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
-					NamespaceSelector: namespaceNamed(dnsNamespace),
-					PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{dnsPodLabel: pulumi.String(dnsPodValue)}},
+					NamespaceSelector: namespaceNamed(DNSNamespace),
+					PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(DNSPodLabels)},
 				}},
 				Ports: networkingv1.NetworkPolicyPortArray{port("UDP"), port("TCP")},
 			}},
 		}},
 		{AllowMonitoringPolicy, allowIngressFrom(&networkingv1.NetworkPolicyPeerArgs{
 			NamespaceSelector: namespaceNamed(args.MonitoringNamespace),
-			PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.StringMap{prometheusPodLabel: pulumi.String(prometheusPodValue)}},
+			PodSelector:       &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(PrometheusPodLabels)},
 		})},
 	}
 	if !args.Internal {
