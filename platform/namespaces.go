@@ -11,7 +11,6 @@ import (
 	"github.com/platform-eng/lke-platform/components/namespace"
 	"github.com/platform-eng/lke-platform/components/observability"
 	"github.com/platform-eng/lke-platform/config"
-	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/quota"
 )
 
@@ -55,15 +54,21 @@ func platformNamespaces(env *config.Environment) []*namespace.Args {
 			PodSecurity: "baseline",
 		}
 	}
-	// The ingress controller proxies to the environment's namespaces (their pods, on their own ports) and
-	// watches Ingresses.
+	// The ingress controller proxies to the workload namespaces (their pods, on their own ports), by name: not to
+	// the platform's namespaces, which serve nothing through it (an upstream policy opening a port to every
+	// namespace, as Argo CD's do for metrics, must not open it to the public's proxy), and watches Ingresses.
 	ingress := common(env.IngressNamespace, allowPublicHTTP(), allowEgressPorts(apiServerPorts...),
-		allowEgressToPods("allow-egress-to-backends", map[string]string{names.EnvironmentLabel: env.Name}))
+		allowEgressToPods("allow-egress-to-backends", &metav1.LabelSelectorArgs{
+			MatchExpressions: metav1.LabelSelectorRequirementArray{&metav1.LabelSelectorRequirementArgs{
+				Key: pulumi.String(namespaceNameLabel), Operator: pulumi.String("In"), Values: pulumi.ToStringArray(env.Namespaces),
+			}},
+		}))
 	ingress.LoadBalancers = 1 // the one public entry point: a Linode NodeBalancer
 	// Prometheus scrapes pods in every namespace and the nodes (the kubelet, and the node exporter in the
-	// host's network); Alertmanager posts to Slack over HTTPS.
-	monitoring := common(env.MonitoringNamespace, allowEgressPorts(append(apiServerPorts, kubeletPort, nodeExporterPort)...),
-		allowEgressToPods("allow-egress-scrape", map[string]string{}), allowEventsIntoLoki(env.MonitoringNamespace, false))
+	// host's network, on the environment's own port); Alertmanager posts to Slack over HTTPS.
+	monitoring := common(env.MonitoringNamespace,
+		allowEgressPorts(append(apiServerPorts, kubeletPort, observability.NodeExporterPort(env.Name))...),
+		allowEgressToPods("allow-egress-scrape", &metav1.LabelSelectorArgs{}), allowEventsIntoLoki(env.MonitoringNamespace, false))
 	monitoring.PodSecurity = "privileged" // the node exporter runs in the host's network and PID namespaces
 	return []*namespace.Args{
 		// Argo CD's egress is the bootstrap's (gitops.ArgoCDEgressPolicy): the API server, Git and Helm over HTTPS.
@@ -81,12 +86,15 @@ func platformNamespaces(env *config.Environment) []*namespace.Args {
 	}
 }
 
-// Ports a platform namespace's egress opens to any address.
+// Ports a platform namespace's egress opens to any address. The node exporter's is the environment's own
+// (observability.NodeExporterPort): environments sharing nodes each bind a host port of their own.
 var (
-	apiServerPorts   = []int{443, 6443} // the kubernetes Service's port and the API server's own; HTTPS too
-	kubeletPort      = 10250
-	nodeExporterPort = 9100
+	apiServerPorts = []int{443, 6443} // the kubernetes Service's port and the API server's own; HTTPS too
+	kubeletPort    = 10250
 )
+
+// namespaceNameLabel is set by the API server on every namespace.
+const namespaceNameLabel = "kubernetes.io/metadata.name"
 
 // allowEventsIntoLoki is the one path from Argo CD's namespace into the monitoring namespace: the notifications
 // controller's pushes to Loki's gateway, on the gateway's pod port. Egress is the Argo CD namespace's side of it,
@@ -160,15 +168,15 @@ func allowEgressPorts(ports ...int) namespace.Allow {
 	}}
 }
 
-// allowEgressToPods opens egress to the pods of the namespaces with the given labels (every namespace when
-// none), on any port: the ports are the pods' own.
-func allowEgressToPods(name string, namespaceLabels map[string]string) namespace.Allow {
+// allowEgressToPods opens egress to the pods of the namespaces namespaces selects (every namespace when it is
+// empty), on any port: the ports are the pods' own.
+func allowEgressToPods(name string, namespaces *metav1.LabelSelectorArgs) namespace.Allow {
 	return namespace.Allow{Name: name, Spec: &networkingv1.NetworkPolicySpecArgs{
 		PodSelector: &metav1.LabelSelectorArgs{},
 		PolicyTypes: pulumi.StringArray{pulumi.String("Egress")},
 		Egress: networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
 			To: networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{
-				NamespaceSelector: &metav1.LabelSelectorArgs{MatchLabels: pulumi.ToStringMap(namespaceLabels)},
+				NamespaceSelector: namespaces,
 			}},
 		}},
 	}}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/platform-eng/lke-platform/components/access"
 	"github.com/platform-eng/lke-platform/components/cluster"
+	"github.com/platform-eng/lke-platform/components/observability"
 	"github.com/platform-eng/lke-platform/components/secrets/secretstest"
 	"github.com/platform-eng/lke-platform/config"
 	"github.com/platform-eng/lke-platform/internal/mocks"
@@ -439,7 +440,8 @@ func TestPlatformEgressIsNarrowedToWhatEachAddOnNeeds(t *testing.T) {
 		return out
 	}
 	for name, ports := range map[string][]any{
-		"monitoring/allow-egress-ports":    tcp(443, 6443, 10250, 9100),
+		// The node exporter listens on the environment's own host port (environments may share nodes).
+		"monitoring/allow-egress-ports":    tcp(443, 6443, 10250, observability.NodeExporterPort(config.Staging)),
 		"ingress-nginx/allow-egress-ports": tcp(443, 6443),
 		"cert-manager/allow-egress-ports":  tcp(443, 6443, 80),
 		"external-dns/allow-egress-ports":  tcp(443, 6443),
@@ -447,6 +449,11 @@ func TestPlatformEgressIsNarrowedToWhatEachAddOnNeeds(t *testing.T) {
 		require.Contains(t, egress, name)
 		assert.Equal(t, []any{map[string]any{"ports": ports}}, egress[name], name)
 	}
+	// The ingress controller's backends are the workload namespaces, by name: not the platform's, whose upstream
+	// policies may open a port to every namespace (Argo CD's metrics).
+	assert.Equal(t, []any{map[string]any{"to": []any{map[string]any{"namespaceSelector": map[string]any{
+		"matchExpressions": []any{map[string]any{"key": "kubernetes.io/metadata.name", "operator": "In", "values": []any{"staging-apps"}}},
+	}}}}}, egress["ingress-nginx/allow-egress-to-backends"])
 	assert.NotContains(t, egress, "argocd/allow-egress-ports", "Argo CD's egress is the bootstrap's own")
 	assert.Contains(t, egress, "argocd/argocd-allow-egress")
 	// The one path from Argo CD into the monitoring namespace: the notifications controller to Loki's gateway.
