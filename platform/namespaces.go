@@ -36,8 +36,8 @@ var platformSizing = quota.Sizing{Services: 10, HeadroomPercent: 20, Profile: qu
 // gets (quota, limits, default-deny) plus the paths its job needs. Egress is opened per namespace, by port: a
 // NetworkPolicy cannot name the API server (not a pod; 443 or 6443 behind the kubernetes Service) or a host on
 // the internet, so those are ports to any address, and what is a pod is named by its namespace. Ingress stays
-// closed but for the namespace's own pods, the ingress controller and the scrape; the ingress controller's
-// namespace alone admits the public.
+// closed but for the namespace's own pods, the scrape and the path its job needs (not the ingress controller:
+// Internal); the ingress controller's namespace alone admits the public. docs/reachability.md is the result.
 func platformNamespaces(env *config.Environment) []*namespace.Args {
 	common := func(name string, allow ...namespace.Allow) *namespace.Args {
 		return &namespace.Args{
