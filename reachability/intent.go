@@ -87,8 +87,6 @@ func IntentFor(env *config.Environment, created []string) *Intent {
 		return in(p, platform.ArgoCDNamespace) && p.Labels["app.kubernetes.io/name"] == gitops.NotificationsController
 	}
 	lokiGateway := func(p Peer) bool { return in(p, monitoringNS) && labelled(p, observability.LokiGatewayPodLabels) }
-	// The metrics ports Argo CD's install opens to every namespace (upstream/argocd), by component.
-	argoCDMetrics := map[string]int{gitops.ControllerServiceAccount: 8082, "argocd-repo-server": 8084, gitops.NotificationsController: 9001}
 
 	namespaces := slices.Clone(env.Namespaces)
 	for _, ns := range append(platformNS, created...) {
@@ -140,12 +138,6 @@ func IntentFor(env *config.Environment, created []string) *Intent {
 			{Why: fmt.Sprintf("Loki's gateway admits Argo CD's notifications controller on TCP %d", observability.LokiGatewayPort),
 				Allows: func(from, to Peer, port Port) bool {
 					return lokiGateway(to) && notifications(from) && tcp(port, observability.LokiGatewayPort)
-				}},
-			{Why: "Argo CD's own install (upstream/argocd, applied as vendored) opens its metrics ports to the pods of every namespace: the application controller's 8082, the repo-server's 8084, the notifications controller's 9001. Wider than the intent: only Prometheus needs them, and it is admitted on every port already",
-				Exception: true,
-				Allows: func(from, to Peer, port Port) bool {
-					p, ok := argoCDMetrics[to.Labels["app.kubernetes.io/name"]]
-					return ok && in(to, platform.ArgoCDNamespace) && !from.External() && tcp(port, p)
 				}},
 		},
 	}

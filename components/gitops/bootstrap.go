@@ -214,7 +214,10 @@ var kinds = map[string]kind{
 		func() pulumi.CustomResource { return &networkingv1.NetworkPolicy{} }},
 }
 
-const crdKey = "apiextensions.k8s.io/v1/CustomResourceDefinition"
+const (
+	crdKey           = "apiextensions.k8s.io/v1/CustomResourceDefinition"
+	networkPolicyKey = "networking.k8s.io/v1/NetworkPolicy"
+)
 
 // CRDObjects decodes Argo CD's vendored CRDs, in install order, labelled with the environment's common labels minus
 // the environment label: the CRDs are shared by the environments of the cluster, and two stacks applying
@@ -335,7 +338,7 @@ func ClusterScopedName(environment, name string) string {
 }
 
 // ArgoCDObjects is Argo CD's core install and its notifications controller as the bootstrap applies them:
-// without the CRDs and the ApplicationSet controller, the notifications controller running the core install's
+// without the CRDs, the ApplicationSet controller and upstream's NetworkPolicies, the notifications controller running the core install's
 // image and sending the Applications' events to args.Events (NotificationsData), every namespaced object
 // in args.Namespace, cluster-scoped objects named by ClusterScopedName (bindings following), every object
 // labelled with args.Labels (but for upstream's part-of label, argoCDLabels), and every container given the requests and limits of ArgoCDResources.
@@ -351,6 +354,11 @@ func ArgoCDObjects(args *BootstrapArgs) ([]upstream.Object, error) {
 			continue // installed from the vendored CRD files
 		}
 		if (&unstructured.Unstructured{Object: obj}).GetLabels()["app.kubernetes.io/name"] == applicationSetController {
+			continue
+		}
+		if key == networkPolicyKey {
+			// Upstream's policies open the metrics ports to the pods of every namespace. The namespace's own
+			// (components/namespace, through platform) admit what Argo CD needs: its own pods, and Prometheus.
 			continue
 		}
 		k, ok := kinds[key]

@@ -209,9 +209,8 @@ func TestArgoCDObjectsInEveryEnvironment(t *testing.T) {
 				}
 			}
 			require.Equal(t, 6, appSet, "the ApplicationSet controller's objects in the install")
-			notifications := len(upstream.ArgoCDNotifications())
-			require.Len(t, objs, len(all)-3-appSet+notifications,
-				"the install minus its CRDs and the ApplicationSet controller, plus the notifications controller")
+			require.Len(t, objs, installObjects(t),
+				"the install minus its CRDs, the ApplicationSet controller and upstream's NetworkPolicies, plus the notifications controller")
 			names := map[string]bool{}
 			for _, o := range objs {
 				key := typeKey(o)
@@ -319,12 +318,17 @@ func installObjects(t *testing.T) int {
 	t.Helper()
 	objs, err := upstream.Decode(upstream.ArgoCDInstall())
 	require.NoError(t, err)
+	for _, f := range upstream.ArgoCDNotifications() {
+		more, err := upstream.Decode(f.Data)
+		require.NoError(t, err)
+		objs = append(objs, more...)
+	}
 	n := 0
 	for _, o := range objs {
-		if o["kind"] != "CustomResourceDefinition" &&
+		if o["kind"] != "CustomResourceDefinition" && o["kind"] != "NetworkPolicy" &&
 			(&unstructured.Unstructured{Object: o}).GetLabels()["app.kubernetes.io/name"] != applicationSetController {
 			n++
 		}
 	}
-	return n + len(upstream.ArgoCDNotifications()) // one object per file
+	return n
 }
