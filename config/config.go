@@ -81,13 +81,13 @@ type Environment struct {
 	MonitoringNamespace string // where Prometheus runs; namespaces admit its scrapes
 	Tags                []string
 
-	Domain             string // DNS zone served by Linode DNS; hosts are "<name>.<env>.<domain>"
-	ACMEEmail          string // Let's Encrypt account address
-	Tracing            bool   // Tempo on this stack
-	Deferred           bool   // previewed, never applied (CheckApplied refuses its update)
+	Domain    string // DNS zone served by Linode DNS; hosts are "<name>.<env>.<domain>"
+	ACMEEmail string // Let's Encrypt account address
+	Tracing   bool   // Tempo on this stack
+	Deferred  bool   // previewed, never applied (CheckApplied refuses its update)
 	// MonthlyBudgetUSD is the most the stack's Linode resources may cost a month at list price (package cost);
 	// the policy pack refuses a preview or update over it. 0: no budget.
-	MonthlyBudgetUSD int
+	MonthlyBudgetUSD   int
 	GitOps             GitOps
 	Secrets            Secrets
 	SampleServiceImage string
