@@ -26,12 +26,17 @@ func stackCost(resources []policyx.AnalyzerResource) (e cost.Estimate, ok bool, 
 	for _, r := range resources {
 		switch r.Type {
 		case lkeClusterType:
-			if !known(field(r.Properties, "pools")) || !known(field(r.Properties, "controlPlane")) || !known(field(r.Properties, "region")) {
+			// Only the price-bearing fields need to be known: a preview's pools carry computed ids and nodes.
+			pools := field(r.Properties, "pools")
+			if pools.IsComputed() || !known(field(r.Properties, "region")) || !known(field(r.Properties, "controlPlane", "highAvailability")) {
 				return cost.Estimate{}, false, nil
 			}
 			c.Region = text(field(r.Properties, "region"))
 			c.HighAvailability = c.HighAvailability || truthy(field(r.Properties, "controlPlane", "highAvailability"))
-			for i, p := range list(field(r.Properties, "pools")) {
+			for i, p := range list(pools) {
+				if !known(at(p, "type")) || !known(at(p, "count")) || !known(at(p, "autoscaler", "max")) {
+					return cost.Estimate{}, false, nil
+				}
 				c.Pools = append(c.Pools, cost.Pool{
 					Name: fmt.Sprintf("cluster %s pool %d", r.Name, i+1), Type: text(at(p, "type")),
 					Count: count(at(p, "count")), Max: count(at(p, "autoscaler", "max")),
@@ -39,7 +44,7 @@ func stackCost(resources []policyx.AnalyzerResource) (e cost.Estimate, ok bool, 
 			}
 			priced = true
 		case lkeNodePoolType:
-			if !known(field(r.Properties, "type")) || !known(field(r.Properties, "nodeCount")) {
+			if !known(field(r.Properties, "type")) || !known(field(r.Properties, "nodeCount")) || !known(field(r.Properties, "autoscaler", "max")) {
 				return cost.Estimate{}, false, nil
 			}
 			c.Pools = append(c.Pools, cost.Pool{

@@ -70,3 +70,23 @@ func TestUnknownSizesAndClusterlessStacksAreNotPriced(t *testing.T) {
 	assert.Empty(t, runPolicy(t, monthlyBudgetPolicy(budgeted), []policyx.AnalyzerResource{unknown}))
 	assert.Empty(t, runPolicy(t, monthlyBudgetPolicy(budgeted), nil))
 }
+
+// A preview's LkeCluster: the pools' ids and nodes are computed, their type, count and autoscaler are not. The
+// price needs only those.
+func TestAPreviewsClusterIsPricedFromWhatIsKnown(t *testing.T) {
+	pool := property.NewMap(map[string]property.Value{
+		"type": property.New("g6-standard-8"), "count": property.New(3.0),
+		"autoscaler": property.New(property.NewMap(map[string]property.Value{"min": property.New(3.0), "max": property.New(10.0)})),
+		"id":         property.New(property.Computed), "nodes": property.New(property.Computed),
+	})
+	cluster := policyx.AnalyzerResource{Type: lkeClusterType, Name: "staging", Properties: property.NewMap(map[string]property.Value{
+		"region": property.New("fr-par"), "id": property.New(property.Computed),
+		"controlPlane": property.New(property.NewMap(map[string]property.Value{
+			"highAvailability": property.New(false), "acl": property.New(property.Computed),
+		})),
+		"pools": property.New(property.NewArray([]property.Value{property.New(pool)})),
+	})}
+	got := runPolicy(t, monthlyListPricePolicy(stackFor(config.Staging, true)), []policyx.AnalyzerResource{cluster})
+	require.Len(t, got, 1)
+	assert.Contains(t, got[0], "costs $576/month at list price")
+}
