@@ -222,8 +222,10 @@ func judgeApplication(app unstructured.Unstructured) result {
 	return result{check: checkApplication, target: app.GetName(), detail: detail}
 }
 
-// applicationReason is the first thing Argo CD says about an Application: its first condition (an error
-// comparing or rendering it), else its health's message, else its last operation's.
+// applicationReason is the first thing Argo CD says about what is wrong with an Application: its first condition
+// (an error comparing or rendering it), else its health's message, else the first object that is not Healthy
+// (where Argo CD keeps each object's health in the Application: not by default since v3), else a failed
+// operation's message.
 func applicationReason(app unstructured.Unstructured) string {
 	conditions, _, _ := unstructured.NestedSlice(app.Object, "status", "conditions")
 	if len(conditions) > 0 {
@@ -231,10 +233,27 @@ func applicationReason(app unstructured.Unstructured) string {
 			return shorten(fmt.Sprintf("%v: %v", c["type"], c["message"]))
 		}
 	}
-	for _, path := range [][]string{{"status", "health", "message"}, {"status", "operationState", "message"}} {
-		if m, _, _ := unstructured.NestedString(app.Object, path...); m != "" {
-			return shorten(m)
+	if m, _, _ := unstructured.NestedString(app.Object, "status", "health", "message"); m != "" {
+		return shorten(m)
+	}
+	resources, _, _ := unstructured.NestedSlice(app.Object, "status", "resources")
+	for _, r := range resources {
+		obj, _ := r.(map[string]any)
+		health, _, _ := unstructured.NestedString(obj, "health", "status")
+		if health == "" || health == "Healthy" {
+			continue
 		}
+		message, _, _ := unstructured.NestedString(obj, "health", "message")
+		kind, _, _ := unstructured.NestedString(obj, "kind")
+		name, _, _ := unstructured.NestedString(obj, "name")
+		if ns, _, _ := unstructured.NestedString(obj, "namespace"); ns != "" {
+			name = ns + "/" + name
+		}
+		return shorten(strings.TrimSuffix(fmt.Sprintf("%s %s %s: %s", kind, name, health, message), ": "))
+	}
+	if phase, _, _ := unstructured.NestedString(app.Object, "status", "operationState", "phase"); phase == "Failed" || phase == "Error" {
+		m, _, _ := unstructured.NestedString(app.Object, "status", "operationState", "message")
+		return shorten("sync " + phase + ": " + m)
 	}
 	return ""
 }

@@ -124,11 +124,13 @@ func TestReportLinesSummaryAndExitCodes(t *testing.T) {
 	assert.True(t, strings.HasSuffix(out.String(), "smoke production: all 1 checks passed\n"), out.String())
 }
 
-func TestShortenMakesOneBoundedLine(t *testing.T) {
+func TestShortenKeepsOneLineWithItsStartAndCause(t *testing.T) {
 	assert.Equal(t, "a b c", shorten(" a\n b\t\tc "))
-	long := shorten(strings.Repeat("é", 500))
+	long := shorten("Failed to load target state: " + strings.Repeat("é", 500) + " dial tcp: lookup charts.example: no such host")
 	assert.Len(t, []rune(long), maxDetail)
-	assert.True(t, strings.HasSuffix(long, "…"))
+	assert.True(t, strings.HasPrefix(long, "Failed to load target state: éé"), long)
+	assert.Contains(t, long, "é … é")
+	assert.True(t, strings.HasSuffix(long, "éé dial tcp: lookup charts.example: no such host"), long)
 }
 
 // prometheusAnswering is a Prometheus that answers every instant query with body (its HTTP API's JSON), and
@@ -235,8 +237,42 @@ func TestApplicationsOfTheEnvironmentMustBeSyncedAndHealthy(t *testing.T) {
 	assert.Equal(t, "ok    application platform-development-infrastructure: Synced, Healthy", lines[1])
 	assert.True(t, strings.HasPrefix(lines[2], "FAIL  application platform-development-loki: sync Unknown, health Unknown "+
 		"(ComparisonError: Failed to load target state"), lines[2])
-	assert.Less(t, len(lines[2]), 300, "the condition's message is shortened")
+	assert.Less(t, len([]rune(lines[2])), 320, "the condition's message is shortened")
 	assert.Equal(t, "FAIL  application platform-development-sample-service: sync Synced, health Progressing", lines[3])
+}
+
+func TestWhyAnApplicationIsNotHealthy(t *testing.T) {
+	withStatus := func(app *unstructured.Unstructured, path []string, v any) *unstructured.Unstructured {
+		require.NoError(t, unstructured.SetNestedField(app.Object, v, append([]string{"status"}, path...)...))
+		return app
+	}
+	progressing := func() *unstructured.Unstructured {
+		return application("platform-development-network", "platform-development", "Synced", "Progressing")
+	}
+	for _, tc := range []struct {
+		name string
+		app  *unstructured.Unstructured
+		want string
+	}{
+		{"no reason given", withStatus(progressing(), []string{"operationState"},
+			map[string]any{"phase": "Succeeded", "message": "successfully synced (all tasks run)"}),
+			"sync Synced, health Progressing"},
+		{"the health's message", withStatus(progressing(), []string{"health", "message"}, "waiting for rollout"),
+			"sync Synced, health Progressing (waiting for rollout)"},
+		{"an object's health", withStatus(progressing(), []string{"resources"}, []any{
+			map[string]any{"kind": "SealedSecret", "namespace": "external-dns", "name": "external-dns-linode", "health": map[string]any{"status": "Healthy"}},
+			map[string]any{"kind": "ClusterIssuer", "name": "letsencrypt-staging", "health": map[string]any{"status": "Progressing", "message": "Initializing ClusterIssuer"}},
+		}), "sync Synced, health Progressing (ClusterIssuer letsencrypt-staging Progressing: Initializing ClusterIssuer)"},
+		{"a failed sync", withStatus(application("platform-development-secrets", "platform-development", "OutOfSync", "Missing"),
+			[]string{"operationState"}, map[string]any{"phase": "Failed", "message": "one or more objects failed to apply"}),
+			"sync OutOfSync, health Missing (sync Failed: one or more objects failed to apply)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := judgeApplication(*tc.app)
+			assert.False(t, got.ok)
+			assert.Equal(t, tc.want, got.detail)
+		})
+	}
 }
 
 func TestNoRootApplicationFails(t *testing.T) {

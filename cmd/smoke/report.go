@@ -34,15 +34,18 @@ func fail(check, target, format string, args ...any) []result {
 
 // maxDetail bounds a message quoted from elsewhere (a response body, Argo CD's condition), so that each
 // result stays one readable line.
-const maxDetail = 200
+const maxDetail = 240
 
-// shorten makes s one line of at most maxDetail characters.
+// shorten makes s one line of at most maxDetail characters: its start and its end, where a wrapped error's
+// cause is ("Failed to load target state: … dial tcp: lookup charts.example: no such host").
 func shorten(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > maxDetail {
-		return string(r[:maxDetail-1]) + "…"
+	r := []rune(s)
+	if len(r) <= maxDetail {
+		return s
 	}
-	return s
+	head := maxDetail / 3
+	return string(r[:head]) + " … " + string(r[len(r)-(maxDetail-head-3):])
 }
 
 // report prints one line per result and a summary, plus an ::error:: annotation per failure when annotate
