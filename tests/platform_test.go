@@ -35,9 +35,10 @@ const sampleDeployment = "sample-service"
 // up's start to the Deployment being Available (the spec allows 5 minutes). Then the admission
 // policies must refuse what bypasses Pulumi. The operations run on the deployed stack: drift detection (whose
 // first, clean refresh preview is this stack's no-drift check), the rollback drill (which ends on a preview with
-// no changes), the audit event, an access package. Last, the state and outputs must hold no secret in plain
-// text, the sealed bundle must open with the controller's key, and destroy must leave nothing behind. The
-// empty preview, empty up and refresh of ProgramTest's lifecycle are TestEnvironmentLifecycle's.
+// no changes), the audit event, an access package, the smoke check the deploy workflow runs after each up
+// (cmd/smoke). Last, the state and outputs must hold no secret in plain text, the sealed bundle must open with
+// the controller's key, and destroy must leave nothing behind. The empty preview, empty up and refresh of
+// ProgramTest's lifecycle are TestEnvironmentLifecycle's.
 func TestPlatformDeploysEndToEnd(t *testing.T) {
 	needsCluster(t)
 	parallelCriticalPath(t)
@@ -92,6 +93,8 @@ func TestPlatformDeploysEndToEnd(t *testing.T) {
 	t.Run("rollback drill", func(t *testing.T) { rollbackDrill(t, c, stack, ns) })
 	t.Run("audit", func(t *testing.T) { checkAudit(t, c, stack, env) })
 	t.Run("access package", func(t *testing.T) { checkAccess(t, c, stack, env) })
+	// What the deploy workflow runs after each up (cmd/smoke), against the deployed environment.
+	t.Run("smoke", func(t *testing.T) { checkSmoke(t, env, ns) })
 
 	// No secret in plain text: not in the exported state, not in the outputs, not in any file of the backend.
 	export := c.must("stack", "export", "-s", stack)
