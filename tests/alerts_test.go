@@ -5,6 +5,7 @@ package tests
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -128,14 +129,7 @@ func TestSampleServiceAlertReachesSlack(t *testing.T) {
 	ns := env + "-apps"
 	dir := t.TempDir()
 
-	// The sample service, built as CI builds it, with a secret mounted as files.
-	bin := filepath.Join(dir, "sample-service")
-	run(t, filepath.Join(repoRoot(), "scripts", "build-sample-service"), bin)
-	secrets := filepath.Join(dir, "secrets")
-	require.NoError(t, os.MkdirAll(secrets, 0o700))
-	require.NoError(t, os.WriteFile(filepath.Join(secrets, "token"), []byte("local"), 0o600))
-	svcAddr := freeAddr(t)
-	svc := start(t, exec.Command(bin), "LISTEN_ADDR="+svcAddr, "SECRETS_DIR="+secrets)
+	svcAddr, svc := startSampleService(t, dir)
 	waitHTTP(t, "http://"+svcAddr+"/healthz", 30*time.Second)
 	resp, err := http.Get("http://" + svcAddr + "/healthz")
 	require.NoError(t, err)
@@ -299,6 +293,31 @@ func query(t *testing.T, addr, q string) string {
 }
 
 // freeAddr returns a loopback address with a port free at the time of the call.
+// startSampleService builds the sample service as CI builds it and runs it on a free loopback address, with a
+// secret mounted as files under dir.
+func startSampleService(t *testing.T, dir string) (string, *exec.Cmd) {
+	t.Helper()
+	bin := filepath.Join(dir, "sample-service")
+	run(t, filepath.Join(repoRoot(), "scripts", "build-sample-service"), bin)
+	secrets := filepath.Join(dir, "secrets")
+	require.NoError(t, os.MkdirAll(secrets, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(secrets, "token"), []byte("local"), 0o600))
+	addr := freeAddr(t)
+	return addr, start(t, exec.Command(bin), "LISTEN_ADDR="+addr, "SECRETS_DIR="+secrets)
+}
+
+// exitCode runs cmd and returns its exit code and combined output; a command that cannot start fails the test.
+func exitCode(t *testing.T, cmd *exec.Cmd) (int, string) {
+	t.Helper()
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return exit.ExitCode(), string(out)
+	}
+	require.NoError(t, err, string(out))
+	return 0, string(out)
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

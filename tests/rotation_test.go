@@ -4,7 +4,6 @@ package tests
 
 import (
 	"encoding/json"
-	"errors"
 	"os/exec"
 	"strings"
 	"testing"
@@ -47,13 +46,7 @@ func TestRotationCheckReadsTheStacksHistory(t *testing.T) {
 	check := func(now time.Time) (int, string) {
 		cmd := exec.Command(bin, "-stack", stack, "-dir", c.dir, "-max-age", "24h", "-now", now.Format(time.RFC3339))
 		cmd.Env = c.environ()
-		out, err := cmd.CombinedOutput()
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return exit.ExitCode(), string(out)
-		}
-		require.NoError(t, err, string(out))
-		return 0, string(out)
+		return exitCode(t, cmd)
 	}
 
 	code, out := check(second.Add(24*time.Hour - time.Second))

@@ -11,7 +11,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"math/big"
 	"net"
 	"net/http"
@@ -53,13 +52,7 @@ func checkSmoke(t *testing.T, env, ns string) {
 	dir := t.TempDir()
 
 	// The sample service, built as CI builds it.
-	bin := filepath.Join(dir, "sample-service")
-	run(t, filepath.Join(repoRoot(), "scripts", "build-sample-service"), bin)
-	secrets := filepath.Join(dir, "secrets")
-	require.NoError(t, os.MkdirAll(secrets, 0o700))
-	require.NoError(t, os.WriteFile(filepath.Join(secrets, "token"), []byte("local"), 0o600))
-	svcAddr := freeAddr(t)
-	start(t, exec.Command(bin), "LISTEN_ADDR="+svcAddr, "SECRETS_DIR="+secrets)
+	svcAddr, _ := startSampleService(t, dir)
 	waitHTTP(t, "http://"+svcAddr+"/healthz", 30*time.Second)
 
 	// The ingress controller, for the host the Ingress Argo CD applied names.
@@ -99,13 +92,7 @@ func checkSmoke(t *testing.T, env, ns string) {
 		cmd := exec.Command(smoke, "-environment", env, "-kubeconfig", kubeconfig, "-namespace", ns,
 			"-prometheus", "http://"+promAddr, "-connect-to", ingress.addr, "-ca", ingress.caFile)
 		cmd.Env = append(os.Environ(), "GITHUB_ACTIONS=true")
-		out, err := cmd.CombinedOutput()
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			return exit.ExitCode(), string(out)
-		}
-		require.NoError(t, err, string(out))
-		return 0, string(out)
+		return exitCode(t, cmd)
 	}
 
 	// The environment's Applications, and those that must fail: the charts not vendored that the environment
