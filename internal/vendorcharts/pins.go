@@ -7,18 +7,18 @@ package vendorcharts
 // `go generate ./internal/vendorcharts` (with -accept, since the sum changes), put the sum it prints into Sum,
 // review the diff of the tree.
 //
-// Where a chart's source is a Git commit, the refresh command needs a local clone of that repository (flag
-// -git owner/name=DIR); without one it leaves the chart as it is and says what it needs. Such a chart's Sum
-// was computed from the commits named here.
+// Where a chart's source is a Git commit, the refresh command needs a local clone of that repository, bare or
+// not (flag -git owner/name=DIR); without one it leaves the chart as it is and says what it needs. The six
+// charts taken from Git commits were last refreshed from bare mirrors of kubernetes/ingress-nginx,
+// kubernetes-sigs/external-dns, prometheus-community/helm-charts, grafana/helm-charts, grafana/loki and
+// minio/minio, and each tree's sum equals the one pinned here before they were committed.
 
 const (
-	ghHelmCharts     = "prometheus-community/helm-charts"
-	ghGrafanaCharts  = "grafana/helm-charts"
-	missingNoModule  = "no Go module version holds this chart release; needs a local clone of "
-	missingNotModule = "its repository is not a Go module; needs a local clone of "
+	ghHelmCharts    = "prometheus-community/helm-charts"
+	ghGrafanaCharts = "grafana/helm-charts"
 )
 
-// All is every vendored chart, vendored or still missing.
+// All is every vendored chart.
 var All = []Chart{
 	{
 		Name: "ingress-nginx", Version: "4.15.1",
@@ -26,8 +26,7 @@ var All = []Chart{
 			Repo: "kubernetes/ingress-nginx", Ref: "helm-chart-4.15.1", Commit: "0a5901f3c64f11e92e487799b8da3f00cca37515",
 			Path: "charts/ingress-nginx",
 		},
-		Sum:     "sha256:fa4dc569a716ea8f60c6aa5909db37eaa2b14b44530d130bb05b0a85b59cbf04",
-		Missing: missingNoModule + "kubernetes/ingress-nginx (module k8s.io/ingress-nginx has no version at helm-chart-4.15.1)",
+		Sum: "sha256:fa4dc569a716ea8f60c6aa5909db37eaa2b14b44530d130bb05b0a85b59cbf04",
 	},
 	{
 		Name: "cert-manager", Version: "v1.21.2",
@@ -46,8 +45,6 @@ var All = []Chart{
 			Path: "charts/external-dns",
 		},
 		Sum: "sha256:204b521d271d8c3c646b87ddfd64ba597b2847988726af5096869d045d544cb5",
-		Missing: missingNoModule + "kubernetes-sigs/external-dns (module sigs.k8s.io/external-dns v0.22.0 ships a chart " +
-			"labelled 1.21.1 with later, unreleased changes: not the released 1.21.1)",
 	},
 	{
 		Name: "kube-prometheus-stack", Version: "77.14.0",
@@ -75,8 +72,7 @@ var All = []Chart{
 				Path: "charts/prometheus-windows-exporter",
 			}},
 		},
-		Sum:     "sha256:0d86b123f970a0c849a4e77d0fda4ae087a8816e448d8cbd7cc11cbeb3525639",
-		Missing: missingNotModule + ghHelmCharts + " and " + ghGrafanaCharts,
+		Sum: "sha256:0d86b123f970a0c849a4e77d0fda4ae087a8816e448d8cbd7cc11cbeb3525639",
 	},
 	{
 		Name: "loki", Version: "6.45.2",
@@ -103,8 +99,6 @@ var All = []Chart{
 			}},
 		},
 		Sum: "sha256:6835069ccbc4a7571a4f0d035ba5b46afe13464fb96537e841ef6fd8776dc60c",
-		Missing: missingNoModule + "grafana/loki, and its dependencies need " + ghGrafanaCharts + " and minio/minio " +
-			"(the proxy serves no github.com/grafana/loki/v3 version at this commit)",
 	},
 	{
 		Name: "promtail", Version: "6.17.0",
@@ -112,8 +106,7 @@ var All = []Chart{
 			Repo: ghGrafanaCharts, Ref: "promtail-6.17.0", Commit: "72a7caf12f61cd5e7d82acbe586fb1e9c0bce2f6",
 			Path: "charts/promtail",
 		},
-		Sum:     "sha256:2b44097c9650c2f31ac2d89e5bc687cb2ff2b25258ae2986928f3166d8826d10",
-		Missing: missingNotModule + ghGrafanaCharts,
+		Sum: "sha256:2b44097c9650c2f31ac2d89e5bc687cb2ff2b25258ae2986928f3166d8826d10",
 	},
 	{
 		Name: "tempo", Version: "1.24.0",
@@ -121,8 +114,7 @@ var All = []Chart{
 			Repo: ghGrafanaCharts, Ref: "tempo-1.24.0", Commit: "70951e39289b35b88d0bb65abe3e769c5618dd10",
 			Path: "charts/tempo",
 		},
-		Sum:     "sha256:865dc9d572798df166984e4d6e9817e0c0a7daa2c0127ab82ff19b7ac2b08d32",
-		Missing: missingNotModule + ghGrafanaCharts,
+		Sum: "sha256:865dc9d572798df166984e4d6e9817e0c0a7daa2c0127ab82ff19b7ac2b08d32",
 	},
 	{
 		Name: "sealed-secrets", Version: "2.19.3",
