@@ -29,8 +29,9 @@ intended matrix (the rules under each table, written from the configuration and 
 this file is not what the code computes. For a pull request that changes a policy, compare
 ` + "`go run ./cmd/reachability -stack <stack>`" + ` before and after.
 
-Peers are one pod per workload the objects hold, and stand-ins (*) for pods of charts that come from Helm
-repositories (not rendered here), for kube-system's own pods and for a namespace with no workload. The pod of
+Peers are one pod per workload the objects hold (every add-on chart is vendored and rendered here), and
+stand-ins (*) for the Prometheus servers the Prometheus operator creates, for kube-system's own pods and for a
+namespace with no workload. The pod of
 another environment's namespace carries the sample service's labels: only its namespace tells it apart. ` + "`internet`" + `
 stands for any address outside the cluster (the API server's included), ` + "`node`" + ` for a node's address (the
 kubelet, pods of the host's network).

@@ -15,7 +15,6 @@ import (
 	"github.com/platform-eng/lke-platform/components/observability"
 	"github.com/platform-eng/lke-platform/config"
 	"github.com/platform-eng/lke-platform/internal/names"
-	"github.com/platform-eng/lke-platform/platform"
 )
 
 // Peer is one end of a path: a pod (its namespace and labels, which selectors match, and the ports it serves) or
@@ -28,8 +27,8 @@ type Peer struct {
 	Labels          map[string]string
 	IP              string
 	Ports           []corev1.ContainerPort
-	// StandIn says that the pod is not among the objects read (its chart comes from a Helm repository, or it is
-	// the cluster's own): its labels are those its chart or LKE gives it.
+	// StandIn says that the pod is not among the objects read (an operator creates it, it is the cluster's own, or
+	// its chart comes from a Helm repository): its labels are those its maker or LKE gives it.
 	StandIn bool
 }
 
@@ -54,26 +53,18 @@ const (
 // otherPort is a port no policy and no pod names: a path open on it is open on every port.
 const otherPort = 40000
 
-// standIns are the pods of the charts that are not rendered here (from Helm repositories) and of the cluster
-// itself, with the labels their charts give them. The policies select them by namespace and by these labels.
+// standIns are the pods that are not among the objects read, with the labels their makers give them: the
+// Prometheus servers, which the Prometheus operator creates from the Prometheus object kube-prometheus-stack
+// renders, and the cluster's own pods. The policies select them by namespace and by these labels. Every add-on
+// chart is vendored and rendered (internal/vendorcharts), so its Deployments, StatefulSets and DaemonSets are
+// peers of their own.
 func standIns(env *config.Environment) []Peer {
 	tcp := func(name string, port int32) corev1.ContainerPort {
 		return corev1.ContainerPort{Name: name, ContainerPort: port, Protocol: corev1.ProtocolTCP}
 	}
-	name := func(n string) map[string]string { return map[string]string{"app.kubernetes.io/name": n} }
 	return []Peer{
-		{Namespace: env.IngressNamespace, Name: "ingress-nginx-controller",
-			Labels: map[string]string{"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
-			Ports:  []corev1.ContainerPort{tcp("http", 80), tcp("https", 443), tcp("webhook", 8443), tcp("metrics", 10254)}},
 		{Namespace: env.MonitoringNamespace, Name: "prometheus", Labels: maps.Clone(namespace.PrometheusPodLabels),
 			Ports: []corev1.ContainerPort{tcp("http-web", 9090)}},
-		// Another pod of the monitoring namespace: what is open to Prometheus is not open to it.
-		{Namespace: env.MonitoringNamespace, Name: "grafana", Labels: name("grafana"),
-			Ports: []corev1.ContainerPort{tcp("grafana", 3000)}},
-		{Namespace: env.MonitoringNamespace, Name: "loki-gateway", Labels: maps.Clone(observability.LokiGatewayPodLabels),
-			Ports: []corev1.ContainerPort{tcp("http-metrics", observability.LokiGatewayPort)}},
-		{Namespace: platform.ExternalDNSNamespace, Name: "external-dns", Labels: name("external-dns"),
-			Ports: []corev1.ContainerPort{tcp("http", 7979)}},
 		{Namespace: namespace.DNSNamespace, Name: "coredns", Labels: maps.Clone(namespace.DNSPodLabels),
 			Ports: []corev1.ContainerPort{{Name: "dns", ContainerPort: 53, Protocol: corev1.ProtocolUDP},
 				tcp("dns-tcp", 53), tcp("metrics", 9153)}},

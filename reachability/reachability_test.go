@@ -52,8 +52,8 @@ func TestEveryEnvironmentReachesWhatItIntends(t *testing.T) {
 }
 
 // The matrix is computed from the objects: the program's policies and what Argo CD renders from this repository
-// (the sample service's pods come from its chart, cert-manager's and the Sealed Secrets controller's from the
-// vendored charts, Argo CD's from the bootstrap), and the charts of Helm repositories are named as not rendered.
+// (the sample service's pods come from its chart, the add-ons' from the vendored charts, Argo CD's from the
+// bootstrap). Every add-on chart is vendored, so no Application is left unrendered.
 func TestTheMatrixIsComputedFromTheObjects(t *testing.T) {
 	r := report(t, config.Staging)
 	var workloads []string
@@ -61,7 +61,10 @@ func TestTheMatrixIsComputedFromTheObjects(t *testing.T) {
 		workloads = append(workloads, w.Namespace+"/"+w.Name)
 	}
 	for _, want := range []string{"staging-apps/sample-service", "cert-manager/cert-manager-webhook",
-		"kube-system/sealed-secrets-controller", "argocd/argocd-application-controller", "argocd/argocd-repo-server"} {
+		"kube-system/sealed-secrets-controller", "argocd/argocd-application-controller", "argocd/argocd-repo-server",
+		"ingress-nginx/ingress-nginx-controller", "external-dns/external-dns", "monitoring/kube-prometheus-stack-operator",
+		"monitoring/kube-prometheus-stack-grafana", "monitoring/loki", "monitoring/loki-gateway", "monitoring/promtail",
+		"monitoring/tempo"} {
 		assert.Contains(t, workloads, want)
 	}
 	var policies []string
@@ -72,10 +75,15 @@ func TestTheMatrixIsComputedFromTheObjects(t *testing.T) {
 		"argocd/allow-within-namespace", "monitoring/allow-events-from-argocd"} {
 		assert.Contains(t, policies, want)
 	}
-	assert.Len(t, r.Objects.Unrendered, 6, "the add-on charts of Helm repositories: %v", r.Objects.Unrendered)
-	for _, u := range r.Objects.Unrendered {
-		assert.NotContains(t, u, "sample-service")
+	assert.Empty(t, r.Objects.Unrendered, "Applications whose chart comes from a Helm repository")
+	env, err := Stack(project, config.Staging)
+	require.NoError(t, err)
+	var stoodIn []string
+	for _, p := range standIns(env) {
+		stoodIn = append(stoodIn, p.Namespace+"/"+p.Name)
 	}
+	assert.Equal(t, []string{"monitoring/prometheus", "kube-system/coredns", "kube-system/konnectivity-agent"}, stoodIn,
+		"only the pods the Prometheus operator creates and the cluster's own are stood in for")
 	// The sample service's port comes from its chart, and is probed.
 	assert.Contains(t, r.Actual.Ports, Port{8080, "TCP"})
 	assert.Contains(t, r.Actual.Ports, Port{53, "UDP"})
@@ -179,7 +187,7 @@ func TestTheCheckFindsWhatAPolicyChangeOpens(t *testing.T) {
 		},
 	}
 	diffs = recompute(append(slices.Clone(r.Objects.Policies), allowAll))
-	assert.Contains(t, diffs, "internet -> monitoring/grafana on TCP 3000: the policies allow it, the intent does not")
+	assert.Contains(t, diffs, "internet -> monitoring/kube-prometheus-stack-grafana on TCP 3000: the policies allow it, the intent does not")
 	assert.Contains(t, diffs, "ingress-nginx/ingress-nginx-controller -> monitoring/prometheus on TCP 443: the policies allow it, the intent does not")
 	for _, d := range diffs {
 		assert.Contains(t, d, " -> monitoring/", "only paths into the monitoring namespace open")
