@@ -2,6 +2,8 @@ module github.com/platform-eng/lke-platform
 
 go 1.26.8
 
+toolchain go1.27.3
+
 require (
 	github.com/blang/semver v3.5.1+incompatible
 	github.com/linode/linodego v1.50.0
@@ -178,7 +180,7 @@ require (
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
 	github.com/kevinburke/ssh_config v1.6.0 // indirect
-	github.com/klauspost/compress v1.20.1 // indirect
+	github.com/klauspost/compress v1.20.2 // indirect
 	github.com/lucasb-eyer/go-colorful v1.4.1 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/mattn/go-localereader v0.0.1 // indirect

@@ -58,13 +58,13 @@ func PushLoki(ctx context.Context, client *http.Client, base string, e Event) er
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint.String(), bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("Loki push to %s: %w", endpoint.Redacted(), err)
+		return fmt.Errorf("push to Loki at %s: %w", endpoint.Redacted(), err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	// Loki's tenant: one per environment (spec section 4).
 	req.Header.Set("X-Scope-OrgID", e.Environment)
 	// net/http strips the password from its errors (url.Error); the rest of the URL is no secret.
-	return send(client, req, "Loki push to "+endpoint.Redacted())
+	return send(client, req, "push to Loki at "+endpoint.Redacted())
 }
 
 // send does req and turns a transport error or a non-2xx answer into an error that names what, the status,

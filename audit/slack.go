@@ -35,7 +35,7 @@ func postSlack(ctx context.Context, client *http.Client, webhook string, e Event
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, webhook, bytes.NewReader(body))
 	if err != nil {
-		return errors.New(slackWhat + " is not a valid URL")
+		return errors.New("the " + slackWhat + " is not a valid URL")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	// send leaves out the url.Error, which would print the whole URL.

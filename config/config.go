@@ -361,7 +361,7 @@ func (p *parser) secrets(baseDir string) Secrets {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(baseDir, path)
 		}
-		pem, err := os.ReadFile(path)
+		pem, err := os.ReadFile(path) // #nosec G304 -- the file the stack configuration names, which the operator owns
 		if err != nil {
 			p.fail("sealedSecretsCertificate", s.SealingCertificatePath, certificate)
 		}

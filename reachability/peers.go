@@ -123,6 +123,7 @@ func Peers(env *config.Environment, objs *Objects) []Peer {
 	peers = append(peers, otherPod,
 		Peer{Name: "node", IP: nodeIP, StandIn: true, Ports: []corev1.ContainerPort{
 			{Name: "kubelet", ContainerPort: 10250, Protocol: corev1.ProtocolTCP},
+			// #nosec G115 -- a port from observability's table (9100-9103)
 			{Name: "node-exporter", ContainerPort: int32(observability.NodeExporterPort(env.Name)), Protocol: corev1.ProtocolTCP},
 		}},
 		Peer{Name: "internet", IP: internetIP, StandIn: true},

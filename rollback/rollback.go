@@ -149,7 +149,7 @@ func CheckCommit(version int, recorded, current string) error {
 // PulumiJSON runs the pulumi CLI in dir with args and decodes what it prints (a --json command) into v. Its
 // error carries the CLI's standard error, never its output, which may hold decrypted values.
 func PulumiJSON(dir string, v any, args ...string) error {
-	cmd := exec.Command("pulumi", args...)
+	cmd := exec.Command("pulumi", args...) // #nosec G204 -- a fixed program; the arguments are passed as argv, not to a shell
 	cmd.Dir = dir
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

@@ -4,8 +4,9 @@
 LKE_PLATFORM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export LKE_PLATFORM_ROOT
 # shellcheck source=../tools/versions.env
-# shellcheck source=../tools/versions.env
 source "$LKE_PLATFORM_ROOT/tools/versions.env"
+# Every go command of the project runs the pinned Go release (tools/versions.env), whatever the machine's is.
+export GOTOOLCHAIN=$GO_TOOLCHAIN
 export LKE_PLATFORM_CACHE=${LKE_PLATFORM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/lke-platform}
 # Git-ignored folders of this clone: tool links, local state, the local control plane.
 export LKE_PLATFORM_TOOLS=$LKE_PLATFORM_ROOT/.tools

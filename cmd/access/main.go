@@ -53,16 +53,22 @@ const usage = `usage:
 -dir is the Pulumi project directory (default: the working directory, as for pulumi). -kubeconfig is an
 operator's kubeconfig for the stack's cluster (default $KUBECONFIG), for a stack that does not attach with a file.`
 
+// errUsage is run's answer to arguments that name no command; main prints the usage after it.
+var errUsage = errors.New("no such command, or not its arguments")
+
 func main() {
 	if err := run(os.Args[1:], os.Stdout, time.Now); err != nil {
 		fmt.Fprintln(os.Stderr, "access:", err)
+		if errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, usage)
+		}
 		os.Exit(1)
 	}
 }
 
 func run(args []string, stdout io.Writer, now func() time.Time) error {
 	if len(args) == 0 {
-		return errors.New(usage)
+		return errUsage
 	}
 	flags := flag.NewFlagSet("access "+args[0], flag.ContinueOnError)
 	dir := flags.String("dir", ".", "the Pulumi project directory")
@@ -82,7 +88,7 @@ func run(args []string, stdout io.Writer, now func() time.Time) error {
 		}
 		return p.issue(rest[0], rest[1], out, stdout, now)
 	}
-	return errors.New(usage)
+	return errUsage
 }
 
 // issued is one package in force, as the stack output "accessPackages" records it (components/access).
@@ -112,7 +118,7 @@ type project struct{ dir, kubeconfig string }
 // pulumiJSON runs pulumi and decodes its JSON output. Its output is never part of an error (a config may hold
 // secret values), only pulumi's standard error is.
 func (p project) pulumiJSON(into any, args ...string) error {
-	cmd := exec.Command("pulumi", append(args, "--non-interactive")...)
+	cmd := exec.Command("pulumi", append(args, "--non-interactive")...) // #nosec G204 G702 -- a fixed program; the arguments are the operator's own (stack, package), passed as argv, not to a shell
 	cmd.Dir = p.dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -309,7 +315,7 @@ func (k kubectl) json(into any, args ...string) error {
 	if k.context != "" {
 		full = append(full, "--context", k.context)
 	}
-	cmd := exec.Command("kubectl", append(full, args...)...)
+	cmd := exec.Command("kubectl", append(full, args...)...) // #nosec G204 -- a fixed program; its arguments are passed as argv, not to a shell
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -403,15 +409,13 @@ func writePrivate(path string, data []byte) error {
 	}
 	defer os.Remove(tmp.Name()) // a no-op once renamed
 	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
+		return errors.Join(err, tmp.Close())
 	}
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", tmp.Name(), err)
+		return errors.Join(fmt.Errorf("writing %s: %w", tmp.Name(), err), tmp.Close())
 	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	return os.Rename(tmp.Name(), path) // #nosec G703 -- path is where the operator asked for the kubeconfig (OUT)
 }

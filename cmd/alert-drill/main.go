@@ -71,8 +71,8 @@ func run(w io.Writer, am, env, severity string, lasting time.Duration, now time.
 	if err != nil {
 		return fmt.Errorf("posting to %s: %w (is the port-forward running?)", am, err)
 	}
-	msg, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	msg, _ := io.ReadAll(resp.Body) // only for the error message below
+	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s refused the drill alert: %s %s", am, resp.Status, bytes.TrimSpace(msg))
 	}

@@ -68,6 +68,7 @@ func repoURL(port int) string { return fmt.Sprintf("git://127.0.0.1:%d/%s", port
 // from one start to the next.
 func gitPort(dir string) (int, error) {
 	path := filepath.Join(dir, "git-port")
+	// #nosec G304 G703 -- dir is the operator's own state folder (-dir), on this machine
 	if b, err := os.ReadFile(path); err == nil {
 		return strconv.Atoi(strings.TrimSpace(string(b)))
 	}
@@ -75,10 +76,10 @@ func gitPort(dir string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil { // #nosec G703 -- the operator's own state folder (-dir)
 		return 0, err
 	}
-	return port, os.WriteFile(path, []byte(strconv.Itoa(port)+"\n"), 0o600)
+	return port, os.WriteFile(path, []byte(strconv.Itoa(port)+"\n"), 0o600) // #nosec G703 -- in the operator's state folder (-dir)
 }
 
 func start(dir, kubeconfig, repo string) error {
@@ -111,6 +112,7 @@ func start(dir, kubeconfig, repo string) error {
 	for _, pid := range argo.PIDs() {
 		pids = append(pids, strconv.Itoa(pid))
 	}
+	// #nosec G703 -- in the operator's own state folder (-dir)
 	if err := os.WriteFile(filepath.Join(dir, "pids"), []byte(strings.Join(pids, "\n")+"\n"), 0o600); err != nil {
 		argo.Stop()
 		return err
@@ -123,7 +125,7 @@ func start(dir, kubeconfig, repo string) error {
 // its branch), so Applications that follow main (the stacks' gitopsRevision) sync what the developer has
 // committed there.
 func mirror(src, dst string) error {
-	if _, err := os.Stat(dst); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(dst); errors.Is(err, os.ErrNotExist) { // #nosec G703 -- the mirror in the operator's state folder
 		if err := git("", "init", "--quiet", "--bare", "--initial-branch=main", dst); err != nil {
 			return err
 		}
@@ -136,7 +138,7 @@ func mirror(src, dst string) error {
 }
 
 func git(dir string, args ...string) error {
-	cmd := exec.Command("git", args...)
+	cmd := exec.Command("git", args...) // #nosec G204 G702 -- a fixed program; the arguments are this command's own, passed as argv, not to a shell
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, out)
@@ -147,7 +149,7 @@ func git(dir string, args ...string) error {
 // stop ends the process groups a previous start left running; nothing if none did.
 func stop(dir string) error {
 	path := filepath.Join(dir, "pids")
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(path) // #nosec G304 G703 -- the pids file in the operator's own state folder (-dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	} else if err != nil {
@@ -164,7 +166,7 @@ func stop(dir string) error {
 		}
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 	}
-	return os.Remove(path)
+	return os.Remove(path) // #nosec G703 -- the pids file in the operator's own state folder (-dir)
 }
 
 func usage() {

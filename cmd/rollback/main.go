@@ -103,7 +103,7 @@ func apply(stackName, dir string, c rollback.Change) error {
 		}
 		args, stdin = []string{"config", "set", "--stack", stackName, mode, c.Key}, c.To.Value
 	}
-	cmd := exec.Command("pulumi", args...)
+	cmd := exec.Command("pulumi", args...) // #nosec G204 -- a fixed program; the arguments are passed as argv, not to a shell
 	cmd.Dir, cmd.Stdin = dir, strings.NewReader(stdin)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("pulumi %s %s: %w: %s", args[0], args[1], err, strings.TrimSpace(string(out)))

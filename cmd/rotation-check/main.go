@@ -77,7 +77,7 @@ func run(w io.Writer, dir, stack string, now time.Time, period time.Duration) (b
 	if !filepath.IsAbs(certPath) {
 		certPath = filepath.Join(dir, certPath)
 	}
-	pem, err := os.ReadFile(certPath)
+	pem, err := os.ReadFile(certPath) // #nosec G304 -- the certificate the stack configuration names (sealedSecretsCertificate)
 	if err != nil {
 		return overdue, fmt.Errorf("the sealing certificate: %w", err)
 	}

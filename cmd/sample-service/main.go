@@ -22,7 +22,7 @@ import (
 // Defaults; the component sets SECRETS_DIR to the same mount path.
 const (
 	defaultListen     = ":8080"
-	defaultSecretsDir = "/etc/sample-service/secrets"
+	defaultSecretsDir = "/etc/sample-service/secrets" // #nosec G101 -- a mount path, not a credential
 )
 
 // Server timeouts. WriteTimeout exceeds the ServiceMonitor's 10s scrape timeout; ShutdownTimeout stays below the

@@ -42,7 +42,7 @@ func Applied(dir string) ([]string, error) {
 		}
 		deferred, err := strconv.ParseBool(values["deferred"])
 		if err != nil {
-			return nil, fmt.Errorf("Pulumi.%s.yaml: %s:deferred = %q is not allowed; want true or false", stack, config.Namespace, values["deferred"])
+			return nil, fmt.Errorf("stack file Pulumi.%s.yaml: %s:deferred = %q is not allowed; want true or false", stack, config.Namespace, values["deferred"])
 		}
 		if !deferred {
 			applied = append(applied, stack)

@@ -49,5 +49,5 @@ func TestAppliedFollowsEachStackFile(t *testing.T) {
 
 	_, err = Applied(project(t, map[string]string{"staging": "later"}))
 	require.Error(t, err)
-	assert.Equal(t, `Pulumi.staging.yaml: lke-platform:deferred = "later" is not allowed; want true or false`, err.Error())
+	assert.Equal(t, `stack file Pulumi.staging.yaml: lke-platform:deferred = "later" is not allowed; want true or false`, err.Error())
 }

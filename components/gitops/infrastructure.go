@@ -23,7 +23,7 @@ const (
 	InClusterServer  = "https://kubernetes.default.svc"
 
 	// RepositorySecretLabel marks a Secret as a repository Argo CD should know.
-	RepositorySecretLabel = "argocd.argoproj.io/secret-type"
+	RepositorySecretLabel = "argocd.argoproj.io/secret-type" // #nosec G101 -- a label key, not a credential
 	// RevisionAnnotation records on the root Application which revision of the platform repository the
 	// program ran from.
 	RevisionAnnotation = "platform.lke/revision"

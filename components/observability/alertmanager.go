@@ -26,8 +26,8 @@ const (
 // channel: a Slack app's incoming webhook posts to the channel it was made for and ignores a message's channel.
 const (
 	SlackSecretName       = "alertmanager-slack"
-	SlackSecretKey        = "webhook-url"       // InfraChannel's
-	SlackPagerSecretKey   = "pager-webhook-url" // PagerChannel's
+	SlackSecretKey        = "webhook-url"       // #nosec G101 -- InfraChannel's key name, not a credential
+	SlackPagerSecretKey   = "pager-webhook-url" // #nosec G101 -- PagerChannel's key name, not a credential
 	SlackWebhookFile      = "/etc/alertmanager/secrets/" + SlackSecretName + "/" + SlackSecretKey
 	SlackPagerWebhookFile = "/etc/alertmanager/secrets/" + SlackSecretName + "/" + SlackPagerSecretKey
 )

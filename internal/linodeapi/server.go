@@ -92,7 +92,7 @@ func (s *Server) Start() (string, error) {
 		return "", err
 	}
 	s.httpSrv = httptest.NewUnstartedServer(s.routes())
-	s.httpSrv.Listener.Close()
+	_ = s.httpSrv.Listener.Close() // httptest's own listener, replaced before it served anything
 	s.httpSrv.Listener = l
 	s.httpSrv.Start()
 	return s.httpSrv.URL, nil

@@ -22,7 +22,7 @@ const (
 	ImagesPinned        = "images-pinned"
 	Privileged          = "no-privileged-outside-system"
 	// Secrets reach the cluster sealed.
-	LiteralSecrets = "no-literal-secrets"
+	LiteralSecrets = "no-literal-secrets" // #nosec G101 -- a rule ID, not a credential
 	// Access packages.
 	AccessExpires = "access-credentials-expire"
 	// The platform's objects are deleted by the platform only (admission only: AdmissionOnly).

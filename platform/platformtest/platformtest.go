@@ -16,6 +16,8 @@ import (
 )
 
 // Secrets are the test values of the secret keys; tests search for them to prove none leaks.
+//
+// #nosec G101 -- made-up values for tests, valid nowhere
 var Secrets = map[string]string{
 	"slackWebhookUrl":      "https://hooks.slack.com/services/TUNIT/BUNIT/unitSlackWebhook2Lp",
 	"slackPagerWebhookUrl": "https://hooks.slack.com/services/TUNIT/BPAGE/unitSlackPager7Wd",
@@ -41,7 +43,7 @@ func Config(t testing.TB, repoRoot, stack string, overrides map[string]string) m
 	cfg, err := config.StackConfig(repoRoot, stack)
 	require.NoError(t, err)
 	cert := filepath.Join(t.TempDir(), "sealed-secrets.pem")
-	require.NoError(t, os.WriteFile(cert, secretstest.NewController(t).CertPEM, 0o644))
+	require.NoError(t, os.WriteFile(cert, secretstest.NewController(t).CertPEM, 0o644)) // #nosec G306 -- a public certificate
 	cfg[config.Namespace+":sealedSecretsCertificate"] = cert
 	for k, v := range Secrets {
 		cfg[config.Namespace+":"+k] = v

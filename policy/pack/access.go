@@ -23,8 +23,8 @@ const (
 const (
 	roleBindingType        = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"
 	clusterRoleBindingType = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding"
-	linodeTokenType        = "linode:index/token:Token"
-	serviceAccountToken    = "kubernetes.io/service-account-token"
+	linodeTokenType        = "linode:index/token:Token"            // #nosec G101 -- a type token, not a credential
+	serviceAccountToken    = "kubernetes.io/service-account-token" // #nosec G101 -- a Secret type, not a credential
 )
 
 var maxAccessHours = intSetting{

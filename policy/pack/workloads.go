@@ -14,7 +14,7 @@ const (
 	limitRangeType    = "kubernetes:core/v1:LimitRange"
 	networkPolicyType = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 	serviceType       = "kubernetes:core/v1:Service"
-	secretType        = "kubernetes:core/v1:Secret"
+	secretType        = "kubernetes:core/v1:Secret" // #nosec G101 -- a type token, not a credential
 )
 
 // podSpecPaths says where each workload kind keeps the pod spec its containers live in.

@@ -470,7 +470,7 @@ func CertManagerChartYAML(chartYAML []byte, signKey, version string) ([]byte, er
 		return nil, err
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("Chart.yaml is not a mapping")
+		return nil, errors.New("the chart's Chart.yaml is not a mapping")
 	}
 	top := doc.Content[0]
 	prerelease := strconv.FormatBool(strings.Contains(version, "-"))
