@@ -9,11 +9,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/platform-eng/lke-platform/internal/names"
 )
 
 // Metric names the platform's alert rules and end-to-end test rely on.
 const (
-	upMetric         = "sample_service_up"
+	upMetric         = names.SampleServiceUpMetric
 	secretKeysMetric = "sample_service_secret_keys"
 )
 

@@ -23,6 +23,7 @@ import (
 	"github.com/platform-eng/lke-platform/components/gitops"
 	"github.com/platform-eng/lke-platform/components/observability"
 	"github.com/platform-eng/lke-platform/components/sampleservice"
+	"github.com/platform-eng/lke-platform/internal/names"
 )
 
 // The checks' names, the second column of the report.
@@ -34,7 +35,7 @@ const (
 )
 
 // upMetric is the gauge cmd/sample-service exposes and its chart's alert watches.
-const upMetric = "sample_service_up"
+const upMetric = names.SampleServiceUpMetric
 
 // checkTimeout bounds one check's requests, so that one unreachable endpoint cannot stall the others.
 const checkTimeout = 30 * time.Second

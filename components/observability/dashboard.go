@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/platform-eng/lke-platform/internal/manifest"
+	"github.com/platform-eng/lke-platform/internal/names"
 )
 
 // Grafana discovers dashboards through its sidecar: ConfigMaps carrying DashboardLabel=DashboardLabelValue.
@@ -148,8 +149,8 @@ func Dashboard(env string) map[string]any {
 		},
 		{
 			Title: "Sample service up", Type: "stat",
-			Description: "sample_service_up as scraped from each instance of the sample service.",
-			Targets:     []target{q("A", `sum by (namespace) (sample_service_up{`+ns+`})`, "{{namespace}}")},
+			Description: names.SampleServiceUpMetric + " as scraped from each instance of the sample service.",
+			Targets:     []target{q("A", `sum by (namespace) (`+names.SampleServiceUpMetric+`{`+ns+`})`, "{{namespace}}")},
 			FieldConfig: fieldConfig{Defaults: fieldDefaults{Unit: "short", Min: &zero}},
 		},
 		{

@@ -17,6 +17,7 @@ import (
 	"github.com/platform-eng/lke-platform/internal/helmrender"
 	"github.com/platform-eng/lke-platform/internal/manifest"
 	"github.com/platform-eng/lke-platform/internal/mocks"
+	"github.com/platform-eng/lke-platform/internal/names"
 	"github.com/platform-eng/lke-platform/monitoring"
 	"github.com/platform-eng/lke-platform/quota"
 )
@@ -285,7 +286,8 @@ func TestMonitoring(t *testing.T) {
 			rule := at(t, objs[ruleKind], "spec", "groups", 0, "rules", 0).(map[string]any)
 			ns := env + "-apps"
 			assert.Equal(t, "SampleServiceDown", rule["alert"])
-			assert.Equal(t, `absent(sample_service_up{namespace="`+ns+`"}) or sample_service_up{namespace="`+ns+`"} == 0`, rule["expr"])
+			up := names.SampleServiceUpMetric + `{namespace="` + ns + `"}`
+			assert.Equal(t, "absent("+up+") or "+up+" == 0", rule["expr"])
 			assert.Equal(t, "1m", rule["for"])
 			assert.Equal(t, map[string]any{"severity": "critical", "environment": env}, rule["labels"])
 			assert.Equal(t, monitoring.RunbookURL(AlertName), at(t, rule, "annotations", "runbook_url"))

@@ -40,5 +40,10 @@ func Zone(environment, domain string) string { return environment + "." + domain
 // platform.example.com: the platform's DNS zone.
 var DNSName = regexp.MustCompile(`^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 
+// SampleServiceUpMetric is the gauge the sample service exposes (1 while it serves), which its chart's alert rule
+// (charts/sample-service, checked against this by the component's test), the environment's dashboard and the
+// smoke check read.
+const SampleServiceUpMetric = "sample_service_up"
+
 // MaxReleaseName is the longest name Helm accepts for a release (a DNS label that leaves room for suffixes).
 const MaxReleaseName = 53
