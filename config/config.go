@@ -688,6 +688,16 @@ func (p *parser) sizing() quota.Sizing {
 	return s
 }
 
+// LocalControlPlane reports whether the stack deploys onto the local control plane (scripts/cluster: kwok's fake
+// nodes, where no pod really runs): its Argo CD repository is the local GitOps loop's git daemon on the loopback
+// address (internal/localargocd), which nothing but the local Argo CD processes beside that control plane can
+// read, and which repositoryURL accepts nowhere else. A stack on LKE, in either mode, names an https repository.
+// The charts' values turn off there what only a running pod could serve: the admission webhooks.
+func (e *Environment) LocalControlPlane() bool {
+	u, err := url.Parse(e.GitOps.RepoURL)
+	return err == nil && u.Scheme == "git" && u.Hostname() == "127.0.0.1"
+}
+
 // repositoryURL reports whether raw is a repository Argo CD may read: https, or the unauthenticated git protocol
 // on the loopback address only (the local GitOps loop, internal/localargocd), never across a network.
 func repositoryURL(raw string) bool {

@@ -460,3 +460,18 @@ func TestThePagerHasAWebhookOfItsOwn(t *testing.T) {
 	assert.Contains(t, err.Error(), `lke-platform:slackPagerWebhookUrl = "(secret, not shown)" is not allowed; want an https URL (the Slack incoming webhook of #platform-pager)`)
 	assert.NotContains(t, err.Error(), "PAGER-SECRET")
 }
+
+// The local control plane is told by the local GitOps loop's repository: git on the loopback address.
+func TestLocalControlPlaneIsTheLocalGitOpsLoop(t *testing.T) {
+	for url, local := range map[string]bool{
+		"git://127.0.0.1:9418/lke-platform":                true,
+		"https://github.com/platform-eng/lke-platform.git": false,
+		"https://127.0.0.1/lke-platform.git":               false,
+		"":                                                 false,
+	} {
+		env := &Environment{GitOps: GitOps{RepoURL: url}}
+		if got := env.LocalControlPlane(); got != local {
+			t.Errorf("%q: LocalControlPlane() = %v, want %v", url, got, local)
+		}
+	}
+}

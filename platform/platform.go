@@ -178,7 +178,7 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		Environment: env.Name, Production: env.Name == config.Production, Labels: env.Labels(),
 		IngressNamespace: env.IngressNamespace, CertManagerNamespace: CertManagerNamespace,
 		ExternalDNSNamespace: ExternalDNSNamespace, Domain: env.Domain, ACMEEmail: env.ACMEEmail,
-		Sealer: sealer, DNSToken: env.Secrets.DNSToken,
+		Sealer: sealer, DNSToken: env.Secrets.DNSToken, LocalControlPlane: env.LocalControlPlane(),
 	}, protect)
 	if err != nil {
 		return err
@@ -190,6 +190,7 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		GrafanaAdminPassword: env.Secrets.GrafanaAdminPassword,
 		// Prometheus, Grafana and Promtail look at these namespaces only: the workloads and the platform's own.
 		EnvironmentNamespaces: append(append([]string(nil), env.Namespaces...), env.IngressNamespace, ArgoCDNamespace),
+		LocalControlPlane:     env.LocalControlPlane(),
 	}, protect)
 	if err != nil {
 		return err

@@ -1,6 +1,8 @@
 package ingress
 
 import (
+	"maps"
+
 	"github.com/platform-eng/lke-platform/components/gitops"
 	"github.com/platform-eng/lke-platform/internal/names"
 )
@@ -17,11 +19,25 @@ const (
 
 // Charts are the environment's ingress releases, in install order.
 func Charts(args *Args) []gitops.Chart {
+	nginx := IngressNginxChart(args.IngressNamespace, args.Labels)
+	if args.LocalControlPlane {
+		nginx = WithoutAdmissionWebhook(nginx)
+	}
 	return []gitops.Chart{
-		IngressNginxChart(args.IngressNamespace, args.Labels),
+		nginx,
 		CertManagerChart(args.CertManagerNamespace, args.Labels),
 		ExternalDNSChart(args),
 	}
+}
+
+// WithoutAdmissionWebhook is the ingress-nginx chart with its validating webhook (and the hook Jobs that make its
+// certificate) off: for the local control plane only (Args.LocalControlPlane), where no pod serves it.
+func WithoutAdmissionWebhook(nginx gitops.Chart) gitops.Chart {
+	controller := maps.Clone(nginx.Values["controller"].(map[string]any))
+	controller["admissionWebhooks"] = map[string]any{"enabled": false}
+	nginx.Values = maps.Clone(nginx.Values)
+	nginx.Values["controller"] = controller
+	return nginx
 }
 
 // IngressNginxChart is the NGINX ingress controller: the default IngressClass "nginx" behind a LoadBalancer

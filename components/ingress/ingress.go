@@ -39,6 +39,11 @@ type Args struct {
 	ACMEEmail            string // Let's Encrypt account contact
 	Sealer               *secrets.Sealer
 	DNSToken             string // Linode API token, plaintext: sealed here, never registered as is
+	// LocalControlPlane: the charts go onto the local control plane, where no pod really runs (kwok). The
+	// ingress controller's admission webhook is off there: its failurePolicy is Fail, so with no server to answer
+	// every Ingress write (the sample service's) would be refused. cert-manager's webhook stays: its chart has no
+	// switch for it, and it only holds up writes of cert-manager's own kinds (the ClusterIssuer).
+	LocalControlPlane bool
 }
 
 // Ingress is the environment's ingress layer.

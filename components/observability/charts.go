@@ -81,6 +81,10 @@ type ChartArgs struct {
 	// PodMonitors and PrometheusRules, Promtail ships their logs, Grafana loads their dashboards.
 	EnvironmentNamespaces []string
 	Tracing               bool
+	// LocalControlPlane: the charts go onto the local control plane, where no pod really runs (kwok), so the
+	// Prometheus operator's admission webhook, whose server could never answer there, is off (its
+	// failurePolicy is Ignore, but every PrometheusRule write would wait for the call to time out).
+	LocalControlPlane bool
 }
 
 // Charts are the environment's observability releases: kube-prometheus-stack, Loki and Promtail, plus Tempo when
@@ -158,6 +162,11 @@ func KubePrometheusStack(a ChartArgs) gitops.Chart {
 				"alertmanagerInstanceNamespaces": ownNamespace,
 				"thanosRulerInstanceNamespaces":  ownNamespace,
 				"resources":                      gitops.ResourceValues("100m", "128Mi", "500m", "256Mi"),
+				"admissionWebhooks": map[string]any{
+					"enabled": !a.LocalControlPlane,
+					// The hook Jobs that make the webhook's certificate and patch it into the configurations.
+					"patch": map[string]any{"resources": gitops.ResourceValues("10m", "32Mi", "100m", "64Mi")},
+				},
 			},
 			"prometheus": map[string]any{"prometheusSpec": map[string]any{
 				"externalLabels": map[string]any{"environment": env},
@@ -195,14 +204,20 @@ func KubePrometheusStack(a ChartArgs) gitops.Chart {
 					"userKey":        GrafanaAdminUserKey,
 					"passwordKey":    GrafanaAdminPasswordKey,
 				},
-				"sidecar": map[string]any{"dashboards": map[string]any{
-					"enabled":    true,
-					"label":      DashboardLabel,
-					"labelValue": DashboardLabelValue,
-					// The environment's own namespaces, not ALL: environments sharing a control plane would load
-					// each other's copies of the chart's dashboards, which have fixed UIDs.
-					"searchNamespace": toAny(a.watched()),
-				}},
+				// The chart's `helm test` Pod: Argo CD never runs it, and it sets no resources.
+				"testFramework": map[string]any{"enabled": false},
+				"sidecar": map[string]any{
+					// The dashboards' and datasources' sidecar containers.
+					"resources": gitops.ResourceValues("10m", "64Mi", "100m", "128Mi"),
+					"dashboards": map[string]any{
+						"enabled":    true,
+						"label":      DashboardLabel,
+						"labelValue": DashboardLabelValue,
+						// The environment's own namespaces, not ALL: environments sharing a control plane would load
+						// each other's copies of the chart's dashboards, which have fixed UIDs.
+						"searchNamespace": toAny(a.watched()),
+					},
+				},
 				"additionalDataSources": datasources,
 				"resources":             gitops.ResourceValues("100m", "256Mi", "500m", "512Mi"),
 			},
@@ -301,6 +316,9 @@ func Promtail(a ChartArgs) gitops.Chart {
 					"regex":         strings.Join(quoted, "|"),
 				}}},
 			},
+			// Its configuration as a ConfigMap, not the chart's default Secret: it holds no secret (the tenant is
+			// the environment's name), and a Secret with literal data is what no-literal-secrets refuses.
+			"configmap": map[string]any{"enabled": true},
 			"resources": gitops.ResourceValues("50m", "64Mi", "200m", "256Mi"),
 		},
 	}

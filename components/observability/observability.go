@@ -37,6 +37,8 @@ type Args struct {
 	// EnvironmentNamespaces are the environment's other namespaces (workloads, ingress): their monitors, rules,
 	// logs and dashboards are this environment's.
 	EnvironmentNamespaces []string
+	// LocalControlPlane: deployed onto the local control plane, where no pod really runs (ChartArgs).
+	LocalControlPlane bool
 }
 
 // Observability is an environment's monitoring, logging and tracing.
@@ -106,6 +108,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Charts: Charts(ChartArgs{
 			Environment: env, Namespace: args.Namespace,
 			EnvironmentNamespaces: args.EnvironmentNamespaces, Tracing: args.Tracing,
+			LocalControlPlane: args.LocalControlPlane,
 		}),
 		Objects: []gitops.Object{slack, grafanaAdmin, configMap{
 			APIVersion: "v1", Kind: "ConfigMap",

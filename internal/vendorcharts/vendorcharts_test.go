@@ -204,6 +204,26 @@ func renderings() []rendering {
 			}, nil},
 		)
 	}
+	// On the local control plane (config.Environment.LocalControlPlane) the admission webhooks are off, with the
+	// hook Jobs that would make their certificates.
+	local := observability.ChartArgs{Environment: "development", Namespace: "development-monitoring", LocalControlPlane: true,
+		EnvironmentNamespaces: []string{"development-apps"}}
+	var kps gitops.Chart
+	for _, c := range observability.Charts(local) {
+		if c.Name == observability.KubePrometheusStackName {
+			kps = c
+		}
+	}
+	labels := (&config.Environment{Name: "development"}).Labels()
+	out = append(out,
+		rendering{"development-local", ingress.WithoutAdmissionWebhook(ingress.IngressNginxChart("development-ingress", labels)),
+			[]workload{{"Deployment", "ingress-nginx-controller"}},
+			[]workload{{"ValidatingWebhookConfiguration", "ingress-nginx-admission"}, {"Job", "ingress-nginx-admission-create"}}},
+		rendering{"development-local", kps, []workload{{"Deployment", "kube-prometheus-stack-operator"}}, []workload{
+			{"ValidatingWebhookConfiguration", "kube-prometheus-stack-admission"},
+			{"MutatingWebhookConfiguration", "kube-prometheus-stack-admission"}, {"Job", "kube-prometheus-stack-admission-create"},
+		}},
+	)
 	return out
 }
 
