@@ -230,7 +230,20 @@ func standInForControllers(t *testing.T, apps []application, ingressIP string) {
 			args = append(args, "-n", namespace)
 		}
 		out, err := kubectl(t, args...)
+		if err != nil && strings.Contains(err.Error()+string(out), "NotFound") {
+			return // not applied yet: the next round
+		}
 		require.NoError(t, err, string(out))
+	}
+	// An object the Application lists may not be applied yet (its sync is still under way): the next round.
+	get := func(args ...string) ([]byte, bool) {
+		t.Helper()
+		out, err := kubectl(t, args...)
+		if err != nil && strings.Contains(err.Error()+string(out), "NotFound") {
+			return nil, false
+		}
+		require.NoError(t, err, string(out))
+		return out, true
 	}
 	for _, a := range apps {
 		for _, r := range a.Status.Resources {
@@ -241,8 +254,10 @@ func standInForControllers(t *testing.T, apps []application, ingressIP string) {
 						EncryptedData map[string]string `json:"encryptedData"`
 					} `json:"spec"`
 				}
-				out, err := kubectl(t, "get", "sealedsecret.bitnami.com", r.Name, "-n", r.Namespace, "-o", "json")
-				require.NoError(t, err)
+				out, ok := get("get", "sealedsecret.bitnami.com", r.Name, "-n", r.Namespace, "-o", "json")
+				if !ok {
+					continue
+				}
 				require.NoError(t, json.Unmarshal(out, &sealed))
 				for _, v := range sealed.Spec.EncryptedData {
 					unseal(t, r.Namespace, r.Name, v)
@@ -252,9 +267,7 @@ func standInForControllers(t *testing.T, apps []application, ingressIP string) {
 				patchStatus("ingress.networking.k8s.io", r.Namespace, r.Name,
 					map[string]any{"loadBalancer": map[string]any{"ingress": []any{map[string]any{"ip": ingressIP}}}})
 			case "/Service":
-				out, err := kubectl(t, "get", "service", r.Name, "-n", r.Namespace, "-o", "jsonpath={.spec.type}")
-				require.NoError(t, err, string(out))
-				if string(out) == "LoadBalancer" {
+				if out, ok := get("get", "service", r.Name, "-n", r.Namespace, "-o", "jsonpath={.spec.type}"); ok && string(out) == "LoadBalancer" {
 					patchStatus("service", r.Namespace, r.Name,
 						map[string]any{"loadBalancer": map[string]any{"ingress": []any{map[string]any{"ip": ingressIP}}}})
 				}
@@ -266,7 +279,9 @@ func standInForControllers(t *testing.T, apps []application, ingressIP string) {
 					"conditions": []any{available},
 				})
 			case "apps/StatefulSet":
-				provisionClaims(t, r.Namespace, r.Name)
+				if _, ok := get("get", "statefulset", r.Name, "-n", r.Namespace, "-o", "name"); ok {
+					provisionClaims(t, r.Namespace, r.Name)
+				}
 			}
 		}
 	}
