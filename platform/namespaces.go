@@ -32,6 +32,19 @@ var platformSizing = quota.Sizing{Services: 10, HeadroomPercent: 20, Profile: qu
 	MinReplicas: 1, MaxReplicas: 2,
 }}
 
+// monitoringSizing sizes the monitoring namespace, which runs more than the other platform namespaces: 13
+// Services (kube-prometheus-stack's six, the two its operator adds for Prometheus and Alertmanager, Loki's four,
+// Tempo's) and, besides about a dozen controller pods, two DaemonSets (the node exporter, Promtail) with a pod
+// on every node. 18 Services give 44 pods: the controllers and both DaemonSets on up to 14 nodes
+// (TestMonitoringQuotaAdmitsEveryNode checks each committed stack's autoscaler maximum against it). With
+// platformSizing's 10 Services, kube-prometheus-stack's operator Service was refused, found once Argo CD synced
+// the chart from this repository.
+var monitoringSizing = func() quota.Sizing {
+	s := platformSizing
+	s.Services = 18
+	return s
+}()
+
 // platformNamespaces are the namespaces of the platform's services, each with the guard rails every namespace
 // gets (quota, limits, default-deny) plus the paths its job needs. Egress is opened per namespace, by port: a
 // NetworkPolicy cannot name the API server (not a pod; 443 or 6443 behind the kubernetes Service) or a host on
@@ -70,6 +83,7 @@ func platformNamespaces(env *config.Environment) []*namespace.Args {
 		allowEgressPorts(append(apiServerPorts, kubeletPort, observability.NodeExporterPort(env.Name))...),
 		allowEgressToPods("allow-egress-scrape", &metav1.LabelSelectorArgs{}), allowEventsIntoLoki(env.MonitoringNamespace, false))
 	monitoring.PodSecurity = "privileged" // the node exporter runs in the host's network and PID namespaces
+	monitoring.Sizing = monitoringSizing
 	return []*namespace.Args{
 		// Argo CD's egress is the bootstrap's (gitops.ArgoCDEgressPolicy): the API server, Git and Helm over HTTPS.
 		// Its notifications controller pushes the Applications' events to Loki (gitops.EventsArgs).

@@ -153,15 +153,21 @@ func podSecurity(level string) (string, error) {
 	return "", fmt.Errorf("PodSecurity %q is not a Pod Security level: restricted, baseline or privileged", level)
 }
 
-// Hard is the ResourceQuota's hard limits. NodePort Services are refused outright and LoadBalancer Services
-// beyond loadBalancers (0 but in the ingress controller's namespace): traffic enters through the ingress
-// controller only.
+// NodePortsPerLoadBalancer is what one LoadBalancer Service of the ingress controller takes of the quota's
+// services.nodeports: its two ports (http, https) each get a node port, which the quota counts as it counts a
+// NodePort Service's, and through which the cloud's load balancer (a Linode NodeBalancer) reaches the nodes.
+const NodePortsPerLoadBalancer = 2
+
+// Hard is the ResourceQuota's hard limits. LoadBalancer Services are refused beyond loadBalancers (0 but in the
+// ingress controller's namespace), and node ports beyond what those take: traffic enters through the ingress
+// controller only. (A quota of 0 node ports in the ingress controller's namespace refused its own Service: found
+// once the chart was rendered from this repository and synced by Argo CD.)
 func Hard(q quota.Quota, loadBalancers int) map[string]string {
 	return map[string]string{
 		"pods":                   strconv.Itoa(q.Pods),
 		"services":               strconv.Itoa(q.Services),
 		"services.loadbalancers": strconv.Itoa(loadBalancers),
-		"services.nodeports":     "0",
+		"services.nodeports":     strconv.Itoa(loadBalancers * NodePortsPerLoadBalancer),
 		"requests.cpu":           q.RequestsCPU.String(),
 		"requests.memory":        q.RequestsMemory.String(),
 		"limits.cpu":             q.LimitsCPU.String(),

@@ -129,7 +129,9 @@ func TestPlatformNamespaceAddsItsPathsAndLoadBalancers(t *testing.T) {
 	np := rec.One(t, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "ingress-nginx-allow-public-http").Inputs.Mappable()
 	assert.Equal(t, "allow-public-http", np["metadata"].(map[string]any)["name"])
 	q := rec.One(t, "kubernetes:core/v1:ResourceQuota", "ingress-nginx-quota").Inputs.Mappable()
-	assert.Equal(t, "1", q["spec"].(map[string]any)["hard"].(map[string]any)["services.loadbalancers"])
+	hard := q["spec"].(map[string]any)["hard"].(map[string]any)
+	assert.Equal(t, "1", hard["services.loadbalancers"])
+	assert.Equal(t, "2", hard["services.nodeports"], "the LoadBalancer Service's http and https node ports")
 }
 
 // Restricted unless a namespace asks for less; anything but the three Pod Security levels is refused before a
