@@ -337,8 +337,8 @@ func ClusterScopedName(environment, name string) string {
 	return names.Platform(environment, name)
 }
 
-// ArgoCDObjects is Argo CD's core install and its notifications controller as the bootstrap applies them:
-// without the CRDs, the ApplicationSet controller and upstream's NetworkPolicies, the notifications controller running the core install's
+// ArgoCDObjects is Argo CD's core install and its notifications controller as the bootstrap applies them, with
+// the platform's diff settings in argocd-cm (setUpSettings): without the CRDs, the ApplicationSet controller and upstream's NetworkPolicies, the notifications controller running the core install's
 // image and sending the Applications' events to args.Events (NotificationsData), every namespaced object
 // in args.Namespace, cluster-scoped objects named by ClusterScopedName (bindings following), every object
 // labelled with args.Labels (but for upstream's part-of label, argoCDLabels), and every container given the requests and limits of ArgoCDResources.
@@ -384,20 +384,16 @@ func ArgoCDObjects(args *BootstrapArgs) ([]upstream.Object, error) {
 		}
 		out = append(out, obj)
 	}
+	if err := setUpSettings(out); err != nil {
+		return nil, err
+	}
 	return out, setUpNotifications(out, args)
 }
 
 // setUpNotifications gives the notifications controller the image of the core install's application controller
 // (its base names :latest, which kustomize replaces in upstream's full install) and its settings.
 func setUpNotifications(objs []upstream.Object, args *BootstrapArgs) error {
-	find := func(kind, name string) (upstream.Object, error) {
-		for _, obj := range objs {
-			if u := (&unstructured.Unstructured{Object: obj}); u.GetKind() == kind && u.GetName() == name {
-				return obj, nil
-			}
-		}
-		return nil, fmt.Errorf("gitops: the vendored Argo CD install has no %s %q", kind, name)
-	}
+	find := func(kind, name string) (upstream.Object, error) { return findObject(objs, kind, name) }
 	controller, err := find("StatefulSet", ControllerServiceAccount)
 	if err != nil {
 		return err
@@ -427,6 +423,16 @@ func setUpNotifications(objs []upstream.Object, args *BootstrapArgs) error {
 	}
 	cm["data"] = manifest.Untyped(data)
 	return nil
+}
+
+// findObject is the object of the install with that kind and name.
+func findObject(objs []upstream.Object, kind, name string) (upstream.Object, error) {
+	for _, obj := range objs {
+		if u := (&unstructured.Unstructured{Object: obj}); u.GetKind() == kind && u.GetName() == name {
+			return obj, nil
+		}
+	}
+	return nil, fmt.Errorf("gitops: the vendored Argo CD install has no %s %q", kind, name)
 }
 
 // containerField is a string field of the named container of a workload.
