@@ -131,15 +131,30 @@ func NewBootstrap(ctx *pulumi.Context, name string, args *BootstrapArgs, opts ..
 		b.CRDNames = append(b.CRDNames, crdName)
 	}
 
-	// Argo CD's controllers watch its CRDs from the start: install them first.
-	afterCRDs := pulumi.DependsOn(b.CRDs)
-	for _, obj := range argocd {
+	// Everything the workloads use (service accounts, RBAC, settings, Services, the egress policy) beside the CRDs,
+	// none of which needs them; the workloads last, after both: Argo CD's controllers watch its CRDs from the
+	// start (workloadsLast).
+	register := func(obj upstream.Object, opts ...pulumi.ResourceOption) (pulumi.CustomResource, error) {
 		kind := kinds[typeKey(obj)] // ArgoCDObjects refuses any kind not in the table
 		res := kind.newResource()
-		if err := ctx.RegisterResource(kind.token, objectName(obj), kubernetes.UntypedArgs(obj), res, child, afterCRDs); err != nil {
+		err := ctx.RegisterResource(kind.token, objectName(obj), kubernetes.UntypedArgs(obj), res, append([]pulumi.ResourceOption{child}, opts...)...)
+		return res, err
+	}
+	var workloads []upstream.Object
+	var used []pulumi.Resource
+	for _, obj := range argocd {
+		if isWorkload(obj) {
+			workloads = append(workloads, obj)
+			continue
+		}
+		if (&unstructured.Unstructured{Object: obj}).GetKind() == "Service" {
+			skipAwait(obj)
+		}
+		res, err := register(obj)
+		if err != nil {
 			return nil, err
 		}
-		b.Resources = append(b.Resources, res)
+		used = append(used, res)
 	}
 
 	labels := pulumi.ToStringMap(args.Labels)
@@ -150,12 +165,53 @@ func NewBootstrap(ctx *pulumi.Context, name string, args *BootstrapArgs, opts ..
 	if err != nil {
 		return nil, err
 	}
-	b.Resources = append(b.Resources, egress)
+	used = append(used, egress)
+	b.Resources = append(b.Resources, used...)
+
+	afterUsed := pulumi.DependsOn(append(append([]pulumi.Resource(nil), b.CRDs...), used...))
+	for _, obj := range workloads {
+		res, err := register(obj, afterUsed)
+		if err != nil {
+			return nil, err
+		}
+		b.Resources = append(b.Resources, res)
+	}
 
 	return b, ctx.RegisterResourceOutputs(b, pulumi.Map{
 		"namespace": b.Namespace,
 		"crds":      pulumi.ToStringArray(b.CRDNames),
 	})
+}
+
+// isWorkload says whether obj is one of the install's Deployments or StatefulSets, whose pods Pulumi waits for.
+//
+// workloadsLast: they are registered after everything else of the install and wait for it and for the CRDs. Their
+// pods need their ServiceAccount (the API server refuses a pod whose account does not exist, and the ReplicaSet
+// controller retries with a growing backoff), their settings and their egress, and Argo CD's controllers its CRDs.
+// The rest of the install needs nothing but its namespace, and is created beside the CRDs. Registered beside the
+// rest, with the workloads' and Services' long waits holding the engine's parallel steps (8 by default), the
+// service accounts came ten seconds after the workloads and the pods twenty (docs/performance.md, 2026-12-03).
+func isWorkload(obj upstream.Object) bool {
+	k := (&unstructured.Unstructured{Object: obj}).GetKind()
+	return k == "Deployment" || k == "StatefulSet"
+}
+
+// SkipAwaitAnnotation tells the kubernetes provider not to wait for an object to become ready.
+const SkipAwaitAnnotation = "pulumi.com/skipAwait"
+
+// skipAwait marks one of the install's Services not to be awaited. The provider waits for a Service's endpoints
+// and then for them to stay unchanged for 10 s (their "settling"), which made every Argo CD Service a 10 s step.
+// What that wait proves is proven otherwise: each Service's selector picks the pods of one of the install's
+// workloads, and its ports are ports of their containers (TestEveryArgoCDServiceSelectsAWorkloadsPods), and
+// Pulumi waits for those workloads' pods to be ready, so the endpoints hold ready pods when the update ends.
+func skipAwait(obj upstream.Object) {
+	u := &unstructured.Unstructured{Object: obj}
+	annotations := u.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[SkipAwaitAnnotation] = "true"
+	u.SetAnnotations(annotations)
 }
 
 // argoCDEgress opens what Argo CD's pods need beyond DNS (which the namespace allows already): each other

@@ -147,16 +147,124 @@ func TestBootstrapRegistersArgoCDUnderTheComponent(t *testing.T) {
 	assert.NotContains(t, secret, "stringData")
 }
 
-func TestArgoCDAndCustomObjectsComeAfterTheCRDs(t *testing.T) {
+// isWorkloadType says whether a resource type is a Deployment or a StatefulSet.
+func isWorkloadType(typ string) bool {
+	return typ == "kubernetes:apps/v1:Deployment" || typ == "kubernetes:apps/v1:StatefulSet"
+}
+
+func TestCustomObjectsComeAfterTheCRDs(t *testing.T) {
 	m, b := runBootstrap(t)
 	probe := m.One(t, "kubernetes:argoproj.io/v1alpha1:Application", "probe-application")
-	for _, r := range append(argoCDObjects(m), probe) {
-		var names []string
-		for _, urn := range m.dependsOn(r) {
-			names = append(names, urnName(urn))
-		}
-		assert.ElementsMatch(t, b.CRDNames, names, "%s %s", r.Type, r.Name)
+	var names []string
+	for _, urn := range m.dependsOn(probe) {
+		names = append(names, urnName(urn))
 	}
+	assert.ElementsMatch(t, b.CRDNames, names)
+}
+
+// What Argo CD's workloads use needs no CRD: it is created beside them, at once (TestArgoCDWorkloadsComeLast).
+func TestArgoCDsObjectsButItsWorkloadsWaitForNothing(t *testing.T) {
+	m, _ := runBootstrap(t)
+	for _, r := range argoCDObjects(m) {
+		if !isWorkloadType(r.Type) {
+			assert.Empty(t, m.dependsOn(r), "%s %s", r.Type, r.Name)
+		}
+	}
+}
+
+// The workloads wait for the CRDs (Argo CD's controllers watch them from the start) and for everything else of the
+// install: their pods need their service accounts, settings and egress when they are created (isWorkload).
+func TestArgoCDWorkloadsComeLast(t *testing.T) {
+	m, _ := runBootstrap(t)
+	var want []string
+	for _, r := range m.Resources() {
+		if strings.Contains(r.Parent, "platform:gitops:Bootstrap::") && !isWorkloadType(r.Type) {
+			want = append(want, r.Type+"::"+r.Name)
+		}
+	}
+	require.Len(t, want, len(vendoredCRDNames(t))+installObjects(t)+1-len(argoCDComponents), "the CRDs, the install but its workloads, the egress policy")
+	workloads := 0
+	for _, r := range argoCDObjects(m) {
+		if !isWorkloadType(r.Type) {
+			continue
+		}
+		workloads++
+		var got []string
+		for _, urn := range m.dependsOn(r) {
+			got = append(got, urn[strings.LastIndex(urn, "$")+1:]) // "<type>::<name>"
+		}
+		assert.ElementsMatch(t, want, got, "%s %s", r.Type, r.Name)
+	}
+	assert.Equal(t, len(argoCDComponents), workloads)
+}
+
+// The install's Services are not awaited (skipAwait): each selects the pods of one workload Pulumi waits for, on
+// ports of its containers, so its endpoints hold ready pods once that workload is ready.
+func TestEveryArgoCDServiceSelectsAWorkloadsPods(t *testing.T) {
+	objs, err := ArgoCDObjects(bootstrapArgs(componentEnv))
+	require.NoError(t, err)
+	m, _ := runBootstrap(t)
+	services := 0
+	for _, obj := range objs {
+		u := &unstructured.Unstructured{Object: obj}
+		if u.GetKind() != "Service" {
+			continue
+		}
+		services++
+		registered := meta(m.One(t, "kubernetes:core/v1:Service", u.GetName()))
+		assert.Equal(t, map[string]any{SkipAwaitAnnotation: "true"}, registered["annotations"], u.GetName())
+		selector, found, err := unstructured.NestedStringMap(obj, "spec", "selector")
+		require.NoError(t, err)
+		require.True(t, found && len(selector) > 0, "Service %s selects no pods", u.GetName())
+		ports, _, err := unstructured.NestedSlice(obj, "spec", "ports")
+		require.NoError(t, err)
+		require.NotEmpty(t, ports, u.GetName())
+		var selected []string
+		for _, w := range objs {
+			if !isWorkload(w) {
+				continue
+			}
+			podLabels, _, err := unstructured.NestedStringMap(w, "spec", "template", "metadata", "labels")
+			require.NoError(t, err)
+			matches := true
+			for k, v := range selector {
+				matches = matches && podLabels[k] == v
+			}
+			if !matches {
+				continue
+			}
+			selected = append(selected, objectName(w))
+			containers, err := nestedSlice(w, "spec", "template", "spec", "containers")
+			require.NoError(t, err)
+			for _, p := range ports {
+				target := p.(map[string]any)["targetPort"]
+				if target == nil {
+					target = p.(map[string]any)["port"]
+				}
+				assert.True(t, reaches(containers, target), "Service %s: target port %v is no port of %s's containers", u.GetName(), target, objectName(w))
+			}
+		}
+		assert.Len(t, selected, 1, "Service %s should select the pods of exactly one workload", u.GetName())
+	}
+	assert.Equal(t, 4, services)
+}
+
+// reaches says whether a Service's target port reaches containers: a number always does (the endpoints
+// controller lists a ready pod with it, declared or not), a name must be one of their ports' names.
+func reaches(containers []any, port any) bool {
+	name, ok := port.(string)
+	if !ok {
+		return true
+	}
+	for _, c := range containers {
+		cps, _ := c.(map[string]any)["ports"].([]any)
+		for _, cp := range cps {
+			if cp.(map[string]any)["name"] == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func TestAfterAllWaitsForEveryObjectOfTheBootstrap(t *testing.T) {
