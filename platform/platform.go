@@ -119,24 +119,19 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		workloadNames = append(workloadNames, ns.Name)
 	}
 
-	// Time-limited access for people (docs/access-control.md): expired packages are left out, so this update
-	// removes their grants.
-	granted := make([]pulumi.Resource, 0, len(env.Namespaces))
-	for _, name := range env.Namespaces {
-		granted = append(granted, namespaces[name])
-	}
-	packages, err := access.New(ctx, env.Name, &access.Args{
-		Environment: env.Name, Labels: env.Labels(), Packages: AccessPackages(env.AccessPackages),
-		Source: AccessPackagesSource, Now: time.Now(),
-		IngressNamespace: env.IngressNamespace, MonitoringNamespace: env.MonitoringNamespace,
-	}, append(with(pulumi.DependsOn(granted)),
-		// Never protected, production included: a package's grants must go when it expires or is revoked (the
-		// pack exempts this component, policy/pack/protection.go).
-		pulumi.Protect(false))...)
+	// Argo CD itself, with its own CRDs, first: its chain (CRDs, then its install, then its workloads' wait) is the
+	// longest of an update. Components that wait for others come after the ones that do not: a component's
+	// constructor waits, in the SDK's RegisterResourceOutputs, until the component is registered, that is until
+	// what it depends on is created, and holds up every component registered after it (docs/performance.md,
+	// 2026-12-03).
+	bootstrap, err := gitops.NewBootstrap(ctx, env.Name, &gitops.BootstrapArgs{
+		Environment: env.Name, Namespace: ArgoCDNamespace, Labels: env.Labels(),
+		// The Applications' events, to the environment's Loki as its tenant (label argo_app).
+		Events: gitops.EventsArgs{LokiURL: observability.LokiURL(env.MonitoringNamespace), Tenant: env.Name},
+	}, with(pulumi.DependsOn([]pulumi.Resource{namespaces[ArgoCDNamespace]}))...)
 	if err != nil {
 		return err
 	}
-	ctx.Export("accessPackages", packages.Issued)
 
 	// The pack's in-cluster rules as ValidatingAdmissionPolicies: what bypasses Pulumi is refused too. The
 	// platform services' namespaces run upstream controllers and are exempt, as kube-system is.
@@ -149,16 +144,6 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		},
 		Platform: PlatformIdentities,
 	}, inCluster...); err != nil {
-		return err
-	}
-
-	// Argo CD itself, with its own CRDs.
-	bootstrap, err := gitops.NewBootstrap(ctx, env.Name, &gitops.BootstrapArgs{
-		Environment: env.Name, Namespace: ArgoCDNamespace, Labels: env.Labels(),
-		// The Applications' events, to the environment's Loki as its tenant (label argo_app).
-		Events: gitops.EventsArgs{LokiURL: observability.LokiURL(env.MonitoringNamespace), Tenant: env.Name},
-	}, with(pulumi.DependsOn([]pulumi.Resource{namespaces[ArgoCDNamespace]}))...)
-	if err != nil {
 		return err
 	}
 
@@ -206,6 +191,25 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 	if err != nil {
 		return err
 	}
+
+	// Time-limited access for people (docs/access-control.md): expired packages are left out, so this update
+	// removes their grants. It waits for the workload namespaces, so it comes after the components that do not.
+	granted := make([]pulumi.Resource, 0, len(env.Namespaces))
+	for _, name := range env.Namespaces {
+		granted = append(granted, namespaces[name])
+	}
+	packages, err := access.New(ctx, env.Name, &access.Args{
+		Environment: env.Name, Labels: env.Labels(), Packages: AccessPackages(env.AccessPackages),
+		Source: AccessPackagesSource, Now: time.Now(),
+		IngressNamespace: env.IngressNamespace, MonitoringNamespace: env.MonitoringNamespace,
+	}, append(with(pulumi.DependsOn(granted)),
+		// Never protected, production included: a package's grants must go when it expires or is revoked (the
+		// pack exempts this component, policy/pack/protection.go).
+		pulumi.Protect(false))...)
+	if err != nil {
+		return err
+	}
+	ctx.Export("accessPackages", packages.Issued)
 
 	// The bridge: the environment's project and its root Application, which holds every Application Argo CD
 	// reconciles. It waits for every namespace (Argo CD creates none) and for Argo CD itself.
