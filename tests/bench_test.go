@@ -147,16 +147,19 @@ type processRole string
 
 const (
 	roleCLI      processRole = "cli"      // pulumi itself
-	roleProgram  processRole = "program"  // the Go program, built by the language host as pulumi-go.<n>
+	roleProgram  processRole = "program"  // the Go program: pulumi-go.<n> built by the language host, or go run's child
 	roleProvider processRole = "provider" // pulumi-resource-kubernetes
 	rolePack     processRole = "pack"     // the compiled policy pack
 )
 
-func roleOf(argv0 string) (processRole, bool) {
+// roleOf is the role of a process by its argv[0] and its parent's. Under `go run` (scripts/env.sh), the program is
+// the go command's child that is not one of its build tools (compile, link, under pkg/tool/).
+func roleOf(argv0, parentArgv0 string) (processRole, bool) {
 	switch name := filepath.Base(argv0); {
 	case name == "pulumi":
 		return roleCLI, true
-	case strings.HasPrefix(name, "pulumi-go."):
+	case strings.HasPrefix(name, "pulumi-go."),
+		filepath.Base(parentArgv0) == "go" && !strings.Contains(argv0, "/pkg/tool/"):
 		return roleProgram, true
 	case name == "pulumi-resource-kubernetes":
 		return roleProvider, true
@@ -191,16 +194,40 @@ func samplePeaks(root int, stop <-chan struct{}) map[processRole]int64 {
 func roles(root int) map[int]processRole {
 	found := map[int]processRole{}
 	for _, pid := range append(descendants(root), root) {
-		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if err != nil {
+		argv0, ok := argv0Of(pid)
+		if !ok {
 			continue // gone since the listing
 		}
-		argv0, _, _ := bytes.Cut(cmdline, []byte{0})
-		if role, ok := roleOf(string(argv0)); ok {
+		parent, _ := argv0Of(parentOf(pid))
+		if role, ok := roleOf(argv0, parent); ok {
 			found[pid] = role
 		}
 	}
 	return found
+}
+
+// argv0Of is a process's argv[0], false once it is gone.
+func argv0Of(pid int) (string, bool) {
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return "", false
+	}
+	argv0, _, _ := bytes.Cut(cmdline, []byte{0})
+	return string(argv0), true
+}
+
+// parentOf is a process's parent's pid, 0 once it is gone.
+func parentOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// After the command name (in parentheses, possibly holding spaces and parentheses): state, then the parent.
+	if f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:])); len(f) > 1 {
+		ppid, _ := strconv.Atoi(f[1])
+		return ppid
+	}
+	return 0
 }
 
 // highWaterMark is a process's VmHWM in KiB, or 0 once it is gone.
