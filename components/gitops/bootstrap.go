@@ -96,9 +96,10 @@ func (a *BootstrapArgs) validate() error {
 	return nil
 }
 
-// NewBootstrap registers the Bootstrap component: Argo CD's CRDs, then its core install (minus the CRDs, which
-// come from the vendored CRD files, and minus the ApplicationSet controller) in args.Namespace. The add-ons'
-// CRDs are Argo CD's to apply (the Infrastructure's CRDs Application).
+// NewBootstrap registers the Bootstrap component: Argo CD's CRDs and, beside them, its core install (minus the
+// CRDs, which come from the vendored CRD files, and minus the ApplicationSet controller) in args.Namespace, the
+// install's workloads last (isWorkload). The add-ons' CRDs are Argo CD's to apply (the Infrastructure's CRDs
+// Application).
 func NewBootstrap(ctx *pulumi.Context, name string, args *BootstrapArgs, opts ...pulumi.ResourceOption) (*Bootstrap, error) {
 	if err := args.validate(); err != nil {
 		return nil, err
