@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -138,8 +137,7 @@ func (c *cli) bench(runs int, args ...string) (float64, map[processRole]int64) {
 		}
 		require.NoError(c.t, err, "pulumi %s:\n%s", strings.Join(args, " "), out.String())
 	}
-	slices.Sort(times)
-	return times[len(times)/2], peak
+	return median(times), peak
 }
 
 // processRole is what a process under the CLI is, by the name it was started with.
@@ -261,10 +259,13 @@ func joinCounts(counts []int) string {
 	return strings.Join(parts, "/")
 }
 
-func joinSeconds(s []float64) string {
-	parts := make([]string, len(s))
-	for i, v := range s {
-		parts[i] = fmt.Sprintf("%.1f", v)
+func joinSeconds(s []float64) string { return joinFloats("%.1f", s) }
+
+// joinFloats formats each figure with format and joins them with " / ".
+func joinFloats(format string, v []float64) string {
+	parts := make([]string, len(v))
+	for i, f := range v {
+		parts[i] = fmt.Sprintf(format, f)
 	}
 	return strings.Join(parts, " / ")
 }

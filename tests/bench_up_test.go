@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -109,10 +108,4 @@ func median(v []float64) float64 {
 	return s[len(s)/2]
 }
 
-func joinRatios(v []float64) string {
-	parts := make([]string, len(v))
-	for i, r := range v {
-		parts[i] = fmt.Sprintf("%.2f", r)
-	}
-	return strings.Join(parts, " / ")
-}
+func joinRatios(v []float64) string { return joinFloats("%.2f", v) }

@@ -450,12 +450,11 @@ func ArgoCDObjects(args *BootstrapArgs) ([]upstream.Object, error) {
 // setUpNotifications gives the notifications controller the image of the core install's application controller
 // (its base names :latest, which kustomize replaces in upstream's full install) and its settings.
 func setUpNotifications(objs []upstream.Object, args *BootstrapArgs) error {
-	find := func(kind, name string) (upstream.Object, error) { return findObject(objs, kind, name) }
-	controller, err := find("StatefulSet", ControllerServiceAccount)
+	controller, err := findObject(objs, "StatefulSet", ControllerServiceAccount)
 	if err != nil {
 		return err
 	}
-	notifications, err := find("Deployment", NotificationsController)
+	notifications, err := findObject(objs, "Deployment", NotificationsController)
 	if err != nil {
 		return err
 	}
@@ -468,7 +467,7 @@ func setUpNotifications(objs []upstream.Object, args *BootstrapArgs) error {
 		return fmt.Errorf("gitops: the notifications controller's Deployment should have one container (%v)", err)
 	}
 	containers[0].(map[string]any)["image"] = image
-	cm, err := find("ConfigMap", NotificationsConfigMap)
+	cm, err := findObject(objs, "ConfigMap", NotificationsConfigMap)
 	if err != nil {
 		return err
 	}
