@@ -38,6 +38,8 @@ type ApplicationSpec struct {
 	Source      ApplicationSource      `json:"source"`
 	Destination ApplicationDestination `json:"destination"`
 	SyncPolicy  SyncPolicy             `json:"syncPolicy"`
+	// RevisionHistoryLimit is how many past syncs Argo CD keeps in the status; nil keeps its default, 10.
+	RevisionHistoryLimit *int `json:"revisionHistoryLimit,omitempty"`
 }
 
 // ApplicationSource is a Helm chart in a Helm repository (Chart), or a folder of a Git repository (Path): a

@@ -306,6 +306,9 @@ var (
 					return nil, fmt.Errorf("gitops: vendored %s holds a %s, not a CRD", f.Name, typeKey(obj))
 				}
 				stripSchemaDescriptions(obj)
+				if err := openStatusSchema(obj); err != nil {
+					return nil, fmt.Errorf("gitops: vendored %s: %w", f.Name, err)
+				}
 				out = append(out, obj)
 			}
 		}
@@ -341,6 +344,35 @@ func stripSchemaDescriptions(crd upstream.Object) {
 			stripDescriptions(version["schema"])
 		}
 	}
+}
+
+// openStatusSchema replaces the schema of each version's status with an open object. Only Argo CD's controllers
+// write an Application's or AppProject's status, so the API server's check of it guards nothing a person or the
+// program writes; the spec and the operation, which they do write, stay checked field by field. The status schema
+// is two thirds of the Application CRD (35 of 53 KB without descriptions) because it repeats the source's
+// schema in every place the status records a source, and Pulumi keeps the CRD three times in the stack's state
+// (inputs, the inputs again in the outputs, the live object).
+func openStatusSchema(crd upstream.Object) error {
+	versions, err := nestedSlice(crd, "spec", "versions")
+	if err != nil {
+		return err
+	}
+	for _, v := range versions {
+		version, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("a version of %s is a %T, not an object", objectName(crd), v)
+		}
+		path := []string{"schema", "openAPIV3Schema", "properties", "status"}
+		if _, found, err := unstructured.NestedFieldNoCopy(version, path...); err != nil || !found {
+			continue
+		}
+		if err := unstructured.SetNestedField(version, map[string]any{
+			"type": "object", "x-kubernetes-preserve-unknown-fields": true,
+		}, path...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // nestedSlice is the list at path in obj itself, not a copy (unstructured.NestedSlice copies): editing its

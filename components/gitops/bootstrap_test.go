@@ -420,6 +420,29 @@ func TestSchemaDescriptionsAreStrippedButNotPropertiesNamedDescription(t *testin
 	}}, crd["spec"].(map[string]any)["versions"].([]any)[0].(map[string]any)["schema"])
 }
 
+// Argo CD's controllers alone write the status; what people and the program write (spec, operation) stays
+// checked field by field.
+func TestArgoCDsCRDsCheckEverythingButTheStatus(t *testing.T) {
+	crds, err := CRDObjects(labelsFor("development"))
+	require.NoError(t, err)
+	for _, crd := range crds {
+		name := objectName(crd)
+		versions, err := nestedSlice(crd, "spec", "versions")
+		require.NoError(t, err)
+		require.NotEmpty(t, versions, name)
+		for _, v := range versions {
+			schema, _, _ := unstructured.NestedMap(v.(map[string]any), "schema", "openAPIV3Schema", "properties")
+			assert.Equal(t, map[string]any{"type": "object", "x-kubernetes-preserve-unknown-fields": true}, schema["status"], name)
+			spec := schema["spec"].(map[string]any)
+			assert.NotContains(t, spec, "x-kubernetes-preserve-unknown-fields", name)
+			assert.NotEmpty(t, spec["properties"], "%s: the spec is checked field by field", name)
+			if name == "applications.argoproj.io" {
+				assert.NotEmpty(t, schema["operation"].(map[string]any)["properties"], "an Application's operation is what `argocd app sync` writes")
+			}
+		}
+	}
+}
+
 // installObjects counts the objects of Argo CD's core install that are not CRDs (the bootstrap applies the CRDs
 // from upstream/crds instead), at whatever version upstream/ pins.
 func installObjects(t *testing.T) int {

@@ -205,9 +205,10 @@ func Children(args *InfrastructureArgs) []Application {
 // Root is the environment's root Application: ManifestsChart with the children as its objects, deployed to Argo
 // CD's namespace. Outside production it syncs on its own and prunes an Application the program no longer
 // declares (the Application only: without a finalizer, what it deployed stays); on production it waits for
-// `argocd app sync platform-<env>-infrastructure`, and each child for its own sync.
+// `argocd app sync platform-<env>-infrastructure`, and each child for its own sync. It keeps no sync history
+// (rootHistoryLimit).
 func Root(args *InfrastructureArgs, children []Application) Application {
-	return NewApplication(ApplicationArgs{
+	root := NewApplication(ApplicationArgs{
 		Name: RootName(args.Environment), Environment: args.Environment, Namespace: args.Namespace, Labels: args.Labels,
 		Source: ApplicationSource{
 			RepoURL: args.RepoURL, Path: ManifestsChart, TargetRevision: args.Revision,
@@ -215,7 +216,18 @@ func Root(args *InfrastructureArgs, children []Application) Application {
 		},
 		Destination: args.Namespace, AutoSync: args.AutoSync,
 	})
+	none := rootHistoryLimit
+	root.Spec.RevisionHistoryLimit = &none
+	return root
 }
+
+// rootHistoryLimit keeps no sync history on the root Application. Each entry of an Application's history
+// repeats its source, and the root's source is every child with its values (about 45 KB for development):
+// `pulumi refresh` reads the root's status into the stack's state, where Argo CD's default of ten entries would
+// add up to ten copies (0.45 MB, against the 1 MB the state is held to). The root's history is the stack's
+// already: every change to it is a `pulumi up` (`pulumi stack history`, the revision annotation), and a
+// rollback is an update too (decision 35). The children keep Argo CD's default; Pulumi does not hold them.
+const rootHistoryLimit = 0
 
 // NewInfrastructure registers the Infrastructure component: the AppProject, the repository Secret and the root
 // Application. Pass the bootstrap's AfterCRDs() (or DependsOn the Bootstrap) in opts: the AppProject and the

@@ -246,6 +246,18 @@ func TestProductionSyncsByHandEverythingElseAutomatically(t *testing.T) {
 	}
 }
 
+// The root's status would repeat its whole source (every child and its values) once per history entry, and a
+// refresh reads that status into the stack's state: the root keeps no history. The children, which Pulumi does
+// not hold, keep Argo CD's default.
+func TestTheRootKeepsNoSyncHistory(t *testing.T) {
+	m, _ := runInfrastructure(t, "development")
+	apps, root := children(t, m, "development")
+	assert.Equal(t, float64(0), root["revisionHistoryLimit"])
+	for name, app := range apps {
+		assert.NotContains(t, app["spec"], "revisionHistoryLimit", name)
+	}
+}
+
 // The root's chart renders its objects as they are: what Argo CD creates is exactly the Applications the program
 // built, through Helm's own SDK as the repo-server renders it.
 func TestManifestsChartRendersTheRootsApplications(t *testing.T) {

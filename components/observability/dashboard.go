@@ -233,9 +233,11 @@ func Dashboard(env string) map[string]any {
 }
 
 // DashboardJSON is the dashboard as the JSON file Grafana's sidecar loads. Map keys are sorted by encoding/json,
-// so the same environment always gives the same bytes.
+// so the same environment always gives the same bytes. It is compact: the file travels inside the root
+// Application's values, which Argo CD's status and Pulumi's state each hold several times over, and indentation
+// was a third of it.
 func DashboardJSON(env string) (string, error) {
-	raw, err := json.MarshalIndent(Dashboard(env), "", "  ")
+	raw, err := json.Marshal(Dashboard(env))
 	if err != nil {
 		return "", fmt.Errorf("encode dashboard %s: %w", DashboardUID(env), err)
 	}
