@@ -565,6 +565,39 @@ func (c *cli) backend() string {
 	return strings.TrimPrefix(envValue(c.vars, "PULUMI_BACKEND_URL"), "file://")
 }
 
+// stateSize is what a stack's state holds, as the backend stores it: the figure issue 15 sets a target for.
+type stateSize struct {
+	bytes     int // the checkpoint file's size (`stack export` pretty-prints it, about eight times larger)
+	resources int
+	crds      int // resources that are CustomResourceDefinitions
+}
+
+func (s stateSize) megabytes() float64 { return float64(s.bytes) / 1e6 }
+
+// stateSize reads a stack's checkpoint file from the cli's backend.
+func (c *cli) stateSize(stack string) stateSize {
+	c.t.Helper()
+	checkpoint, err := os.ReadFile(filepath.Join(c.backend(), ".pulumi", "stacks", "lke-platform", stack+".json"))
+	require.NoError(c.t, err)
+	var state struct {
+		Checkpoint struct {
+			Latest struct {
+				Resources []struct {
+					Type string `json:"type"`
+				} `json:"resources"`
+			} `json:"latest"`
+		} `json:"checkpoint"`
+	}
+	require.NoError(c.t, json.Unmarshal(checkpoint, &state))
+	s := stateSize{bytes: len(checkpoint), resources: len(state.Checkpoint.Latest.Resources)}
+	for _, r := range state.Checkpoint.Latest.Resources {
+		if r.Type == "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition" {
+			s.crds++
+		}
+	}
+	return s
+}
+
 // envValue is key's value in env as exec.Cmd sees it: the last entry wins.
 func envValue(env []string, key string) string {
 	for _, kv := range slices.Backward(env) {

@@ -99,28 +99,9 @@ func TestPlatformDeploysEndToEnd(t *testing.T) {
 
 	// No secret in plain text: not in the exported state, not in the outputs, not in any file of the backend.
 	export := c.must("stack", "export", "-s", stack)
-	// The state's size as the backend stores it (the checkpoint file; `stack export` pretty-prints it, about
-	// eight times larger), and what it holds: the figure issue 15 sets a target for.
-	checkpoint, err := os.ReadFile(filepath.Join(c.backend(), ".pulumi", "stacks", "lke-platform", stack+".json"))
-	require.NoError(t, err)
-	var state struct {
-		Checkpoint struct {
-			Latest struct {
-				Resources []struct {
-					Type string `json:"type"`
-				} `json:"resources"`
-			} `json:"latest"`
-		} `json:"checkpoint"`
-	}
-	require.NoError(t, json.Unmarshal(checkpoint, &state))
-	crds := 0
-	for _, r := range state.Checkpoint.Latest.Resources {
-		if r.Type == "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition" {
-			crds++
-		}
-	}
+	state := c.stateSize(stack)
 	figure(t, "state of the deployed development stack: %.2f MB, %d resources (%d of them CRDs)",
-		float64(len(checkpoint))/1e6, len(state.Checkpoint.Latest.Resources), crds)
+		state.megabytes(), state.resources, state.crds)
 	outputs := c.must("stack", "output", "-s", stack, "--json")
 	for _, secret := range plaintexts {
 		assert.NotContains(t, export, secret)
@@ -146,6 +127,7 @@ func TestPlatformDeploysEndToEnd(t *testing.T) {
 	}
 	// Argo CD applies it (the secrets folder), once the CRDs Application has installed its type.
 	var raw []byte
+	var err error
 	applied := assert.Eventually(t, func() bool {
 		raw, err = kubectl(t, "get", "sealedsecret", "sample-service", "-n", ns, "-o", "json")
 		return err == nil
