@@ -94,61 +94,10 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		return append(append([]pulumi.ResourceOption(nil), inCluster...), opts...)
 	}
 
-	// Every namespace arrives with its quota, limits and default-deny policy: the environment's workload
-	// namespaces, and the platform services' own.
-	namespaces := map[string]pulumi.Resource{}
-	var workloadNames pulumi.StringArray
-	systemNamespaces := []string{"kube-system"}
-	for _, args := range platformNamespaces(env) {
-		ns, err := namespace.New(ctx, args.Name, args, inCluster...)
-		if err != nil {
-			return err
-		}
-		namespaces[args.Name] = ns
-		systemNamespaces = append(systemNamespaces, args.Name)
-	}
-	for _, name := range env.Namespaces {
-		ns, err := namespace.New(ctx, name, &namespace.Args{
-			Name: name, Labels: env.Labels(), Sizing: env.Sizing,
-			IngressNamespace: env.IngressNamespace, MonitoringNamespace: env.MonitoringNamespace,
-		}, inCluster...)
-		if err != nil {
-			return err
-		}
-		namespaces[name] = ns
-		workloadNames = append(workloadNames, ns.Name)
-	}
-
-	// Argo CD itself, with its own CRDs, first: its chain (CRDs, then its install, then its workloads' wait) is the
-	// longest of an update. Components that wait for others come after the ones that do not: a component's
-	// constructor waits, in the SDK's RegisterResourceOutputs, until the component is registered, that is until
-	// what it depends on is created, and holds up every component registered after it (docs/performance.md,
-	// 2026-12-03).
-	bootstrap, err := gitops.NewBootstrap(ctx, env.Name, &gitops.BootstrapArgs{
-		Environment: env.Name, Namespace: ArgoCDNamespace, Labels: env.Labels(),
-		// The Applications' events, to the environment's Loki as its tenant (label argo_app).
-		Events: gitops.EventsArgs{LokiURL: observability.LokiURL(env.MonitoringNamespace), Tenant: env.Name},
-	}, with(pulumi.DependsOn([]pulumi.Resource{namespaces[ArgoCDNamespace]}))...)
-	if err != nil {
-		return err
-	}
-
-	// The pack's in-cluster rules as ValidatingAdmissionPolicies: what bypasses Pulumi is refused too. The
-	// platform services' namespaces run upstream controllers and are exempt, as kube-system is.
-	if _, err := admission.New(ctx, env.Name, &admission.Args{
-		Environment: env.Name, IngressNamespace: env.IngressNamespace, Labels: env.Labels(),
-		SystemNamespaces: systemNamespaces, Domain: env.Domain,
-		SecretWriters: []string{
-			"system:serviceaccount:" + SealedSecretsNamespace + ":" + secrets.ControllerName,
-			"system:kube-controller-manager",
-		},
-		Platform: PlatformIdentities,
-	}, inCluster...); err != nil {
-		return err
-	}
-
 	// The platform services build what Argo CD applies, as data: their charts' values and their objects (the
-	// issuer, sealed secrets, rules, dashboard). Nothing of theirs is a Pulumi resource but the component itself.
+	// issuer, sealed secrets, rules, dashboard). Nothing of theirs is a Pulumi resource but the component itself,
+	// and they need nothing of the cluster, so they come first: a component's constructor waits (the SDK's
+	// RegisterResourceOutputs) until the engine has taken the component in, behind every step already queued.
 	apps := env.Namespaces[0] // the sample service and the secret bundles live in the first workload namespace
 	bundles := make([]secrets.Bundle, 0, len(env.Secrets.Bundles))
 	for name, data := range env.Secrets.Bundles {
@@ -192,31 +141,68 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		return err
 	}
 
-	// Time-limited access for people (docs/access-control.md): expired packages are left out, so this update
-	// removes their grants. It waits for the workload namespaces, so it comes after the components that do not.
-	granted := make([]pulumi.Resource, 0, len(env.Namespaces))
-	for _, name := range env.Namespaces {
-		granted = append(granted, namespaces[name])
+	// Every namespace arrives with its quota, limits and default-deny policy: the environment's workload
+	// namespaces, and the platform services' own.
+	namespaces := map[string]pulumi.Resource{}
+	var workloadNames pulumi.StringArray
+	systemNamespaces := []string{"kube-system"}
+	for _, args := range platformNamespaces(env) {
+		ns, err := namespace.New(ctx, args.Name, args, inCluster...)
+		if err != nil {
+			return err
+		}
+		namespaces[args.Name] = ns
+		systemNamespaces = append(systemNamespaces, args.Name)
 	}
-	packages, err := access.New(ctx, env.Name, &access.Args{
-		Environment: env.Name, Labels: env.Labels(), Packages: AccessPackages(env.AccessPackages),
-		Source: AccessPackagesSource, Now: time.Now(),
-		IngressNamespace: env.IngressNamespace, MonitoringNamespace: env.MonitoringNamespace,
-	}, append(with(pulumi.DependsOn(granted)),
-		// Never protected, production included: a package's grants must go when it expires or is revoked (the
-		// pack exempts this component, policy/pack/protection.go).
-		pulumi.Protect(false))...)
+	for _, name := range env.Namespaces {
+		ns, err := namespace.New(ctx, name, &namespace.Args{
+			Name: name, Labels: env.Labels(), Sizing: env.Sizing,
+			IngressNamespace: env.IngressNamespace, MonitoringNamespace: env.MonitoringNamespace,
+		}, inCluster...)
+		if err != nil {
+			return err
+		}
+		namespaces[name] = ns
+		workloadNames = append(workloadNames, ns.Name)
+	}
+
+	// Argo CD itself, with its own CRDs, first: its chain (CRDs, then its install, then its workloads' wait) is the
+	// longest of an update. Components that wait for others come after the ones that do not: a component's
+	// constructor waits, in the SDK's RegisterResourceOutputs, until the component is registered, that is until
+	// what it depends on is created, and holds up every component registered after it (docs/performance.md,
+	// 2026-12-03).
+	bootstrap, err := gitops.NewBootstrap(ctx, env.Name, &gitops.BootstrapArgs{
+		Environment: env.Name, Namespace: ArgoCDNamespace, Labels: env.Labels(),
+		// The Applications' events, to the environment's Loki as its tenant (label argo_app).
+		Events: gitops.EventsArgs{LokiURL: observability.LokiURL(env.MonitoringNamespace), Tenant: env.Name},
+	}, with(pulumi.DependsOn([]pulumi.Resource{namespaces[ArgoCDNamespace]}))...)
 	if err != nil {
 		return err
 	}
-	ctx.Export("accessPackages", packages.Issued)
+
+	// The pack's in-cluster rules as ValidatingAdmissionPolicies: what bypasses Pulumi is refused too. The
+	// platform services' namespaces run upstream controllers and are exempt, as kube-system is.
+	policies, err := admission.New(ctx, env.Name, &admission.Args{
+		Environment: env.Name, IngressNamespace: env.IngressNamespace, Labels: env.Labels(),
+		SystemNamespaces: systemNamespaces, Domain: env.Domain,
+		SecretWriters: []string{
+			"system:serviceaccount:" + SealedSecretsNamespace + ":" + secrets.ControllerName,
+			"system:kube-controller-manager",
+		},
+		Platform: PlatformIdentities,
+	}, inCluster...)
+	if err != nil {
+		return err
+	}
 
 	// The bridge: the environment's project and its root Application, which holds every Application Argo CD
-	// reconciles. It waits for every namespace (Argo CD creates none) and for Argo CD itself.
-	all := make([]pulumi.Resource, 0, len(namespaces))
+	// reconciles. It waits for every namespace (Argo CD creates none), for Argo CD itself, and for the admission
+	// policies: nothing Argo CD applies may come before the rules that judge it.
+	all := make([]pulumi.Resource, 0, len(namespaces)+1)
 	for _, ns := range namespaces {
 		all = append(all, ns)
 	}
+	all = append(all, policies)
 	infra, err := gitops.NewInfrastructure(ctx, env.Name, &gitops.InfrastructureArgs{
 		Environment: env.Name, Namespace: ArgoCDNamespace, Labels: env.Labels(),
 		RepoURL: env.GitOps.RepoURL, Revision: env.GitOps.Revision,
@@ -236,6 +222,25 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 	if err != nil {
 		return err
 	}
+
+	// Time-limited access for people (docs/access-control.md): expired packages are left out, so this update
+	// removes their grants. It waits for the workload namespaces, so it comes after the components that do not.
+	granted := make([]pulumi.Resource, 0, len(env.Namespaces))
+	for _, name := range env.Namespaces {
+		granted = append(granted, namespaces[name])
+	}
+	packages, err := access.New(ctx, env.Name, &access.Args{
+		Environment: env.Name, Labels: env.Labels(), Packages: AccessPackages(env.AccessPackages),
+		Source: AccessPackagesSource, Now: time.Now(),
+		IngressNamespace: env.IngressNamespace, MonitoringNamespace: env.MonitoringNamespace,
+	}, append(with(pulumi.DependsOn(granted)),
+		// Never protected, production included: a package's grants must go when it expires or is revoked (the
+		// pack exempts this component, policy/pack/protection.go).
+		pulumi.Protect(false))...)
+	if err != nil {
+		return err
+	}
+	ctx.Export("accessPackages", packages.Issued)
 
 	ctx.Export("environment", pulumi.String(env.Name))
 	ctx.Export("region", pulumi.String(env.Region))

@@ -352,7 +352,7 @@ func TestUnknownKeyIsRefused(t *testing.T) {
 // The root Application waits for what Argo CD needs to sync the environment: Argo CD itself with its CRDs, the
 // environment's AppProject (Argo CD refuses an Application of a project it does not know) and every namespace
 // with its quota (Argo CD creates none).
-func TestRootApplicationWaitsForArgoCDItsProjectAndTheNamespaces(t *testing.T) {
+func TestRootApplicationWaitsForArgoCDItsProjectTheNamespacesAndTheAdmissionPolicies(t *testing.T) {
 	rec := run(t, config.Development, nil)
 	depends := func(r mocks.Resource, want string) {
 		t.Helper()
@@ -365,6 +365,8 @@ func TestRootApplicationWaitsForArgoCDItsProjectAndTheNamespaces(t *testing.T) {
 		"kubernetes:apps/v1:Deployment::argocd-repo-server",
 		"kubernetes:core/v1:ResourceQuota::development-apps-quota",
 		"kubernetes:core/v1:Namespace::monitoring",
+		// The admission policies judge what Argo CD applies: they are in force before the root Application.
+		"kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding::platform-development-images-pinned",
 	} {
 		depends(component, want)
 	}
