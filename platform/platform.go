@@ -198,11 +198,10 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 	// The bridge: the environment's project and its root Application, which holds every Application Argo CD
 	// reconciles. It waits for every namespace (Argo CD creates none), for Argo CD itself, and for the admission
 	// policies: nothing Argo CD applies may come before the rules that judge it.
-	all := make([]pulumi.Resource, 0, len(namespaces)+1)
+	all := make([]pulumi.Resource, 0, len(namespaces))
 	for _, ns := range namespaces {
 		all = append(all, ns)
 	}
-	all = append(all, policies)
 	infra, err := gitops.NewInfrastructure(ctx, env.Name, &gitops.InfrastructureArgs{
 		Environment: env.Name, Namespace: ArgoCDNamespace, Labels: env.Labels(),
 		RepoURL: env.GitOps.RepoURL, Revision: env.GitOps.Revision,
@@ -218,7 +217,7 @@ func Compose(ctx *pulumi.Context, env *config.Environment) error {
 		Workloads:    []string{apps},
 		// Render mode writes what Argo CD applies beside the rendered cluster objects (docs/configuration.md).
 		RenderDirectory: renderDirectory(env),
-	}, with(bootstrap.AfterAll(), pulumi.DependsOn(all))...)
+	}, with(bootstrap.AfterAll(), policies.InForce(), pulumi.DependsOn(all))...)
 	if err != nil {
 		return err
 	}

@@ -365,10 +365,14 @@ func TestRootApplicationWaitsForArgoCDItsProjectTheNamespacesAndTheAdmissionPoli
 		"kubernetes:apps/v1:Deployment::argocd-repo-server",
 		"kubernetes:core/v1:ResourceQuota::development-apps-quota",
 		"kubernetes:core/v1:Namespace::monitoring",
-		// The admission policies judge what Argo CD applies: they are in force before the root Application.
-		"kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding::platform-development-images-pinned",
 	} {
 		depends(component, want)
+	}
+	// The admission policies judge what Argo CD applies: every one is in force before the root Application.
+	bindings := rec.OfType("kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding")
+	require.NotEmpty(t, bindings)
+	for _, b := range bindings {
+		depends(component, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding::"+b.Name)
 	}
 	depends(rec.One(t, application, "platform-development-infrastructure"), "kubernetes:argoproj.io/v1alpha1:AppProject::platform-development")
 }

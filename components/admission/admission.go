@@ -70,7 +70,14 @@ type Policies struct {
 
 	// Names are the names of the policies (each binding has its policy's name).
 	Names pulumi.StringArrayOutput
+	// Bindings put the policies in force; each waits for its policy.
+	Bindings []pulumi.Resource
 }
+
+// InForce is the resource option that makes a resource wait until every policy is in force. It names the
+// bindings themselves: the SDK learns a component's children as they register, asynchronously, so depending on
+// the component just after its constructor returns can miss some of them.
+func (p *Policies) InForce() pulumi.ResourceOption { return pulumi.DependsOn(p.Bindings) }
 
 // validate checks every name against the DNS-label rule: values put into CEL string literals are checked
 // against it, so they cannot break out of the literal.
@@ -156,16 +163,18 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, err
 		}
 		policyName := policy.Metadata.Name().Elem()
-		if _, err := admissionv1.NewValidatingAdmissionPolicyBinding(ctx, objectName, &admissionv1.ValidatingAdmissionPolicyBindingArgs{
+		binding, err := admissionv1.NewValidatingAdmissionPolicyBinding(ctx, objectName, &admissionv1.ValidatingAdmissionPolicyBindingArgs{
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(objectName), Labels: labels},
 			Spec: &admissionv1.ValidatingAdmissionPolicyBindingSpecArgs{
 				PolicyName:        policyName,
 				ValidationActions: pulumi.StringArray{pulumi.String("Deny")},
 				MatchResources:    &admissionv1.MatchResourcesArgs{NamespaceSelector: namespaceSelector(args)},
 			},
-		}, child); err != nil {
+		}, child)
+		if err != nil {
 			return nil, err
 		}
+		p.Bindings = append(p.Bindings, binding)
 		names = append(names, policyName)
 	}
 	p.Names = names.ToStringArrayOutput()
