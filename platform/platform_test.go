@@ -350,8 +350,9 @@ func TestUnknownKeyIsRefused(t *testing.T) {
 }
 
 // The root Application waits for what Argo CD needs to sync the environment: Argo CD itself with its CRDs, the
-// environment's AppProject (Argo CD refuses an Application of a project it does not know) and every namespace
-// with its quota (Argo CD creates none).
+// environment's AppProject (Argo CD refuses an Application of a project it does not know), every namespace
+// with its quota (Argo CD creates none) and every admission policy's binding (the rules that judge what Argo CD
+// applies are in force first).
 func TestRootApplicationWaitsForArgoCDItsProjectTheNamespacesAndTheAdmissionPolicies(t *testing.T) {
 	rec := run(t, config.Development, nil)
 	depends := func(r mocks.Resource, want string) {

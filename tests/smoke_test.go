@@ -223,20 +223,9 @@ func standInForControllers(t *testing.T, apps []application, ingressIP string) {
 	now := time.Now().UTC().Format(time.RFC3339)
 	synced := map[string]any{"type": "Synced", "status": "True", "reason": "StandIn",
 		"message": "written by the test in the controller's place", "lastTransitionTime": now}
-	patchStatus := func(resource, namespace, name string, status map[string]any) {
-		t.Helper()
-		args := []string{"patch", resource, name, "--subresource=status", "--type=merge", "-p", string(mustJSON(t, map[string]any{"status": status}))}
-		if namespace != "" {
-			args = append(args, "-n", namespace)
-		}
-		out, err := kubectl(t, args...)
-		if err != nil && strings.Contains(err.Error()+string(out), "NotFound") {
-			return // not applied yet: the next round
-		}
-		require.NoError(t, err, string(out))
-	}
-	// An object the Application lists may not be applied yet (its sync is still under way): the next round.
-	get := func(args ...string) ([]byte, bool) {
+	// ifApplied runs kubectl on an object the Application lists. It may not be applied yet (its sync is still
+	// under way): then ifApplied reports false, and the next round sees to it.
+	ifApplied := func(args ...string) ([]byte, bool) {
 		t.Helper()
 		out, err := kubectl(t, args...)
 		if err != nil && strings.Contains(err.Error()+string(out), "NotFound") {
@@ -244,6 +233,14 @@ func standInForControllers(t *testing.T, apps []application, ingressIP string) {
 		}
 		require.NoError(t, err, string(out))
 		return out, true
+	}
+	patchStatus := func(resource, namespace, name string, status map[string]any) {
+		t.Helper()
+		args := []string{"patch", resource, name, "--subresource=status", "--type=merge", "-p", string(mustJSON(t, map[string]any{"status": status}))}
+		if namespace != "" {
+			args = append(args, "-n", namespace)
+		}
+		ifApplied(args...)
 	}
 	for _, a := range apps {
 		for _, r := range a.Status.Resources {
@@ -254,7 +251,7 @@ func standInForControllers(t *testing.T, apps []application, ingressIP string) {
 						EncryptedData map[string]string `json:"encryptedData"`
 					} `json:"spec"`
 				}
-				out, ok := get("get", "sealedsecret.bitnami.com", r.Name, "-n", r.Namespace, "-o", "json")
+				out, ok := ifApplied("get", "sealedsecret.bitnami.com", r.Name, "-n", r.Namespace, "-o", "json")
 				if !ok {
 					continue
 				}
@@ -267,7 +264,7 @@ func standInForControllers(t *testing.T, apps []application, ingressIP string) {
 				patchStatus("ingress.networking.k8s.io", r.Namespace, r.Name,
 					map[string]any{"loadBalancer": map[string]any{"ingress": []any{map[string]any{"ip": ingressIP}}}})
 			case "/Service":
-				if out, ok := get("get", "service", r.Name, "-n", r.Namespace, "-o", "jsonpath={.spec.type}"); ok && string(out) == "LoadBalancer" {
+				if out, ok := ifApplied("get", "service", r.Name, "-n", r.Namespace, "-o", "jsonpath={.spec.type}"); ok && string(out) == "LoadBalancer" {
 					patchStatus("service", r.Namespace, r.Name,
 						map[string]any{"loadBalancer": map[string]any{"ingress": []any{map[string]any{"ip": ingressIP}}}})
 				}
@@ -279,7 +276,7 @@ func standInForControllers(t *testing.T, apps []application, ingressIP string) {
 					"conditions": []any{available},
 				})
 			case "apps/StatefulSet":
-				if _, ok := get("get", "statefulset", r.Name, "-n", r.Namespace, "-o", "name"); ok {
+				if _, ok := ifApplied("get", "statefulset", r.Name, "-n", r.Namespace, "-o", "name"); ok {
 					provisionClaims(t, r.Namespace, r.Name)
 				}
 			}
